@@ -1,0 +1,80 @@
+import { actors, wire } from '../../gen/index.js';
+import { fromWireAddress } from '../../codec/address.js';
+
+export type MemberStateName = 'alive' | 'suspect' | 'dead' | 'left';
+
+/** memberlist's Vsn: [protocolMin, protocolMax, protocolCur, delegateMin, delegateMax, delegateCur]. */
+export type ProtocolVersions = readonly [number, number, number, number, number, number];
+
+/** One entry of the member table, owned by the membership actor (immutable: rules return new records). */
+export interface MemberRecord {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly meta: Uint8Array;
+  readonly incarnation: number;
+  readonly state: wire.MemberState;
+  /** Clock time of the last state change (drives reaping, reclaim and suspicion bookkeeping). */
+  readonly stateChangeMs: number;
+  readonly vsn: ProtocolVersions;
+}
+
+export const STATE_NAMES: Readonly<Record<wire.MemberState, MemberStateName>> = {
+  [wire.MemberState.ALIVE]: 'alive',
+  [wire.MemberState.SUSPECT]: 'suspect',
+  [wire.MemberState.DEAD]: 'dead',
+  [wire.MemberState.LEFT]: 'left',
+};
+
+export function isDeadOrLeft(state: wire.MemberState): boolean {
+  return state === wire.MemberState.DEAD || state === wire.MemberState.LEFT;
+}
+
+/** The actor-message form of a record, published in MemberChanged. */
+export function toMemberMessage(r: MemberRecord): actors.Member {
+  return actors.Member.create({
+    name: r.name,
+    addr: { host: r.host, port: r.port },
+    meta: r.meta,
+    incarnation: r.incarnation,
+    state: r.state,
+    stateChangeMs: r.stateChangeMs,
+    protocolMin: r.vsn[0],
+    protocolMax: r.vsn[1],
+    protocolCur: r.vsn[2],
+    delegateMin: r.vsn[3],
+    delegateMax: r.vsn[4],
+    delegateCur: r.vsn[5],
+  });
+}
+
+/** The versions an alive message carries. */
+export function vsnOfAlive(a: wire.Alive.$Properties): ProtocolVersions {
+  return [
+    a.protocolMin ?? 0,
+    a.protocolMax ?? 0,
+    a.protocolCur ?? 0,
+    a.delegateMin ?? 0,
+    a.delegateMax ?? 0,
+    a.delegateCur ?? 0,
+  ];
+}
+
+/** Host text of an alive message's address, or undefined when the peer sent a malformed one. */
+export function hostOfAlive(a: wire.Alive.$Properties): string | undefined {
+  return fromWireAddress(a.ipv4, a.ipv6);
+}
+
+/**
+ * Copies bytes out of a receive buffer. Decoded bytes fields are views into the datagram; a long-lived
+ * record holding one would keep the whole datagram alive (node-stack.md §2a).
+ */
+export function ownedBytes(b: Uint8Array | null | undefined): Uint8Array {
+  return b === null || b === undefined || b.length === 0 ? new Uint8Array(0) : new Uint8Array(b);
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,37 @@
+/**
+ * Traffic counters of the network actor: packets and bytes each way, messages by kind, and drops by
+ * reason. Read by node.metrics() and by tests; drops are never thrown.
+ */
+export class NetworkCounters {
+  packetsIn = 0;
+  packetsOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  piggybackOut = 0;
+  readonly messagesIn = new Map<string, number>();
+  readonly messagesOut = new Map<string, number>();
+  readonly dropsIn = new Map<string, number>();
+  readonly dropsOut = new Map<string, number>();
+
+  countIn(kind: string): void {
+    this.messagesIn.set(kind, (this.messagesIn.get(kind) ?? 0) + 1);
+  }
+
+  countOut(kind: string): void {
+    this.messagesOut.set(kind, (this.messagesOut.get(kind) ?? 0) + 1);
+  }
+
+  dropIn(reason: string): void {
+    this.dropsIn.set(reason, (this.dropsIn.get(reason) ?? 0) + 1);
+  }
+
+  dropOut(reason: string): void {
+    this.dropsOut.set(reason, (this.dropsOut.get(reason) ?? 0) + 1);
+  }
+
+  totalDropsIn(): number {
+    let n = 0;
+    for (const v of this.dropsIn.values()) n += v;
+    return n;
+  }
+}

@@ -1,0 +1,101 @@
+import { wire } from '../gen/index.js';
+import type { DecodeResult, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
+
+/** Field 1, wire type 2 (length-delimited): the tag of Compound.parts. */
+const PARTS_TAG = 0x0a;
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n >>>= 7;
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(out: Uint8Array, pos: number, n: number): number {
+  while (n >= 0x80) {
+    out[pos++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  out[pos++] = n;
+  return pos;
+}
+
+export interface ProtobufCodecLimits {
+  /** Largest datagram accepted. */
+  maxPacketBytes: number;
+  /** Most messages one datagram may carry. */
+  maxParts: number;
+}
+
+/**
+ * The default wire format: [FrameKind][Compound] with protobufjs static code. A compound is built by
+ * concatenating parts (tag, length, encoded Message), so a queued broadcast is encoded once and
+ * piggybacked as bytes on every packet that carries it.
+ */
+export class ProtobufCodec implements WireCodec {
+  readonly name = 'protobuf';
+  readonly packetOverhead = 1;
+  readonly #limits: ProtobufCodecLimits;
+
+  constructor(limits: Partial<ProtobufCodecLimits> = {}) {
+    this.#limits = { maxPacketBytes: limits.maxPacketBytes ?? 65_507, maxParts: limits.maxParts ?? 4096 };
+  }
+
+  encodePart(message: WireMessageInput): Uint8Array {
+    return wire.Message.encode(message).finish();
+  }
+
+  partSize(partLength: number): number {
+    return 1 + varintSize(partLength) + partLength;
+  }
+
+  encodePacket(messages: readonly WireMessageInput[], parts: readonly Uint8Array[] = []): Uint8Array {
+    const encoded = messages.map((m) => this.encodePart(m));
+    let total = this.packetOverhead;
+    for (const p of encoded) total += this.partSize(p.length);
+    for (const p of parts) total += this.partSize(p.length);
+    const out = new Uint8Array(total);
+    out[0] = wire.FrameKind.FRAME_COMPOUND_V1;
+    let pos = 1;
+    for (const list of [encoded, parts]) {
+      for (const p of list) {
+        out[pos++] = PARTS_TAG;
+        pos = writeVarint(out, pos, p.length);
+        out.set(p, pos);
+        pos += p.length;
+      }
+    }
+    return out;
+  }
+
+  decodePacket(buf: Uint8Array): DecodeResult<WireMessage[]> {
+    if (buf.length === 0) return { ok: false, reason: 'empty' };
+    if (buf.length > this.#limits.maxPacketBytes) return { ok: false, reason: 'too-large', detail: `${buf.length} bytes` };
+    if (buf[0] !== wire.FrameKind.FRAME_COMPOUND_V1) {
+      return { ok: false, reason: 'unknown-frame', detail: `frame kind ${String(buf[0])}` };
+    }
+    let compound: wire.Compound;
+    try {
+      compound = wire.Compound.decode(buf.subarray(1));
+    } catch (err) {
+      return { ok: false, reason: 'malformed', detail: err instanceof Error ? err.message : String(err) };
+    }
+    if (compound.parts.length > this.#limits.maxParts) {
+      return { ok: false, reason: 'too-many-parts', detail: `${compound.parts.length} parts` };
+    }
+    return { ok: true, value: compound.parts as WireMessage[] };
+  }
+
+  encodeStreamMessage(message: WireMessageInput): Uint8Array {
+    return this.encodePacket([message]);
+  }
+
+  decodeStreamMessage(buf: Uint8Array): DecodeResult<WireMessage> {
+    const r = this.decodePacket(buf);
+    if (!r.ok) return r;
+    if (r.value.length !== 1) return { ok: false, reason: 'malformed', detail: `stream frame with ${r.value.length} messages` };
+    return { ok: true, value: r.value[0] as WireMessage };
+  }
+}

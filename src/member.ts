@@ -1,0 +1,26 @@
+import type { actors } from './gen/index.js';
+import { STATE_NAMES, type MemberStateName } from './actors/membership/member-record.js';
+
+export type { MemberStateName } from './actors/membership/member-record.js';
+
+/** A member as users see it: a copy, safe to keep. */
+export interface Member {
+  readonly name: string;
+  /** IP literal of the member's advertised address. */
+  readonly addr: string;
+  readonly port: number;
+  readonly meta: Uint8Array;
+  readonly state: MemberStateName;
+  readonly incarnation: number;
+}
+
+export function memberFromMessage(m: actors.Member.$Properties): Member {
+  return {
+    name: m.name ?? '',
+    addr: m.addr?.host ?? '',
+    port: m.addr?.port ?? 0,
+    meta: m.meta ? new Uint8Array(m.meta) : new Uint8Array(0),
+    state: STATE_NAMES[m.state ?? 0],
+    incarnation: m.incarnation ?? 0,
+  };
+}

@@ -1,0 +1,275 @@
+import { NetworkActor } from './actors/network/network-actor.js';
+import { MembershipActor } from './actors/membership/membership-actor.js';
+import { ProbeActor } from './actors/probe/probe-actor.js';
+import { FacadeActor } from './actors/facade/facade-actor.js';
+import { advertiseEndpoint } from './advertise.js';
+import { RealClock, type Clock } from './clock.js';
+import { ProtobufCodec } from './codec/protobuf-codec.js';
+import { resolveConfig, PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX, type MemberlistConfig, type NodeConfigOptions } from './config.js';
+import { InvalidArgumentError, NotRunningError } from './errors.js';
+import { NodeEvents, type NodeEvent, type NodeEventMap, type NodeEventName } from './events.js';
+import { silentLogger, type Logger } from './log.js';
+import type { Member } from './member.js';
+import { cryptoSeededRandom, type Random } from './random.js';
+import type { Actor } from './runtime/actor.js';
+import { Supervisor, type ActorStats } from './runtime/supervisor.js';
+import { NetTransport } from './transport/net-transport.js';
+import type { Endpoint, Transport, TransportStats } from './transport/transport.js';
+
+/** Anything that hands out transports, such as the MemoryNetwork of memberlist-ts/testing. */
+export interface TransportFactory {
+  createTransport(options: { host?: string; port?: number }): Transport;
+}
+
+/** Options of createNode: any config field (see MemberlistConfig) plus the objects a node runs on. */
+export interface NodeOptions extends NodeConfigOptions {
+  /** pino logger; the node logs nothing without one. */
+  logger?: Logger;
+  /** Node metadata, at most metaMaxSize bytes, gossiped with our alive message. */
+  meta?: Uint8Array;
+  /** A ready transport. Default: UDP+TCP bound to bindAddr:bindPort. */
+  transport?: Transport;
+  /** A network to create our transport on (MemoryNetwork in tests and simulations). */
+  network?: TransportFactory;
+  /** Time source. Default: the real clock. Simulations pass a VirtualClock. */
+  clock?: Clock;
+  /** Randomness. Default: seeded from node:crypto. Simulations pass a SeededRandom. */
+  random?: Random;
+}
+
+const NON_CONFIG_KEYS = ['logger', 'meta', 'transport', 'network', 'clock', 'random'] as const;
+
+/** Traffic and runtime counters of a node. */
+export interface NodeMetrics {
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  messagesIn: Record<string, number>;
+  messagesOut: Record<string, number>;
+  dropsIn: Record<string, number>;
+  dropsOut: Record<string, number>;
+  transport: Readonly<TransportStats>;
+  actors: ActorStats[];
+  healthScore: number;
+}
+
+/**
+ * A cluster member: the public face of one node's actors. Create it with createNode(); it is running
+ * when the promise resolves, and shutdown() releases every socket, timer and worker it holds.
+ */
+export class MemberlistNode {
+  readonly name: string;
+  readonly config: MemberlistConfig;
+  readonly #supervisor: Supervisor;
+  readonly #transport: Transport;
+  readonly #facade: FacadeActor;
+  readonly #network: NetworkActor;
+  readonly #events: NodeEvents;
+  readonly #logger: Logger;
+  readonly #advertise: Endpoint;
+  #state: 'running' | 'stopping' | 'stopped' = 'running';
+
+  /** @internal use createNode(). */
+  constructor(parts: {
+    config: MemberlistConfig;
+    supervisor: Supervisor;
+    transport: Transport;
+    facade: FacadeActor;
+    network: NetworkActor;
+    events: NodeEvents;
+    logger: Logger;
+    advertise: Endpoint;
+  }) {
+    this.name = parts.config.name;
+    this.config = parts.config;
+    this.#supervisor = parts.supervisor;
+    this.#transport = parts.transport;
+    this.#facade = parts.facade;
+    this.#network = parts.network;
+    this.#events = parts.events;
+    this.#logger = parts.logger;
+    this.#advertise = parts.advertise;
+    this.#supervisor.onFailure((error) => {
+      this.#logger.error({ err: error }, 'node failed: shutting down');
+      this.#events.emit('error', { error });
+      void this.shutdown();
+    });
+  }
+
+  /** The address actually bound (port 0 resolved). */
+  get address(): Endpoint {
+    return this.#transport.localAddress;
+  }
+
+  /** The address advertised to other members. */
+  get advertiseAddress(): Endpoint {
+    return this.#advertise;
+  }
+
+  get running(): boolean {
+    return this.#state === 'running';
+  }
+
+  /** Lifeguard's local health score: 0 is healthy; higher means this node scales its timeouts up. */
+  get healthScore(): number {
+    return this.#facade.healthScore;
+  }
+
+  /** Our own entry. */
+  get localMember(): Member | undefined {
+    return this.#facade.local;
+  }
+
+  /** Every known member, in any state, self included (a snapshot). */
+  members(): Member[] {
+    return [...this.#facade.members.values()];
+  }
+
+  /** Alive members, self included. */
+  numMembers(): number {
+    let n = 0;
+    for (const m of this.#facade.members.values()) if (m.state === 'alive') n++;
+    return n;
+  }
+
+  on<K extends NodeEventName>(event: K, listener: (e: NodeEventMap[K]) => void): this {
+    this.#events.on(event, listener);
+    return this;
+  }
+
+  once<K extends NodeEventName>(event: K, listener: (e: NodeEventMap[K]) => void): this {
+    this.#events.once(event, listener);
+    return this;
+  }
+
+  off<K extends NodeEventName>(event: K, listener: (e: NodeEventMap[K]) => void): this {
+    this.#events.off(event, listener);
+    return this;
+  }
+
+  /** Events from now on as an async iterator, holding at most `capacity` (an `overflow` event says how many were dropped). */
+  events(capacity?: number): AsyncIterableIterator<NodeEvent> {
+    return this.#events.iterate(capacity);
+  }
+
+  /**
+   * Adds a custom actor to the running node. It receives every message whose class it lists in
+   * `accepts` (built-in ones such as PingReceived or MemberChanged, or the user's own generated
+   * classes) and may send any message through its context.
+   */
+  spawn(actor: Actor): void {
+    this.#assertRunning();
+    this.#supervisor.spawn(actor);
+  }
+
+  /** Routes a protobuf message to the node's actors, as if an actor had sent it. */
+  send(message: object): void {
+    this.#assertRunning();
+    if (typeof message !== 'object' || message === null) throw new InvalidArgumentError('send() needs a generated protobuf message');
+    this.#supervisor.send(message);
+  }
+
+  /** Traffic and runtime counters. */
+  metrics(): NodeMetrics {
+    const c = this.#network.counters;
+    return {
+      packetsIn: c.packetsIn,
+      packetsOut: c.packetsOut,
+      bytesIn: c.bytesIn,
+      bytesOut: c.bytesOut,
+      messagesIn: Object.fromEntries(c.messagesIn),
+      messagesOut: Object.fromEntries(c.messagesOut),
+      dropsIn: Object.fromEntries(c.dropsIn),
+      dropsOut: Object.fromEntries(c.dropsOut),
+      transport: { ...this.#transport.stats },
+      actors: this.#supervisor.stats(),
+      healthScore: this.#facade.healthScore,
+    };
+  }
+
+  /** Stops every actor (reverse start order), closes the transport and ends event iterators. Idempotent. */
+  async shutdown(): Promise<void> {
+    if (this.#state !== 'running') return;
+    this.#state = 'stopping';
+    await this.#supervisor.stop();
+    await this.#transport.shutdown();
+    this.#events.close();
+    this.#state = 'stopped';
+    this.#logger.info('node shut down');
+  }
+
+  #assertRunning(): void {
+    if (this.#state !== 'running') throw new NotRunningError(`node "${this.name}" is ${this.#state}`);
+  }
+}
+
+/**
+ * Creates and starts a node: resolves and validates the config (throws ConfigError), binds its
+ * transport, and starts its actors. It does not contact anyone until told to (join, or a member
+ * learned by gossip).
+ */
+export async function createNode(options: NodeOptions = {}): Promise<MemberlistNode> {
+  const config = resolveConfig(options, NON_CONFIG_KEYS);
+  const meta = options.meta ?? new Uint8Array(0);
+  if (!(meta instanceof Uint8Array)) throw new InvalidArgumentError('meta must be a Uint8Array');
+  if (meta.length > config.metaMaxSize) {
+    throw new InvalidArgumentError(`meta is ${meta.length} bytes; metaMaxSize is ${config.metaMaxSize}`);
+  }
+  const logger = (options.logger ?? silentLogger()).child({ node: config.name });
+  const clock = options.clock ?? new RealClock();
+  const random = options.random ?? cryptoSeededRandom();
+  const transport =
+    options.transport ??
+    (options.network !== undefined
+      ? options.network.createTransport({ host: config.bindAddr === '0.0.0.0' ? undefined : config.bindAddr, port: config.bindPort })
+      : await NetTransport.create({ bindAddr: config.bindAddr, bindPort: config.bindPort, clock, logger }));
+  const advertise = advertiseEndpoint(transport.localAddress, config.advertiseAddr, config.advertisePort);
+
+  const events = new NodeEvents((err) => logger.warn({ err }, 'event listener threw'));
+  const supervisor = new Supervisor({
+    nodeName: config.name,
+    clock,
+    random,
+    logger,
+    drainBudget: config.mailboxDrainBudget,
+    maxRestarts: config.actorMaxRestarts,
+    restartWindowMs: config.actorRestartWindowMs,
+  });
+  const codec = new ProtobufCodec({ maxPacketBytes: config.maxPacketSize });
+  const network = new NetworkActor(transport, codec);
+  const facade = new FacadeActor(events);
+  // Start order: the facade first so it sees our own join; the network before the actors that send.
+  supervisor.spawn(facade);
+  supervisor.spawn(network);
+  supervisor.spawn(
+    new MembershipActor({
+      name: config.name,
+      host: advertise.host,
+      port: advertise.port,
+      meta: new Uint8Array(meta),
+      vsn: [
+        PROTOCOL_VERSION_MIN,
+        PROTOCOL_VERSION_MAX,
+        config.protocolVersion,
+        config.delegateProtocolMin,
+        config.delegateProtocolMax,
+        config.delegateProtocolVersion,
+      ],
+      deadNodeReclaimTimeMs: config.deadNodeReclaimTimeMs,
+    }),
+  );
+  supervisor.spawn(
+    new ProbeActor({
+      name: config.name,
+      host: advertise.host,
+      port: advertise.port,
+      probeIntervalMs: config.probeIntervalMs,
+      probeTimeoutMs: config.probeTimeoutMs,
+    }),
+  );
+  const node = new MemberlistNode({ config, supervisor, transport, facade, network, events, logger, advertise });
+  supervisor.start();
+  logger.info({ address: transport.localAddress, advertise, transport: transport.kind }, 'node started');
+  return node;
+}
