@@ -11,6 +11,8 @@ export interface NodeEventMap {
   update: { old: Member; member: Member };
   suspect: { member: Member };
   alive: { member: Member };
+  /** Two addresses claim one name; the newer claim was refused (memberlist's NotifyConflict). */
+  conflict: { existing: Member; other: Member };
   error: { error: Error };
 }
 

@@ -3,10 +3,10 @@ import { MembershipActor } from './actors/membership/membership-actor.js';
 import { ProbeActor } from './actors/probe/probe-actor.js';
 import { FacadeActor } from './actors/facade/facade-actor.js';
 import { advertiseEndpoint } from './advertise.js';
-import { RealClock, type Clock } from './clock.js';
+import { RealClock, type Clock, type TimerHandle } from './clock.js';
 import { ProtobufCodec } from './codec/protobuf-codec.js';
 import { resolveConfig, PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX, type MemberlistConfig, type NodeConfigOptions } from './config.js';
-import { InvalidArgumentError, NotRunningError } from './errors.js';
+import { InvalidArgumentError, JoinError, NotRunningError } from './errors.js';
 import { NodeEvents, type NodeEvent, type NodeEventMap, type NodeEventName } from './events.js';
 import { silentLogger, type Logger } from './log.js';
 import type { Member } from './member.js';
@@ -68,6 +68,7 @@ export class MemberlistNode {
   readonly #events: NodeEvents;
   readonly #logger: Logger;
   readonly #advertise: Endpoint;
+  readonly #clock: Clock;
   #state: 'running' | 'stopping' | 'stopped' = 'running';
 
   /** @internal use createNode(). */
@@ -80,6 +81,7 @@ export class MemberlistNode {
     events: NodeEvents;
     logger: Logger;
     advertise: Endpoint;
+    clock: Clock;
   }) {
     this.name = parts.config.name;
     this.config = parts.config;
@@ -90,6 +92,7 @@ export class MemberlistNode {
     this.#events = parts.events;
     this.#logger = parts.logger;
     this.#advertise = parts.advertise;
+    this.#clock = parts.clock;
     this.#supervisor.onFailure((error) => {
       this.#logger.error({ err: error }, 'node failed: shutting down');
       this.#events.emit('error', { error });
@@ -168,6 +171,46 @@ export class MemberlistNode {
     this.#assertRunning();
     if (typeof message !== 'object' || message === null) throw new InvalidArgumentError('send() needs a generated protobuf message');
     this.#supervisor.send(message);
+  }
+
+  /**
+   * Joins a cluster through seed addresses ("host:port", "host" for bindPort, "[v6]:port"; host names
+   * resolve to all their addresses): a TCP push-pull with each. Resolves with how many it reached;
+   * rejects with a JoinError carrying each seed's cause when it reached none.
+   */
+  async join(seeds: readonly string[]): Promise<number> {
+    this.#assertRunning();
+    if (!Array.isArray(seeds) || seeds.some((s) => typeof s !== 'string' || s.trim() === '')) {
+      throw new InvalidArgumentError('join() needs an array of non-empty "host:port" strings');
+    }
+    if (seeds.length === 0) return 0;
+    const result = await this.#facade.join(seeds);
+    if (result.reached === 0) {
+      throw new JoinError(
+        result.seeds.map((s) => ({ seed: s.address ? `${s.seed} (${s.address})` : (s.seed ?? ''), error: new Error(s.error || 'unreachable') })),
+      );
+    }
+    return result.reached;
+  }
+
+  /**
+   * Leaves the cluster gracefully: broadcasts our own dead message (from = us, which peers record as
+   * left, not failed) and waits until it has been sent its retransmit limit or `timeoutMs` passes.
+   * The node keeps running (answering probes) until shutdown(). Resolves true when the broadcast
+   * completed, false on timeout or when nobody else was alive.
+   */
+  async leave(timeoutMs = 5000): Promise<boolean> {
+    this.#assertRunning();
+    if (!(timeoutMs >= 0)) throw new InvalidArgumentError('leave() timeoutMs must be >= 0');
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = this.#clock.setTimer(timeoutMs, () => resolve(false));
+    });
+    const done = this.#facade.leave().then((r) => r.broadcastDone);
+    const ok = await Promise.race([done, timeout]);
+    timer?.cancel();
+    if (!ok) this.#logger.warn({ timeoutMs }, 'leave broadcast not confirmed before the timeout');
+    return ok;
   }
 
   /** Traffic and runtime counters. */
@@ -257,6 +300,10 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
         config.delegateProtocolVersion,
       ],
       deadNodeReclaimTimeMs: config.deadNodeReclaimTimeMs,
+      suspicionMult: config.suspicionMult,
+      suspicionMaxTimeoutMult: config.suspicionMaxTimeoutMult,
+      probeIntervalMs: config.probeIntervalMs,
+      gossipToTheDeadMs: config.gossipToTheDeadMs,
     }),
   );
   supervisor.spawn(
@@ -268,7 +315,7 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       probeTimeoutMs: config.probeTimeoutMs,
     }),
   );
-  const node = new MemberlistNode({ config, supervisor, transport, facade, network, events, logger, advertise });
+  const node = new MemberlistNode({ config, supervisor, transport, facade, network, events, logger, advertise, clock });
   supervisor.start();
   logger.info({ address: transport.localAddress, advertise, transport: transport.kind }, 'node started');
   return node;

@@ -921,6 +921,835 @@ export namespace memberlist {
             }
             type $Shape = memberlist.actors.MemberChanged.$Properties;
         }
+
+        interface ISuspectReceived extends memberlist.actors.SuspectReceived.$Properties {
+        }
+
+        class SuspectReceived {
+            constructor(p?: memberlist.actors.SuspectReceived.$Properties);
+            $unknowns?: Uint8Array[];
+            suspect?: (memberlist.wire.Suspect.$Properties|null);
+            from?: (memberlist.actors.Endpoint.$Properties|null);
+            static create(properties: memberlist.actors.SuspectReceived.$Shape): memberlist.actors.SuspectReceived & memberlist.actors.SuspectReceived.$Shape;
+            static create(properties?: memberlist.actors.SuspectReceived.$Properties): memberlist.actors.SuspectReceived;
+            static encode(m: memberlist.actors.SuspectReceived.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.SuspectReceived & memberlist.actors.SuspectReceived.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.SuspectReceived;
+            static toObject(m: memberlist.actors.SuspectReceived, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace SuspectReceived {
+            interface $Properties {
+                suspect?: (memberlist.wire.Suspect.$Properties|null);
+                from?: (memberlist.actors.Endpoint.$Properties|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.SuspectReceived.$Properties;
+        }
+
+        interface IDeadReceived extends memberlist.actors.DeadReceived.$Properties {
+        }
+
+        class DeadReceived {
+            constructor(p?: memberlist.actors.DeadReceived.$Properties);
+            $unknowns?: Uint8Array[];
+            dead?: (memberlist.wire.Dead.$Properties|null);
+            from?: (memberlist.actors.Endpoint.$Properties|null);
+            static create(properties: memberlist.actors.DeadReceived.$Shape): memberlist.actors.DeadReceived & memberlist.actors.DeadReceived.$Shape;
+            static create(properties?: memberlist.actors.DeadReceived.$Properties): memberlist.actors.DeadReceived;
+            static encode(m: memberlist.actors.DeadReceived.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.DeadReceived & memberlist.actors.DeadReceived.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.DeadReceived;
+            static toObject(m: memberlist.actors.DeadReceived, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace DeadReceived {
+            interface $Properties {
+                dead?: (memberlist.wire.Dead.$Properties|null);
+                from?: (memberlist.actors.Endpoint.$Properties|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.DeadReceived.$Properties;
+        }
+
+        interface IUserPacketReceived extends memberlist.actors.UserPacketReceived.$Properties {
+        }
+
+        class UserPacketReceived {
+            constructor(p?: memberlist.actors.UserPacketReceived.$Properties);
+            $unknowns?: Uint8Array[];
+            user?: (memberlist.wire.UserMessage.$Properties|null);
+            from?: (memberlist.actors.Endpoint.$Properties|null);
+            static create(properties: memberlist.actors.UserPacketReceived.$Shape): memberlist.actors.UserPacketReceived & memberlist.actors.UserPacketReceived.$Shape;
+            static create(properties?: memberlist.actors.UserPacketReceived.$Properties): memberlist.actors.UserPacketReceived;
+            static encode(m: memberlist.actors.UserPacketReceived.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.UserPacketReceived & memberlist.actors.UserPacketReceived.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.UserPacketReceived;
+            static toObject(m: memberlist.actors.UserPacketReceived, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace UserPacketReceived {
+            interface $Properties {
+                user?: (memberlist.wire.UserMessage.$Properties|null);
+                from?: (memberlist.actors.Endpoint.$Properties|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.UserPacketReceived.$Properties;
+        }
+
+        interface IOutboundPacket extends memberlist.actors.OutboundPacket.$Properties {
+        }
+
+        class OutboundPacket {
+            constructor(p?: memberlist.actors.OutboundPacket.$Properties);
+            $unknowns?: Uint8Array[];
+            to?: (memberlist.actors.Endpoint.$Properties|null);
+            toNode: string;
+            messages: memberlist.wire.Message.$Properties[];
+            static create(properties: memberlist.actors.OutboundPacket.$Shape): memberlist.actors.OutboundPacket & memberlist.actors.OutboundPacket.$Shape;
+            static create(properties?: memberlist.actors.OutboundPacket.$Properties): memberlist.actors.OutboundPacket;
+            static encode(m: memberlist.actors.OutboundPacket.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.OutboundPacket & memberlist.actors.OutboundPacket.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.OutboundPacket;
+            static toObject(m: memberlist.actors.OutboundPacket, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace OutboundPacket {
+            interface $Properties {
+                to?: (memberlist.actors.Endpoint.$Properties|null);
+                toNode?: (string|null);
+                messages?: (memberlist.wire.Message.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              to?: memberlist.actors.Endpoint.$Shape|null;
+              toNode?: string|null;
+              messages?: memberlist.wire.Message.$Shape[]|null;
+              $unknowns?: Uint8Array[];
+            };
+        }
+
+        interface IStreamRequest extends memberlist.actors.StreamRequest.$Properties {
+        }
+
+        class StreamRequest {
+            constructor(p?: memberlist.actors.StreamRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            requester: string;
+            to?: (memberlist.actors.Endpoint.$Properties|null);
+            request?: (memberlist.wire.Message.$Properties|null);
+            timeoutMs: number;
+            expectReply: boolean;
+            static create(properties: memberlist.actors.StreamRequest.$Shape): memberlist.actors.StreamRequest & memberlist.actors.StreamRequest.$Shape;
+            static create(properties?: memberlist.actors.StreamRequest.$Properties): memberlist.actors.StreamRequest;
+            static encode(m: memberlist.actors.StreamRequest.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.StreamRequest & memberlist.actors.StreamRequest.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.StreamRequest;
+            static toObject(m: memberlist.actors.StreamRequest, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace StreamRequest {
+            interface $Properties {
+                requestId?: (number|null);
+                requester?: (string|null);
+                to?: (memberlist.actors.Endpoint.$Properties|null);
+                request?: (memberlist.wire.Message.$Properties|null);
+                timeoutMs?: (number|null);
+                expectReply?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              requestId?: number|null;
+              requester?: string|null;
+              to?: memberlist.actors.Endpoint.$Shape|null;
+              request?: memberlist.wire.Message.$Shape|null;
+              timeoutMs?: number|null;
+              expectReply?: boolean|null;
+              $unknowns?: Uint8Array[];
+            };
+        }
+
+        interface IStreamResult extends memberlist.actors.StreamResult.$Properties {
+        }
+
+        class StreamResult {
+            constructor(p?: memberlist.actors.StreamResult.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            requester: string;
+            response?: (memberlist.wire.Message.$Properties|null);
+            error: string;
+            responseBytes: Uint8Array;
+            static create(properties: memberlist.actors.StreamResult.$Shape): memberlist.actors.StreamResult & memberlist.actors.StreamResult.$Shape;
+            static create(properties?: memberlist.actors.StreamResult.$Properties): memberlist.actors.StreamResult;
+            static encode(m: memberlist.actors.StreamResult.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.StreamResult & memberlist.actors.StreamResult.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.StreamResult;
+            static toObject(m: memberlist.actors.StreamResult, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace StreamResult {
+            interface $Properties {
+                requestId?: (number|null);
+                requester?: (string|null);
+                response?: (memberlist.wire.Message.$Properties|null);
+                error?: (string|null);
+                responseBytes?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              requestId?: number|null;
+              requester?: string|null;
+              response?: memberlist.wire.Message.$Shape|null;
+              error?: string|null;
+              responseBytes?: Uint8Array|null;
+              $unknowns?: Uint8Array[];
+            };
+        }
+
+        interface IStreamRequestReceived extends memberlist.actors.StreamRequestReceived.$Properties {
+        }
+
+        class StreamRequestReceived {
+            constructor(p?: memberlist.actors.StreamRequestReceived.$Properties);
+            $unknowns?: Uint8Array[];
+            streamId: number;
+            from?: (memberlist.actors.Endpoint.$Properties|null);
+            request?: (memberlist.wire.Message.$Properties|null);
+            requestBytes: Uint8Array;
+            static create(properties: memberlist.actors.StreamRequestReceived.$Shape): memberlist.actors.StreamRequestReceived & memberlist.actors.StreamRequestReceived.$Shape;
+            static create(properties?: memberlist.actors.StreamRequestReceived.$Properties): memberlist.actors.StreamRequestReceived;
+            static encode(m: memberlist.actors.StreamRequestReceived.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.StreamRequestReceived & memberlist.actors.StreamRequestReceived.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.StreamRequestReceived;
+            static toObject(m: memberlist.actors.StreamRequestReceived, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace StreamRequestReceived {
+            interface $Properties {
+                streamId?: (number|null);
+                from?: (memberlist.actors.Endpoint.$Properties|null);
+                request?: (memberlist.wire.Message.$Properties|null);
+                requestBytes?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              streamId?: number|null;
+              from?: memberlist.actors.Endpoint.$Shape|null;
+              request?: memberlist.wire.Message.$Shape|null;
+              requestBytes?: Uint8Array|null;
+              $unknowns?: Uint8Array[];
+            };
+        }
+
+        interface IStreamReply extends memberlist.actors.StreamReply.$Properties {
+        }
+
+        class StreamReply {
+            constructor(p?: memberlist.actors.StreamReply.$Properties);
+            $unknowns?: Uint8Array[];
+            streamId: number;
+            response?: (memberlist.wire.Message.$Properties|null);
+            closeOnly: boolean;
+            static create(properties: memberlist.actors.StreamReply.$Shape): memberlist.actors.StreamReply & memberlist.actors.StreamReply.$Shape;
+            static create(properties?: memberlist.actors.StreamReply.$Properties): memberlist.actors.StreamReply;
+            static encode(m: memberlist.actors.StreamReply.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.StreamReply & memberlist.actors.StreamReply.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.StreamReply;
+            static toObject(m: memberlist.actors.StreamReply, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace StreamReply {
+            interface $Properties {
+                streamId?: (number|null);
+                response?: (memberlist.wire.Message.$Properties|null);
+                closeOnly?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              streamId?: number|null;
+              response?: memberlist.wire.Message.$Shape|null;
+              closeOnly?: boolean|null;
+              $unknowns?: Uint8Array[];
+            };
+        }
+
+        interface IIndirectDeadline extends memberlist.actors.IndirectDeadline.$Properties {
+        }
+
+        class IndirectDeadline {
+            constructor(p?: memberlist.actors.IndirectDeadline.$Properties);
+            $unknowns?: Uint8Array[];
+            localSeqNo: number;
+            static create(properties: memberlist.actors.IndirectDeadline.$Shape): memberlist.actors.IndirectDeadline & memberlist.actors.IndirectDeadline.$Shape;
+            static create(properties?: memberlist.actors.IndirectDeadline.$Properties): memberlist.actors.IndirectDeadline;
+            static encode(m: memberlist.actors.IndirectDeadline.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.IndirectDeadline & memberlist.actors.IndirectDeadline.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.IndirectDeadline;
+            static toObject(m: memberlist.actors.IndirectDeadline, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace IndirectDeadline {
+            interface $Properties {
+                localSeqNo?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.IndirectDeadline.$Properties;
+        }
+
+        interface IAwarenessDelta extends memberlist.actors.AwarenessDelta.$Properties {
+        }
+
+        class AwarenessDelta {
+            constructor(p?: memberlist.actors.AwarenessDelta.$Properties);
+            $unknowns?: Uint8Array[];
+            delta: number;
+            static create(properties: memberlist.actors.AwarenessDelta.$Shape): memberlist.actors.AwarenessDelta & memberlist.actors.AwarenessDelta.$Shape;
+            static create(properties?: memberlist.actors.AwarenessDelta.$Properties): memberlist.actors.AwarenessDelta;
+            static encode(m: memberlist.actors.AwarenessDelta.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.AwarenessDelta & memberlist.actors.AwarenessDelta.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.AwarenessDelta;
+            static toObject(m: memberlist.actors.AwarenessDelta, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace AwarenessDelta {
+            interface $Properties {
+                delta?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.AwarenessDelta.$Properties;
+        }
+
+        interface IProbeListWrapped extends memberlist.actors.ProbeListWrapped.$Properties {
+        }
+
+        class ProbeListWrapped {
+            constructor(p?: memberlist.actors.ProbeListWrapped.$Properties);
+            $unknowns?: Uint8Array[];
+            pass: number;
+            static create(properties: memberlist.actors.ProbeListWrapped.$Shape): memberlist.actors.ProbeListWrapped & memberlist.actors.ProbeListWrapped.$Shape;
+            static create(properties?: memberlist.actors.ProbeListWrapped.$Properties): memberlist.actors.ProbeListWrapped;
+            static encode(m: memberlist.actors.ProbeListWrapped.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.ProbeListWrapped & memberlist.actors.ProbeListWrapped.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.ProbeListWrapped;
+            static toObject(m: memberlist.actors.ProbeListWrapped, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ProbeListWrapped {
+            interface $Properties {
+                pass?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.ProbeListWrapped.$Properties;
+        }
+
+        interface ILocalSuspect extends memberlist.actors.LocalSuspect.$Properties {
+        }
+
+        class LocalSuspect {
+            constructor(p?: memberlist.actors.LocalSuspect.$Properties);
+            $unknowns?: Uint8Array[];
+            node: string;
+            incarnation: number;
+            static create(properties: memberlist.actors.LocalSuspect.$Shape): memberlist.actors.LocalSuspect & memberlist.actors.LocalSuspect.$Shape;
+            static create(properties?: memberlist.actors.LocalSuspect.$Properties): memberlist.actors.LocalSuspect;
+            static encode(m: memberlist.actors.LocalSuspect.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.LocalSuspect & memberlist.actors.LocalSuspect.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.LocalSuspect;
+            static toObject(m: memberlist.actors.LocalSuspect, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace LocalSuspect {
+            interface $Properties {
+                node?: (string|null);
+                incarnation?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.LocalSuspect.$Properties;
+        }
+
+        interface ISuspicionExpired extends memberlist.actors.SuspicionExpired.$Properties {
+        }
+
+        class SuspicionExpired {
+            constructor(p?: memberlist.actors.SuspicionExpired.$Properties);
+            $unknowns?: Uint8Array[];
+            node: string;
+            incarnation: number;
+            stateChangeMs: number;
+            confirmations: number;
+            static create(properties: memberlist.actors.SuspicionExpired.$Shape): memberlist.actors.SuspicionExpired & memberlist.actors.SuspicionExpired.$Shape;
+            static create(properties?: memberlist.actors.SuspicionExpired.$Properties): memberlist.actors.SuspicionExpired;
+            static encode(m: memberlist.actors.SuspicionExpired.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.SuspicionExpired & memberlist.actors.SuspicionExpired.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.SuspicionExpired;
+            static toObject(m: memberlist.actors.SuspicionExpired, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace SuspicionExpired {
+            interface $Properties {
+                node?: (string|null);
+                incarnation?: (number|null);
+                stateChangeMs?: (number|null);
+                confirmations?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.SuspicionExpired.$Properties;
+        }
+
+        interface IMemberRemoved extends memberlist.actors.MemberRemoved.$Properties {
+        }
+
+        class MemberRemoved {
+            constructor(p?: memberlist.actors.MemberRemoved.$Properties);
+            $unknowns?: Uint8Array[];
+            name: string;
+            numMembers: number;
+            static create(properties: memberlist.actors.MemberRemoved.$Shape): memberlist.actors.MemberRemoved & memberlist.actors.MemberRemoved.$Shape;
+            static create(properties?: memberlist.actors.MemberRemoved.$Properties): memberlist.actors.MemberRemoved;
+            static encode(m: memberlist.actors.MemberRemoved.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.MemberRemoved & memberlist.actors.MemberRemoved.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.MemberRemoved;
+            static toObject(m: memberlist.actors.MemberRemoved, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace MemberRemoved {
+            interface $Properties {
+                name?: (string|null);
+                numMembers?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.MemberRemoved.$Properties;
+        }
+
+        interface IMemberConflict extends memberlist.actors.MemberConflict.$Properties {
+        }
+
+        class MemberConflict {
+            constructor(p?: memberlist.actors.MemberConflict.$Properties);
+            $unknowns?: Uint8Array[];
+            existing?: (memberlist.actors.Member.$Properties|null);
+            other?: (memberlist.actors.Member.$Properties|null);
+            static create(properties: memberlist.actors.MemberConflict.$Shape): memberlist.actors.MemberConflict & memberlist.actors.MemberConflict.$Shape;
+            static create(properties?: memberlist.actors.MemberConflict.$Properties): memberlist.actors.MemberConflict;
+            static encode(m: memberlist.actors.MemberConflict.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.MemberConflict & memberlist.actors.MemberConflict.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.MemberConflict;
+            static toObject(m: memberlist.actors.MemberConflict, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace MemberConflict {
+            interface $Properties {
+                existing?: (memberlist.actors.Member.$Properties|null);
+                other?: (memberlist.actors.Member.$Properties|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.MemberConflict.$Properties;
+        }
+
+        interface ILeaveRequest extends memberlist.actors.LeaveRequest.$Properties {
+        }
+
+        class LeaveRequest {
+            constructor(p?: memberlist.actors.LeaveRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            static create(properties: memberlist.actors.LeaveRequest.$Shape): memberlist.actors.LeaveRequest & memberlist.actors.LeaveRequest.$Shape;
+            static create(properties?: memberlist.actors.LeaveRequest.$Properties): memberlist.actors.LeaveRequest;
+            static encode(m: memberlist.actors.LeaveRequest.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.LeaveRequest & memberlist.actors.LeaveRequest.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.LeaveRequest;
+            static toObject(m: memberlist.actors.LeaveRequest, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace LeaveRequest {
+            interface $Properties {
+                requestId?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.LeaveRequest.$Properties;
+        }
+
+        interface ILeaveResult extends memberlist.actors.LeaveResult.$Properties {
+        }
+
+        class LeaveResult {
+            constructor(p?: memberlist.actors.LeaveResult.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            broadcastDone: boolean;
+            static create(properties: memberlist.actors.LeaveResult.$Shape): memberlist.actors.LeaveResult & memberlist.actors.LeaveResult.$Shape;
+            static create(properties?: memberlist.actors.LeaveResult.$Properties): memberlist.actors.LeaveResult;
+            static encode(m: memberlist.actors.LeaveResult.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.LeaveResult & memberlist.actors.LeaveResult.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.LeaveResult;
+            static toObject(m: memberlist.actors.LeaveResult, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace LeaveResult {
+            interface $Properties {
+                requestId?: (number|null);
+                broadcastDone?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.LeaveResult.$Properties;
+        }
+
+        interface IStartSuspicion extends memberlist.actors.StartSuspicion.$Properties {
+        }
+
+        class StartSuspicion {
+            constructor(p?: memberlist.actors.StartSuspicion.$Properties);
+            $unknowns?: Uint8Array[];
+            node: string;
+            incarnation: number;
+            from: string;
+            k: number;
+            minMs: number;
+            maxMs: number;
+            stateChangeMs: number;
+            suspect?: (memberlist.wire.Suspect.$Properties|null);
+            static create(properties: memberlist.actors.StartSuspicion.$Shape): memberlist.actors.StartSuspicion & memberlist.actors.StartSuspicion.$Shape;
+            static create(properties?: memberlist.actors.StartSuspicion.$Properties): memberlist.actors.StartSuspicion;
+            static encode(m: memberlist.actors.StartSuspicion.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.StartSuspicion & memberlist.actors.StartSuspicion.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.StartSuspicion;
+            static toObject(m: memberlist.actors.StartSuspicion, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace StartSuspicion {
+            interface $Properties {
+                node?: (string|null);
+                incarnation?: (number|null);
+                from?: (string|null);
+                k?: (number|null);
+                minMs?: (number|null);
+                maxMs?: (number|null);
+                stateChangeMs?: (number|null);
+                suspect?: (memberlist.wire.Suspect.$Properties|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.StartSuspicion.$Properties;
+        }
+
+        interface IConfirmSuspicion extends memberlist.actors.ConfirmSuspicion.$Properties {
+        }
+
+        class ConfirmSuspicion {
+            constructor(p?: memberlist.actors.ConfirmSuspicion.$Properties);
+            $unknowns?: Uint8Array[];
+            node: string;
+            from: string;
+            suspect?: (memberlist.wire.Suspect.$Properties|null);
+            static create(properties: memberlist.actors.ConfirmSuspicion.$Shape): memberlist.actors.ConfirmSuspicion & memberlist.actors.ConfirmSuspicion.$Shape;
+            static create(properties?: memberlist.actors.ConfirmSuspicion.$Properties): memberlist.actors.ConfirmSuspicion;
+            static encode(m: memberlist.actors.ConfirmSuspicion.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.ConfirmSuspicion & memberlist.actors.ConfirmSuspicion.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.ConfirmSuspicion;
+            static toObject(m: memberlist.actors.ConfirmSuspicion, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ConfirmSuspicion {
+            interface $Properties {
+                node?: (string|null);
+                from?: (string|null);
+                suspect?: (memberlist.wire.Suspect.$Properties|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.ConfirmSuspicion.$Properties;
+        }
+
+        interface ISuspicionTimer extends memberlist.actors.SuspicionTimer.$Properties {
+        }
+
+        class SuspicionTimer {
+            constructor(p?: memberlist.actors.SuspicionTimer.$Properties);
+            $unknowns?: Uint8Array[];
+            node: string;
+            stateChangeMs: number;
+            static create(properties: memberlist.actors.SuspicionTimer.$Shape): memberlist.actors.SuspicionTimer & memberlist.actors.SuspicionTimer.$Shape;
+            static create(properties?: memberlist.actors.SuspicionTimer.$Properties): memberlist.actors.SuspicionTimer;
+            static encode(m: memberlist.actors.SuspicionTimer.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.SuspicionTimer & memberlist.actors.SuspicionTimer.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.SuspicionTimer;
+            static toObject(m: memberlist.actors.SuspicionTimer, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace SuspicionTimer {
+            interface $Properties {
+                node?: (string|null);
+                stateChangeMs?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.SuspicionTimer.$Properties;
+        }
+
+        interface IQueueBroadcast extends memberlist.actors.QueueBroadcast.$Properties {
+        }
+
+        class QueueBroadcast {
+            constructor(p?: memberlist.actors.QueueBroadcast.$Properties);
+            $unknowns?: Uint8Array[];
+            key: string;
+            message?: (memberlist.wire.Message.$Properties|null);
+            notifyId: number;
+            user: boolean;
+            static create(properties: memberlist.actors.QueueBroadcast.$Shape): memberlist.actors.QueueBroadcast & memberlist.actors.QueueBroadcast.$Shape;
+            static create(properties?: memberlist.actors.QueueBroadcast.$Properties): memberlist.actors.QueueBroadcast;
+            static encode(m: memberlist.actors.QueueBroadcast.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.QueueBroadcast & memberlist.actors.QueueBroadcast.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.QueueBroadcast;
+            static toObject(m: memberlist.actors.QueueBroadcast, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace QueueBroadcast {
+            interface $Properties {
+                key?: (string|null);
+                message?: (memberlist.wire.Message.$Properties|null);
+                notifyId?: (number|null);
+                user?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              key?: string|null;
+              message?: memberlist.wire.Message.$Shape|null;
+              notifyId?: number|null;
+              user?: boolean|null;
+              $unknowns?: Uint8Array[];
+            };
+        }
+
+        interface IBroadcastDone extends memberlist.actors.BroadcastDone.$Properties {
+        }
+
+        class BroadcastDone {
+            constructor(p?: memberlist.actors.BroadcastDone.$Properties);
+            $unknowns?: Uint8Array[];
+            notifyId: number;
+            transmitted: boolean;
+            static create(properties: memberlist.actors.BroadcastDone.$Shape): memberlist.actors.BroadcastDone & memberlist.actors.BroadcastDone.$Shape;
+            static create(properties?: memberlist.actors.BroadcastDone.$Properties): memberlist.actors.BroadcastDone;
+            static encode(m: memberlist.actors.BroadcastDone.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.BroadcastDone & memberlist.actors.BroadcastDone.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.BroadcastDone;
+            static toObject(m: memberlist.actors.BroadcastDone, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace BroadcastDone {
+            interface $Properties {
+                notifyId?: (number|null);
+                transmitted?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.BroadcastDone.$Properties;
+        }
+
+        interface IGossipTick extends memberlist.actors.GossipTick.$Properties {
+        }
+
+        class GossipTick {
+            constructor(p?: memberlist.actors.GossipTick.$Properties);
+            $unknowns?: Uint8Array[];
+            round: number;
+            static create(properties: memberlist.actors.GossipTick.$Shape): memberlist.actors.GossipTick & memberlist.actors.GossipTick.$Shape;
+            static create(properties?: memberlist.actors.GossipTick.$Properties): memberlist.actors.GossipTick;
+            static encode(m: memberlist.actors.GossipTick.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.GossipTick & memberlist.actors.GossipTick.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.GossipTick;
+            static toObject(m: memberlist.actors.GossipTick, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace GossipTick {
+            interface $Properties {
+                round?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.GossipTick.$Properties;
+        }
+
+        interface IJoinRequest extends memberlist.actors.JoinRequest.$Properties {
+        }
+
+        class JoinRequest {
+            constructor(p?: memberlist.actors.JoinRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            seeds: string[];
+            static create(properties: memberlist.actors.JoinRequest.$Shape): memberlist.actors.JoinRequest & memberlist.actors.JoinRequest.$Shape;
+            static create(properties?: memberlist.actors.JoinRequest.$Properties): memberlist.actors.JoinRequest;
+            static encode(m: memberlist.actors.JoinRequest.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.JoinRequest & memberlist.actors.JoinRequest.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.JoinRequest;
+            static toObject(m: memberlist.actors.JoinRequest, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace JoinRequest {
+            interface $Properties {
+                requestId?: (number|null);
+                seeds?: (string[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.JoinRequest.$Properties;
+        }
+
+        interface IJoinSeedResult extends memberlist.actors.JoinSeedResult.$Properties {
+        }
+
+        class JoinSeedResult {
+            constructor(p?: memberlist.actors.JoinSeedResult.$Properties);
+            $unknowns?: Uint8Array[];
+            seed: string;
+            address: string;
+            error: string;
+            static create(properties: memberlist.actors.JoinSeedResult.$Shape): memberlist.actors.JoinSeedResult & memberlist.actors.JoinSeedResult.$Shape;
+            static create(properties?: memberlist.actors.JoinSeedResult.$Properties): memberlist.actors.JoinSeedResult;
+            static encode(m: memberlist.actors.JoinSeedResult.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.JoinSeedResult & memberlist.actors.JoinSeedResult.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.JoinSeedResult;
+            static toObject(m: memberlist.actors.JoinSeedResult, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace JoinSeedResult {
+            interface $Properties {
+                seed?: (string|null);
+                address?: (string|null);
+                error?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.JoinSeedResult.$Properties;
+        }
+
+        interface IJoinResult extends memberlist.actors.JoinResult.$Properties {
+        }
+
+        class JoinResult {
+            constructor(p?: memberlist.actors.JoinResult.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            reached: number;
+            seeds: memberlist.actors.JoinSeedResult.$Properties[];
+            static create(properties: memberlist.actors.JoinResult.$Shape): memberlist.actors.JoinResult & memberlist.actors.JoinResult.$Shape;
+            static create(properties?: memberlist.actors.JoinResult.$Properties): memberlist.actors.JoinResult;
+            static encode(m: memberlist.actors.JoinResult.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.JoinResult & memberlist.actors.JoinResult.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.JoinResult;
+            static toObject(m: memberlist.actors.JoinResult, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace JoinResult {
+            interface $Properties {
+                requestId?: (number|null);
+                reached?: (number|null);
+                seeds?: (memberlist.actors.JoinSeedResult.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.JoinResult.$Properties;
+        }
+
+        interface IPushPullTick extends memberlist.actors.PushPullTick.$Properties {
+        }
+
+        class PushPullTick {
+            constructor(p?: memberlist.actors.PushPullTick.$Properties);
+            $unknowns?: Uint8Array[];
+            round: number;
+            static create(properties: memberlist.actors.PushPullTick.$Shape): memberlist.actors.PushPullTick & memberlist.actors.PushPullTick.$Shape;
+            static create(properties?: memberlist.actors.PushPullTick.$Properties): memberlist.actors.PushPullTick;
+            static encode(m: memberlist.actors.PushPullTick.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.PushPullTick & memberlist.actors.PushPullTick.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.PushPullTick;
+            static toObject(m: memberlist.actors.PushPullTick, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace PushPullTick {
+            interface $Properties {
+                round?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.PushPullTick.$Properties;
+        }
+
+        interface ISeedsResolved extends memberlist.actors.SeedsResolved.$Properties {
+        }
+
+        class SeedsResolved {
+            constructor(p?: memberlist.actors.SeedsResolved.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            resolved: memberlist.actors.JoinSeedResult.$Properties[];
+            static create(properties: memberlist.actors.SeedsResolved.$Shape): memberlist.actors.SeedsResolved & memberlist.actors.SeedsResolved.$Shape;
+            static create(properties?: memberlist.actors.SeedsResolved.$Properties): memberlist.actors.SeedsResolved;
+            static encode(m: memberlist.actors.SeedsResolved.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.SeedsResolved & memberlist.actors.SeedsResolved.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.SeedsResolved;
+            static toObject(m: memberlist.actors.SeedsResolved, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace SeedsResolved {
+            interface $Properties {
+                requestId?: (number|null);
+                resolved?: (memberlist.actors.JoinSeedResult.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.SeedsResolved.$Properties;
+        }
     }
 
     namespace worker {

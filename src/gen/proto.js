@@ -9206,6 +9206,7799 @@ export const memberlist = $root.memberlist = (() => {
             return MemberChanged;
         })();
 
+        actors.SuspectReceived = (function() {
+
+            /**
+             * Properties of a SuspectReceived.
+             * @typedef {Object} memberlist.actors.SuspectReceived.$Properties
+             * @property {memberlist.wire.Suspect.$Properties|null} [suspect] SuspectReceived suspect
+             * @property {memberlist.actors.Endpoint.$Properties|null} [from] SuspectReceived from
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SuspectReceived.
+             * @memberof memberlist.actors
+             * @interface ISuspectReceived
+             * @augments memberlist.actors.SuspectReceived.$Properties
+             * @deprecated Use memberlist.actors.SuspectReceived.$Properties instead.
+             */
+
+            /**
+             * Shape of a SuspectReceived.
+             * @typedef {memberlist.actors.SuspectReceived.$Properties} memberlist.actors.SuspectReceived.$Shape
+             */
+
+            /**
+             * Constructs a new SuspectReceived.
+             * @memberof memberlist.actors
+             * @classdesc Represents a SuspectReceived.
+             * @constructor
+             * @param {memberlist.actors.SuspectReceived.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SuspectReceived = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * SuspectReceived suspect.
+             * @member {memberlist.wire.Suspect.$Properties|null|undefined} suspect
+             * @memberof memberlist.actors.SuspectReceived
+             * @instance
+             */
+            SuspectReceived.prototype.suspect = null;
+
+            /**
+             * SuspectReceived from.
+             * @member {memberlist.actors.Endpoint.$Properties|null|undefined} from
+             * @memberof memberlist.actors.SuspectReceived
+             * @instance
+             */
+            SuspectReceived.prototype.from = null;
+
+            /**
+             * Creates a new SuspectReceived instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.SuspectReceived
+             * @static
+             * @param {memberlist.actors.SuspectReceived.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.SuspectReceived} SuspectReceived instance
+             * @type {{
+             *   (properties: memberlist.actors.SuspectReceived.$Shape): memberlist.actors.SuspectReceived & memberlist.actors.SuspectReceived.$Shape;
+             *   (properties?: memberlist.actors.SuspectReceived.$Properties): memberlist.actors.SuspectReceived;
+             * }}
+             */
+            SuspectReceived.create = function(properties) {
+                return new SuspectReceived(properties);
+            };
+
+            /**
+             * Encodes the specified SuspectReceived message. Does not implicitly {@link memberlist.actors.SuspectReceived.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.SuspectReceived
+             * @static
+             * @param {memberlist.actors.SuspectReceived.$Properties} m SuspectReceived message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SuspectReceived.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.suspect != null && $Object.hasOwnProperty.call(m, "suspect"))
+                    $root.memberlist.wire.Suspect.encode(m.suspect, w.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from"))
+                    $root.memberlist.actors.Endpoint.encode(m.from, w.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a SuspectReceived message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.SuspectReceived
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.SuspectReceived & memberlist.actors.SuspectReceived.$Shape} SuspectReceived
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SuspectReceived.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.SuspectReceived();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            m.suspect = $root.memberlist.wire.Suspect.decode(r, r.size(), $undefined, q + 1, m.suspect);
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            m.from = $root.memberlist.actors.Endpoint.decode(r, r.size(), $undefined, q + 1, m.from);
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a SuspectReceived message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.SuspectReceived
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.SuspectReceived} SuspectReceived
+             */
+            SuspectReceived.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.SuspectReceived)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.SuspectReceived: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.SuspectReceived();
+                if (d.suspect != null) {
+                    if (!$util.isObject(d.suspect))
+                        throw $TypeError(".memberlist.actors.SuspectReceived.suspect: object expected");
+                    m.suspect = $root.memberlist.wire.Suspect.fromObject(d.suspect, q + 1);
+                }
+                if (d.from != null) {
+                    if (!$util.isObject(d.from))
+                        throw $TypeError(".memberlist.actors.SuspectReceived.from: object expected");
+                    m.from = $root.memberlist.actors.Endpoint.fromObject(d.from, q + 1);
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a SuspectReceived message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.SuspectReceived
+             * @static
+             * @param {memberlist.actors.SuspectReceived} m SuspectReceived
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            SuspectReceived.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.suspect = null;
+                    d.from = null;
+                }
+                if (m.suspect != null && $Object.hasOwnProperty.call(m, "suspect")) {
+                    d.suspect = $root.memberlist.wire.Suspect.toObject(m.suspect, o, q + 1);
+                }
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from")) {
+                    d.from = $root.memberlist.actors.Endpoint.toObject(m.from, o, q + 1);
+                }
+                return d;
+            };
+
+            /**
+             * Converts this SuspectReceived to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.SuspectReceived
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            SuspectReceived.prototype.toJSON = function() {
+                return SuspectReceived.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for SuspectReceived
+             * @function getTypeUrl
+             * @memberof memberlist.actors.SuspectReceived
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            SuspectReceived.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.SuspectReceived";
+            };
+
+            return SuspectReceived;
+        })();
+
+        actors.DeadReceived = (function() {
+
+            /**
+             * Properties of a DeadReceived.
+             * @typedef {Object} memberlist.actors.DeadReceived.$Properties
+             * @property {memberlist.wire.Dead.$Properties|null} [dead] DeadReceived dead
+             * @property {memberlist.actors.Endpoint.$Properties|null} [from] DeadReceived from
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a DeadReceived.
+             * @memberof memberlist.actors
+             * @interface IDeadReceived
+             * @augments memberlist.actors.DeadReceived.$Properties
+             * @deprecated Use memberlist.actors.DeadReceived.$Properties instead.
+             */
+
+            /**
+             * Shape of a DeadReceived.
+             * @typedef {memberlist.actors.DeadReceived.$Properties} memberlist.actors.DeadReceived.$Shape
+             */
+
+            /**
+             * Constructs a new DeadReceived.
+             * @memberof memberlist.actors
+             * @classdesc Represents a DeadReceived.
+             * @constructor
+             * @param {memberlist.actors.DeadReceived.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const DeadReceived = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * DeadReceived dead.
+             * @member {memberlist.wire.Dead.$Properties|null|undefined} dead
+             * @memberof memberlist.actors.DeadReceived
+             * @instance
+             */
+            DeadReceived.prototype.dead = null;
+
+            /**
+             * DeadReceived from.
+             * @member {memberlist.actors.Endpoint.$Properties|null|undefined} from
+             * @memberof memberlist.actors.DeadReceived
+             * @instance
+             */
+            DeadReceived.prototype.from = null;
+
+            /**
+             * Creates a new DeadReceived instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.DeadReceived
+             * @static
+             * @param {memberlist.actors.DeadReceived.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.DeadReceived} DeadReceived instance
+             * @type {{
+             *   (properties: memberlist.actors.DeadReceived.$Shape): memberlist.actors.DeadReceived & memberlist.actors.DeadReceived.$Shape;
+             *   (properties?: memberlist.actors.DeadReceived.$Properties): memberlist.actors.DeadReceived;
+             * }}
+             */
+            DeadReceived.create = function(properties) {
+                return new DeadReceived(properties);
+            };
+
+            /**
+             * Encodes the specified DeadReceived message. Does not implicitly {@link memberlist.actors.DeadReceived.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.DeadReceived
+             * @static
+             * @param {memberlist.actors.DeadReceived.$Properties} m DeadReceived message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            DeadReceived.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.dead != null && $Object.hasOwnProperty.call(m, "dead"))
+                    $root.memberlist.wire.Dead.encode(m.dead, w.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from"))
+                    $root.memberlist.actors.Endpoint.encode(m.from, w.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a DeadReceived message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.DeadReceived
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.DeadReceived & memberlist.actors.DeadReceived.$Shape} DeadReceived
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            DeadReceived.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.DeadReceived();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            m.dead = $root.memberlist.wire.Dead.decode(r, r.size(), $undefined, q + 1, m.dead);
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            m.from = $root.memberlist.actors.Endpoint.decode(r, r.size(), $undefined, q + 1, m.from);
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a DeadReceived message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.DeadReceived
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.DeadReceived} DeadReceived
+             */
+            DeadReceived.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.DeadReceived)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.DeadReceived: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.DeadReceived();
+                if (d.dead != null) {
+                    if (!$util.isObject(d.dead))
+                        throw $TypeError(".memberlist.actors.DeadReceived.dead: object expected");
+                    m.dead = $root.memberlist.wire.Dead.fromObject(d.dead, q + 1);
+                }
+                if (d.from != null) {
+                    if (!$util.isObject(d.from))
+                        throw $TypeError(".memberlist.actors.DeadReceived.from: object expected");
+                    m.from = $root.memberlist.actors.Endpoint.fromObject(d.from, q + 1);
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a DeadReceived message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.DeadReceived
+             * @static
+             * @param {memberlist.actors.DeadReceived} m DeadReceived
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            DeadReceived.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.dead = null;
+                    d.from = null;
+                }
+                if (m.dead != null && $Object.hasOwnProperty.call(m, "dead")) {
+                    d.dead = $root.memberlist.wire.Dead.toObject(m.dead, o, q + 1);
+                }
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from")) {
+                    d.from = $root.memberlist.actors.Endpoint.toObject(m.from, o, q + 1);
+                }
+                return d;
+            };
+
+            /**
+             * Converts this DeadReceived to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.DeadReceived
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            DeadReceived.prototype.toJSON = function() {
+                return DeadReceived.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for DeadReceived
+             * @function getTypeUrl
+             * @memberof memberlist.actors.DeadReceived
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            DeadReceived.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.DeadReceived";
+            };
+
+            return DeadReceived;
+        })();
+
+        actors.UserPacketReceived = (function() {
+
+            /**
+             * Properties of a UserPacketReceived.
+             * @typedef {Object} memberlist.actors.UserPacketReceived.$Properties
+             * @property {memberlist.wire.UserMessage.$Properties|null} [user] UserPacketReceived user
+             * @property {memberlist.actors.Endpoint.$Properties|null} [from] UserPacketReceived from
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a UserPacketReceived.
+             * @memberof memberlist.actors
+             * @interface IUserPacketReceived
+             * @augments memberlist.actors.UserPacketReceived.$Properties
+             * @deprecated Use memberlist.actors.UserPacketReceived.$Properties instead.
+             */
+
+            /**
+             * Shape of a UserPacketReceived.
+             * @typedef {memberlist.actors.UserPacketReceived.$Properties} memberlist.actors.UserPacketReceived.$Shape
+             */
+
+            /**
+             * Constructs a new UserPacketReceived.
+             * @memberof memberlist.actors
+             * @classdesc Represents a UserPacketReceived.
+             * @constructor
+             * @param {memberlist.actors.UserPacketReceived.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const UserPacketReceived = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * UserPacketReceived user.
+             * @member {memberlist.wire.UserMessage.$Properties|null|undefined} user
+             * @memberof memberlist.actors.UserPacketReceived
+             * @instance
+             */
+            UserPacketReceived.prototype.user = null;
+
+            /**
+             * UserPacketReceived from.
+             * @member {memberlist.actors.Endpoint.$Properties|null|undefined} from
+             * @memberof memberlist.actors.UserPacketReceived
+             * @instance
+             */
+            UserPacketReceived.prototype.from = null;
+
+            /**
+             * Creates a new UserPacketReceived instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.UserPacketReceived
+             * @static
+             * @param {memberlist.actors.UserPacketReceived.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.UserPacketReceived} UserPacketReceived instance
+             * @type {{
+             *   (properties: memberlist.actors.UserPacketReceived.$Shape): memberlist.actors.UserPacketReceived & memberlist.actors.UserPacketReceived.$Shape;
+             *   (properties?: memberlist.actors.UserPacketReceived.$Properties): memberlist.actors.UserPacketReceived;
+             * }}
+             */
+            UserPacketReceived.create = function(properties) {
+                return new UserPacketReceived(properties);
+            };
+
+            /**
+             * Encodes the specified UserPacketReceived message. Does not implicitly {@link memberlist.actors.UserPacketReceived.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.UserPacketReceived
+             * @static
+             * @param {memberlist.actors.UserPacketReceived.$Properties} m UserPacketReceived message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            UserPacketReceived.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.user != null && $Object.hasOwnProperty.call(m, "user"))
+                    $root.memberlist.wire.UserMessage.encode(m.user, w.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from"))
+                    $root.memberlist.actors.Endpoint.encode(m.from, w.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a UserPacketReceived message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.UserPacketReceived
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.UserPacketReceived & memberlist.actors.UserPacketReceived.$Shape} UserPacketReceived
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            UserPacketReceived.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.UserPacketReceived();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            m.user = $root.memberlist.wire.UserMessage.decode(r, r.size(), $undefined, q + 1, m.user);
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            m.from = $root.memberlist.actors.Endpoint.decode(r, r.size(), $undefined, q + 1, m.from);
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a UserPacketReceived message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.UserPacketReceived
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.UserPacketReceived} UserPacketReceived
+             */
+            UserPacketReceived.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.UserPacketReceived)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.UserPacketReceived: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.UserPacketReceived();
+                if (d.user != null) {
+                    if (!$util.isObject(d.user))
+                        throw $TypeError(".memberlist.actors.UserPacketReceived.user: object expected");
+                    m.user = $root.memberlist.wire.UserMessage.fromObject(d.user, q + 1);
+                }
+                if (d.from != null) {
+                    if (!$util.isObject(d.from))
+                        throw $TypeError(".memberlist.actors.UserPacketReceived.from: object expected");
+                    m.from = $root.memberlist.actors.Endpoint.fromObject(d.from, q + 1);
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a UserPacketReceived message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.UserPacketReceived
+             * @static
+             * @param {memberlist.actors.UserPacketReceived} m UserPacketReceived
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            UserPacketReceived.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.user = null;
+                    d.from = null;
+                }
+                if (m.user != null && $Object.hasOwnProperty.call(m, "user")) {
+                    d.user = $root.memberlist.wire.UserMessage.toObject(m.user, o, q + 1);
+                }
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from")) {
+                    d.from = $root.memberlist.actors.Endpoint.toObject(m.from, o, q + 1);
+                }
+                return d;
+            };
+
+            /**
+             * Converts this UserPacketReceived to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.UserPacketReceived
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            UserPacketReceived.prototype.toJSON = function() {
+                return UserPacketReceived.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for UserPacketReceived
+             * @function getTypeUrl
+             * @memberof memberlist.actors.UserPacketReceived
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            UserPacketReceived.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.UserPacketReceived";
+            };
+
+            return UserPacketReceived;
+        })();
+
+        actors.OutboundPacket = (function() {
+
+            /**
+             * Properties of an OutboundPacket.
+             * @typedef {Object} memberlist.actors.OutboundPacket.$Properties
+             * @property {memberlist.actors.Endpoint.$Properties|null} [to] OutboundPacket to
+             * @property {string|null} [toNode] OutboundPacket toNode
+             * @property {Array.<memberlist.wire.Message.$Properties>|null} [messages] OutboundPacket messages
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an OutboundPacket.
+             * @memberof memberlist.actors
+             * @interface IOutboundPacket
+             * @augments memberlist.actors.OutboundPacket.$Properties
+             * @deprecated Use memberlist.actors.OutboundPacket.$Properties instead.
+             */
+
+            /**
+             * Shape of an OutboundPacket.
+             * @typedef {{
+             *   to?: memberlist.actors.Endpoint.$Shape|null;
+             *   toNode?: string|null;
+             *   messages?: Array.<memberlist.wire.Message.$Shape>|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} memberlist.actors.OutboundPacket.$Shape
+             */
+
+            /**
+             * Constructs a new OutboundPacket.
+             * @memberof memberlist.actors
+             * @classdesc Represents an OutboundPacket.
+             * @constructor
+             * @param {memberlist.actors.OutboundPacket.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const OutboundPacket = function (p) {
+                this.messages = [];
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * OutboundPacket to.
+             * @member {memberlist.actors.Endpoint.$Properties|null|undefined} to
+             * @memberof memberlist.actors.OutboundPacket
+             * @instance
+             */
+            OutboundPacket.prototype.to = null;
+
+            /**
+             * OutboundPacket toNode.
+             * @member {string} toNode
+             * @memberof memberlist.actors.OutboundPacket
+             * @instance
+             */
+            OutboundPacket.prototype.toNode = "";
+
+            /**
+             * OutboundPacket messages.
+             * @member {Array.<memberlist.wire.Message.$Properties>} messages
+             * @memberof memberlist.actors.OutboundPacket
+             * @instance
+             */
+            OutboundPacket.prototype.messages = $util.emptyArray;
+
+            /**
+             * Creates a new OutboundPacket instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.OutboundPacket
+             * @static
+             * @param {memberlist.actors.OutboundPacket.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.OutboundPacket} OutboundPacket instance
+             * @type {{
+             *   (properties: memberlist.actors.OutboundPacket.$Shape): memberlist.actors.OutboundPacket & memberlist.actors.OutboundPacket.$Shape;
+             *   (properties?: memberlist.actors.OutboundPacket.$Properties): memberlist.actors.OutboundPacket;
+             * }}
+             */
+            OutboundPacket.create = function(properties) {
+                return new OutboundPacket(properties);
+            };
+
+            /**
+             * Encodes the specified OutboundPacket message. Does not implicitly {@link memberlist.actors.OutboundPacket.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.OutboundPacket
+             * @static
+             * @param {memberlist.actors.OutboundPacket.$Properties} m OutboundPacket message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            OutboundPacket.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.to != null && $Object.hasOwnProperty.call(m, "to"))
+                    $root.memberlist.actors.Endpoint.encode(m.to, w.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                if (m.toNode != null && $Object.hasOwnProperty.call(m, "toNode") && m.toNode !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.toNode);
+                if (m.messages != null && m.messages.length) {
+                    for (var i = 0; i < m.messages.length; ++i)
+                        $root.memberlist.wire.Message.encode(m.messages[i], w.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
+                }
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes an OutboundPacket message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.OutboundPacket
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.OutboundPacket & memberlist.actors.OutboundPacket.$Shape} OutboundPacket
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            OutboundPacket.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.OutboundPacket();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            m.to = $root.memberlist.actors.Endpoint.decode(r, r.size(), $undefined, q + 1, m.to);
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.toNode = v;
+                            else
+                                delete m.toNode;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.messages && m.messages.length))
+                                m.messages = [];
+                            m.messages.push($root.memberlist.wire.Message.decode(r, r.size(), $undefined, q + 1));
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates an OutboundPacket message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.OutboundPacket
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.OutboundPacket} OutboundPacket
+             */
+            OutboundPacket.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.OutboundPacket)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.OutboundPacket: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.OutboundPacket();
+                if (d.to != null) {
+                    if (!$util.isObject(d.to))
+                        throw $TypeError(".memberlist.actors.OutboundPacket.to: object expected");
+                    m.to = $root.memberlist.actors.Endpoint.fromObject(d.to, q + 1);
+                }
+                if (d.toNode != null) {
+                    if (typeof d.toNode !== "string" || d.toNode.length) {
+                        m.toNode = $String(d.toNode);
+                    }
+                }
+                if (d.messages) {
+                    if (!$Array.isArray(d.messages))
+                        throw $TypeError(".memberlist.actors.OutboundPacket.messages: array expected");
+                    m.messages = $Array(d.messages.length);
+                    for (var i = 0; i < d.messages.length; ++i) {
+                        if (!$util.isObject(d.messages[i]))
+                            throw $TypeError(".memberlist.actors.OutboundPacket.messages: object expected");
+                        m.messages[i] = $root.memberlist.wire.Message.fromObject(d.messages[i], q + 1);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from an OutboundPacket message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.OutboundPacket
+             * @static
+             * @param {memberlist.actors.OutboundPacket} m OutboundPacket
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            OutboundPacket.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.arrays || o.defaults) {
+                    d.messages = [];
+                }
+                if (o.defaults) {
+                    d.to = null;
+                    d.toNode = "";
+                }
+                if (m.to != null && $Object.hasOwnProperty.call(m, "to")) {
+                    d.to = $root.memberlist.actors.Endpoint.toObject(m.to, o, q + 1);
+                }
+                if (m.toNode != null && $Object.hasOwnProperty.call(m, "toNode")) {
+                    d.toNode = m.toNode;
+                }
+                if (m.messages && m.messages.length) {
+                    d.messages = $Array(m.messages.length);
+                    for (var j = 0; j < m.messages.length; ++j) {
+                        d.messages[j] = $root.memberlist.wire.Message.toObject(m.messages[j], o, q + 1);
+                    }
+                }
+                return d;
+            };
+
+            /**
+             * Converts this OutboundPacket to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.OutboundPacket
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            OutboundPacket.prototype.toJSON = function() {
+                return OutboundPacket.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for OutboundPacket
+             * @function getTypeUrl
+             * @memberof memberlist.actors.OutboundPacket
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            OutboundPacket.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.OutboundPacket";
+            };
+
+            return OutboundPacket;
+        })();
+
+        actors.StreamRequest = (function() {
+
+            /**
+             * Properties of a StreamRequest.
+             * @typedef {Object} memberlist.actors.StreamRequest.$Properties
+             * @property {number|null} [requestId] StreamRequest requestId
+             * @property {string|null} [requester] StreamRequest requester
+             * @property {memberlist.actors.Endpoint.$Properties|null} [to] StreamRequest to
+             * @property {memberlist.wire.Message.$Properties|null} [request] StreamRequest request
+             * @property {number|null} [timeoutMs] StreamRequest timeoutMs
+             * @property {boolean|null} [expectReply] StreamRequest expectReply
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a StreamRequest.
+             * @memberof memberlist.actors
+             * @interface IStreamRequest
+             * @augments memberlist.actors.StreamRequest.$Properties
+             * @deprecated Use memberlist.actors.StreamRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a StreamRequest.
+             * @typedef {{
+             *   requestId?: number|null;
+             *   requester?: string|null;
+             *   to?: memberlist.actors.Endpoint.$Shape|null;
+             *   request?: memberlist.wire.Message.$Shape|null;
+             *   timeoutMs?: number|null;
+             *   expectReply?: boolean|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} memberlist.actors.StreamRequest.$Shape
+             */
+
+            /**
+             * Constructs a new StreamRequest.
+             * @memberof memberlist.actors
+             * @classdesc Represents a StreamRequest.
+             * @constructor
+             * @param {memberlist.actors.StreamRequest.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const StreamRequest = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * StreamRequest requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.StreamRequest
+             * @instance
+             */
+            StreamRequest.prototype.requestId = 0;
+
+            /**
+             * StreamRequest requester.
+             * @member {string} requester
+             * @memberof memberlist.actors.StreamRequest
+             * @instance
+             */
+            StreamRequest.prototype.requester = "";
+
+            /**
+             * StreamRequest to.
+             * @member {memberlist.actors.Endpoint.$Properties|null|undefined} to
+             * @memberof memberlist.actors.StreamRequest
+             * @instance
+             */
+            StreamRequest.prototype.to = null;
+
+            /**
+             * StreamRequest request.
+             * @member {memberlist.wire.Message.$Properties|null|undefined} request
+             * @memberof memberlist.actors.StreamRequest
+             * @instance
+             */
+            StreamRequest.prototype.request = null;
+
+            /**
+             * StreamRequest timeoutMs.
+             * @member {number} timeoutMs
+             * @memberof memberlist.actors.StreamRequest
+             * @instance
+             */
+            StreamRequest.prototype.timeoutMs = 0;
+
+            /**
+             * StreamRequest expectReply.
+             * @member {boolean} expectReply
+             * @memberof memberlist.actors.StreamRequest
+             * @instance
+             */
+            StreamRequest.prototype.expectReply = false;
+
+            /**
+             * Creates a new StreamRequest instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.StreamRequest
+             * @static
+             * @param {memberlist.actors.StreamRequest.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.StreamRequest} StreamRequest instance
+             * @type {{
+             *   (properties: memberlist.actors.StreamRequest.$Shape): memberlist.actors.StreamRequest & memberlist.actors.StreamRequest.$Shape;
+             *   (properties?: memberlist.actors.StreamRequest.$Properties): memberlist.actors.StreamRequest;
+             * }}
+             */
+            StreamRequest.create = function(properties) {
+                return new StreamRequest(properties);
+            };
+
+            /**
+             * Encodes the specified StreamRequest message. Does not implicitly {@link memberlist.actors.StreamRequest.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.StreamRequest
+             * @static
+             * @param {memberlist.actors.StreamRequest.$Properties} m StreamRequest message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            StreamRequest.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.requester != null && $Object.hasOwnProperty.call(m, "requester") && m.requester !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.requester);
+                if (m.to != null && $Object.hasOwnProperty.call(m, "to"))
+                    $root.memberlist.actors.Endpoint.encode(m.to, w.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
+                if (m.request != null && $Object.hasOwnProperty.call(m, "request"))
+                    $root.memberlist.wire.Message.encode(m.request, w.uint32(/* id 4, wireType 2 =*/34).fork(), q + 1).ldelim();
+                if (m.timeoutMs != null && $Object.hasOwnProperty.call(m, "timeoutMs") && !$Object.is(m.timeoutMs, 0))
+                    w.uint32(/* id 5, wireType 1 =*/41).double(m.timeoutMs);
+                if (m.expectReply != null && $Object.hasOwnProperty.call(m, "expectReply") && m.expectReply !== false)
+                    w.uint32(/* id 6, wireType 0 =*/48).bool(m.expectReply);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a StreamRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.StreamRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.StreamRequest & memberlist.actors.StreamRequest.$Shape} StreamRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            StreamRequest.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.StreamRequest();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.requester = v;
+                            else
+                                delete m.requester;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            m.to = $root.memberlist.actors.Endpoint.decode(r, r.size(), $undefined, q + 1, m.to);
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            m.request = $root.memberlist.wire.Message.decode(r, r.size(), $undefined, q + 1, m.request);
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 1)
+                                break;
+                            if (!$Object.is(v = r.double(), 0))
+                                m.timeoutMs = v;
+                            else
+                                delete m.timeoutMs;
+                            continue;
+                        }
+                    case 6: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.expectReply = v;
+                            else
+                                delete m.expectReply;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a StreamRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.StreamRequest
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.StreamRequest} StreamRequest
+             */
+            StreamRequest.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.StreamRequest)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.StreamRequest: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.StreamRequest();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.requester != null) {
+                    if (typeof d.requester !== "string" || d.requester.length) {
+                        m.requester = $String(d.requester);
+                    }
+                }
+                if (d.to != null) {
+                    if (!$util.isObject(d.to))
+                        throw $TypeError(".memberlist.actors.StreamRequest.to: object expected");
+                    m.to = $root.memberlist.actors.Endpoint.fromObject(d.to, q + 1);
+                }
+                if (d.request != null) {
+                    if (!$util.isObject(d.request))
+                        throw $TypeError(".memberlist.actors.StreamRequest.request: object expected");
+                    m.request = $root.memberlist.wire.Message.fromObject(d.request, q + 1);
+                }
+                if (d.timeoutMs != null) {
+                    if (!$Object.is($Number(d.timeoutMs), 0)) {
+                        m.timeoutMs = $Number(d.timeoutMs);
+                    }
+                }
+                if (d.expectReply != null) {
+                    if (d.expectReply) {
+                        m.expectReply = $Boolean(d.expectReply);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a StreamRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.StreamRequest
+             * @static
+             * @param {memberlist.actors.StreamRequest} m StreamRequest
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            StreamRequest.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.requestId = 0;
+                    d.requester = "";
+                    d.to = null;
+                    d.request = null;
+                    d.timeoutMs = 0;
+                    d.expectReply = false;
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.requester != null && $Object.hasOwnProperty.call(m, "requester")) {
+                    d.requester = m.requester;
+                }
+                if (m.to != null && $Object.hasOwnProperty.call(m, "to")) {
+                    d.to = $root.memberlist.actors.Endpoint.toObject(m.to, o, q + 1);
+                }
+                if (m.request != null && $Object.hasOwnProperty.call(m, "request")) {
+                    d.request = $root.memberlist.wire.Message.toObject(m.request, o, q + 1);
+                }
+                if (m.timeoutMs != null && $Object.hasOwnProperty.call(m, "timeoutMs")) {
+                    d.timeoutMs = o.json && !$isFinite(m.timeoutMs) ? $String(m.timeoutMs) : m.timeoutMs;
+                }
+                if (m.expectReply != null && $Object.hasOwnProperty.call(m, "expectReply")) {
+                    d.expectReply = m.expectReply;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this StreamRequest to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.StreamRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            StreamRequest.prototype.toJSON = function() {
+                return StreamRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for StreamRequest
+             * @function getTypeUrl
+             * @memberof memberlist.actors.StreamRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            StreamRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.StreamRequest";
+            };
+
+            return StreamRequest;
+        })();
+
+        actors.StreamResult = (function() {
+
+            /**
+             * Properties of a StreamResult.
+             * @typedef {Object} memberlist.actors.StreamResult.$Properties
+             * @property {number|null} [requestId] StreamResult requestId
+             * @property {string|null} [requester] StreamResult requester
+             * @property {memberlist.wire.Message.$Properties|null} [response] StreamResult response
+             * @property {string|null} [error] StreamResult error
+             * @property {Uint8Array|null} [responseBytes] StreamResult responseBytes
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a StreamResult.
+             * @memberof memberlist.actors
+             * @interface IStreamResult
+             * @augments memberlist.actors.StreamResult.$Properties
+             * @deprecated Use memberlist.actors.StreamResult.$Properties instead.
+             */
+
+            /**
+             * Shape of a StreamResult.
+             * @typedef {{
+             *   requestId?: number|null;
+             *   requester?: string|null;
+             *   response?: memberlist.wire.Message.$Shape|null;
+             *   error?: string|null;
+             *   responseBytes?: Uint8Array|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} memberlist.actors.StreamResult.$Shape
+             */
+
+            /**
+             * Constructs a new StreamResult.
+             * @memberof memberlist.actors
+             * @classdesc Represents a StreamResult.
+             * @constructor
+             * @param {memberlist.actors.StreamResult.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const StreamResult = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * StreamResult requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.StreamResult
+             * @instance
+             */
+            StreamResult.prototype.requestId = 0;
+
+            /**
+             * StreamResult requester.
+             * @member {string} requester
+             * @memberof memberlist.actors.StreamResult
+             * @instance
+             */
+            StreamResult.prototype.requester = "";
+
+            /**
+             * StreamResult response.
+             * @member {memberlist.wire.Message.$Properties|null|undefined} response
+             * @memberof memberlist.actors.StreamResult
+             * @instance
+             */
+            StreamResult.prototype.response = null;
+
+            /**
+             * StreamResult error.
+             * @member {string} error
+             * @memberof memberlist.actors.StreamResult
+             * @instance
+             */
+            StreamResult.prototype.error = "";
+
+            /**
+             * StreamResult responseBytes.
+             * @member {Uint8Array} responseBytes
+             * @memberof memberlist.actors.StreamResult
+             * @instance
+             */
+            StreamResult.prototype.responseBytes = $util.newBuffer([]);
+
+            /**
+             * Creates a new StreamResult instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.StreamResult
+             * @static
+             * @param {memberlist.actors.StreamResult.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.StreamResult} StreamResult instance
+             * @type {{
+             *   (properties: memberlist.actors.StreamResult.$Shape): memberlist.actors.StreamResult & memberlist.actors.StreamResult.$Shape;
+             *   (properties?: memberlist.actors.StreamResult.$Properties): memberlist.actors.StreamResult;
+             * }}
+             */
+            StreamResult.create = function(properties) {
+                return new StreamResult(properties);
+            };
+
+            /**
+             * Encodes the specified StreamResult message. Does not implicitly {@link memberlist.actors.StreamResult.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.StreamResult
+             * @static
+             * @param {memberlist.actors.StreamResult.$Properties} m StreamResult message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            StreamResult.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.requester != null && $Object.hasOwnProperty.call(m, "requester") && m.requester !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.requester);
+                if (m.response != null && $Object.hasOwnProperty.call(m, "response"))
+                    $root.memberlist.wire.Message.encode(m.response, w.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
+                if (m.error != null && $Object.hasOwnProperty.call(m, "error") && m.error !== "")
+                    w.uint32(/* id 4, wireType 2 =*/34).string(m.error);
+                if (m.responseBytes != null && $Object.hasOwnProperty.call(m, "responseBytes") && m.responseBytes.length)
+                    w.uint32(/* id 5, wireType 2 =*/42).bytes(m.responseBytes);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a StreamResult message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.StreamResult
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.StreamResult & memberlist.actors.StreamResult.$Shape} StreamResult
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            StreamResult.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.StreamResult();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.requester = v;
+                            else
+                                delete m.requester;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            m.response = $root.memberlist.wire.Message.decode(r, r.size(), $undefined, q + 1, m.response);
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.error = v;
+                            else
+                                delete m.error;
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.responseBytes = v;
+                            else
+                                delete m.responseBytes;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a StreamResult message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.StreamResult
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.StreamResult} StreamResult
+             */
+            StreamResult.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.StreamResult)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.StreamResult: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.StreamResult();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.requester != null) {
+                    if (typeof d.requester !== "string" || d.requester.length) {
+                        m.requester = $String(d.requester);
+                    }
+                }
+                if (d.response != null) {
+                    if (!$util.isObject(d.response))
+                        throw $TypeError(".memberlist.actors.StreamResult.response: object expected");
+                    m.response = $root.memberlist.wire.Message.fromObject(d.response, q + 1);
+                }
+                if (d.error != null) {
+                    if (typeof d.error !== "string" || d.error.length) {
+                        m.error = $String(d.error);
+                    }
+                }
+                if (d.responseBytes != null) {
+                    if (d.responseBytes.length) {
+                        if (typeof d.responseBytes === "string")
+                            $util.base64.decode(d.responseBytes, m.responseBytes = $util.newBuffer($util.base64.length(d.responseBytes)), 0);
+                        else if (d.responseBytes.length >= 0)
+                            m.responseBytes = d.responseBytes;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a StreamResult message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.StreamResult
+             * @static
+             * @param {memberlist.actors.StreamResult} m StreamResult
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            StreamResult.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.requestId = 0;
+                    d.requester = "";
+                    d.response = null;
+                    d.error = "";
+                    if (o.bytes === $String)
+                        d.responseBytes = "";
+                    else {
+                        d.responseBytes = [];
+                        if (o.bytes !== $Array)
+                            d.responseBytes = $util.newBuffer(d.responseBytes);
+                    }
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.requester != null && $Object.hasOwnProperty.call(m, "requester")) {
+                    d.requester = m.requester;
+                }
+                if (m.response != null && $Object.hasOwnProperty.call(m, "response")) {
+                    d.response = $root.memberlist.wire.Message.toObject(m.response, o, q + 1);
+                }
+                if (m.error != null && $Object.hasOwnProperty.call(m, "error")) {
+                    d.error = m.error;
+                }
+                if (m.responseBytes != null && $Object.hasOwnProperty.call(m, "responseBytes")) {
+                    d.responseBytes = o.bytes === $String ? $util.base64.encode(m.responseBytes, 0, m.responseBytes.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.responseBytes) : m.responseBytes;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this StreamResult to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.StreamResult
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            StreamResult.prototype.toJSON = function() {
+                return StreamResult.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for StreamResult
+             * @function getTypeUrl
+             * @memberof memberlist.actors.StreamResult
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            StreamResult.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.StreamResult";
+            };
+
+            return StreamResult;
+        })();
+
+        actors.StreamRequestReceived = (function() {
+
+            /**
+             * Properties of a StreamRequestReceived.
+             * @typedef {Object} memberlist.actors.StreamRequestReceived.$Properties
+             * @property {number|null} [streamId] StreamRequestReceived streamId
+             * @property {memberlist.actors.Endpoint.$Properties|null} [from] StreamRequestReceived from
+             * @property {memberlist.wire.Message.$Properties|null} [request] StreamRequestReceived request
+             * @property {Uint8Array|null} [requestBytes] StreamRequestReceived requestBytes
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a StreamRequestReceived.
+             * @memberof memberlist.actors
+             * @interface IStreamRequestReceived
+             * @augments memberlist.actors.StreamRequestReceived.$Properties
+             * @deprecated Use memberlist.actors.StreamRequestReceived.$Properties instead.
+             */
+
+            /**
+             * Shape of a StreamRequestReceived.
+             * @typedef {{
+             *   streamId?: number|null;
+             *   from?: memberlist.actors.Endpoint.$Shape|null;
+             *   request?: memberlist.wire.Message.$Shape|null;
+             *   requestBytes?: Uint8Array|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} memberlist.actors.StreamRequestReceived.$Shape
+             */
+
+            /**
+             * Constructs a new StreamRequestReceived.
+             * @memberof memberlist.actors
+             * @classdesc Represents a StreamRequestReceived.
+             * @constructor
+             * @param {memberlist.actors.StreamRequestReceived.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const StreamRequestReceived = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * StreamRequestReceived streamId.
+             * @member {number} streamId
+             * @memberof memberlist.actors.StreamRequestReceived
+             * @instance
+             */
+            StreamRequestReceived.prototype.streamId = 0;
+
+            /**
+             * StreamRequestReceived from.
+             * @member {memberlist.actors.Endpoint.$Properties|null|undefined} from
+             * @memberof memberlist.actors.StreamRequestReceived
+             * @instance
+             */
+            StreamRequestReceived.prototype.from = null;
+
+            /**
+             * StreamRequestReceived request.
+             * @member {memberlist.wire.Message.$Properties|null|undefined} request
+             * @memberof memberlist.actors.StreamRequestReceived
+             * @instance
+             */
+            StreamRequestReceived.prototype.request = null;
+
+            /**
+             * StreamRequestReceived requestBytes.
+             * @member {Uint8Array} requestBytes
+             * @memberof memberlist.actors.StreamRequestReceived
+             * @instance
+             */
+            StreamRequestReceived.prototype.requestBytes = $util.newBuffer([]);
+
+            /**
+             * Creates a new StreamRequestReceived instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.StreamRequestReceived
+             * @static
+             * @param {memberlist.actors.StreamRequestReceived.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.StreamRequestReceived} StreamRequestReceived instance
+             * @type {{
+             *   (properties: memberlist.actors.StreamRequestReceived.$Shape): memberlist.actors.StreamRequestReceived & memberlist.actors.StreamRequestReceived.$Shape;
+             *   (properties?: memberlist.actors.StreamRequestReceived.$Properties): memberlist.actors.StreamRequestReceived;
+             * }}
+             */
+            StreamRequestReceived.create = function(properties) {
+                return new StreamRequestReceived(properties);
+            };
+
+            /**
+             * Encodes the specified StreamRequestReceived message. Does not implicitly {@link memberlist.actors.StreamRequestReceived.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.StreamRequestReceived
+             * @static
+             * @param {memberlist.actors.StreamRequestReceived.$Properties} m StreamRequestReceived message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            StreamRequestReceived.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.streamId != null && $Object.hasOwnProperty.call(m, "streamId") && m.streamId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.streamId);
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from"))
+                    $root.memberlist.actors.Endpoint.encode(m.from, w.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                if (m.request != null && $Object.hasOwnProperty.call(m, "request"))
+                    $root.memberlist.wire.Message.encode(m.request, w.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
+                if (m.requestBytes != null && $Object.hasOwnProperty.call(m, "requestBytes") && m.requestBytes.length)
+                    w.uint32(/* id 4, wireType 2 =*/34).bytes(m.requestBytes);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a StreamRequestReceived message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.StreamRequestReceived
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.StreamRequestReceived & memberlist.actors.StreamRequestReceived.$Shape} StreamRequestReceived
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            StreamRequestReceived.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.StreamRequestReceived();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.streamId = v;
+                            else
+                                delete m.streamId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            m.from = $root.memberlist.actors.Endpoint.decode(r, r.size(), $undefined, q + 1, m.from);
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            m.request = $root.memberlist.wire.Message.decode(r, r.size(), $undefined, q + 1, m.request);
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.requestBytes = v;
+                            else
+                                delete m.requestBytes;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a StreamRequestReceived message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.StreamRequestReceived
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.StreamRequestReceived} StreamRequestReceived
+             */
+            StreamRequestReceived.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.StreamRequestReceived)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.StreamRequestReceived: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.StreamRequestReceived();
+                if (d.streamId != null) {
+                    if ($Number(d.streamId) !== 0) {
+                        m.streamId = d.streamId >>> 0;
+                    }
+                }
+                if (d.from != null) {
+                    if (!$util.isObject(d.from))
+                        throw $TypeError(".memberlist.actors.StreamRequestReceived.from: object expected");
+                    m.from = $root.memberlist.actors.Endpoint.fromObject(d.from, q + 1);
+                }
+                if (d.request != null) {
+                    if (!$util.isObject(d.request))
+                        throw $TypeError(".memberlist.actors.StreamRequestReceived.request: object expected");
+                    m.request = $root.memberlist.wire.Message.fromObject(d.request, q + 1);
+                }
+                if (d.requestBytes != null) {
+                    if (d.requestBytes.length) {
+                        if (typeof d.requestBytes === "string")
+                            $util.base64.decode(d.requestBytes, m.requestBytes = $util.newBuffer($util.base64.length(d.requestBytes)), 0);
+                        else if (d.requestBytes.length >= 0)
+                            m.requestBytes = d.requestBytes;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a StreamRequestReceived message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.StreamRequestReceived
+             * @static
+             * @param {memberlist.actors.StreamRequestReceived} m StreamRequestReceived
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            StreamRequestReceived.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.streamId = 0;
+                    d.from = null;
+                    d.request = null;
+                    if (o.bytes === $String)
+                        d.requestBytes = "";
+                    else {
+                        d.requestBytes = [];
+                        if (o.bytes !== $Array)
+                            d.requestBytes = $util.newBuffer(d.requestBytes);
+                    }
+                }
+                if (m.streamId != null && $Object.hasOwnProperty.call(m, "streamId")) {
+                    d.streamId = m.streamId;
+                }
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from")) {
+                    d.from = $root.memberlist.actors.Endpoint.toObject(m.from, o, q + 1);
+                }
+                if (m.request != null && $Object.hasOwnProperty.call(m, "request")) {
+                    d.request = $root.memberlist.wire.Message.toObject(m.request, o, q + 1);
+                }
+                if (m.requestBytes != null && $Object.hasOwnProperty.call(m, "requestBytes")) {
+                    d.requestBytes = o.bytes === $String ? $util.base64.encode(m.requestBytes, 0, m.requestBytes.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.requestBytes) : m.requestBytes;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this StreamRequestReceived to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.StreamRequestReceived
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            StreamRequestReceived.prototype.toJSON = function() {
+                return StreamRequestReceived.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for StreamRequestReceived
+             * @function getTypeUrl
+             * @memberof memberlist.actors.StreamRequestReceived
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            StreamRequestReceived.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.StreamRequestReceived";
+            };
+
+            return StreamRequestReceived;
+        })();
+
+        actors.StreamReply = (function() {
+
+            /**
+             * Properties of a StreamReply.
+             * @typedef {Object} memberlist.actors.StreamReply.$Properties
+             * @property {number|null} [streamId] StreamReply streamId
+             * @property {memberlist.wire.Message.$Properties|null} [response] StreamReply response
+             * @property {boolean|null} [closeOnly] StreamReply closeOnly
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a StreamReply.
+             * @memberof memberlist.actors
+             * @interface IStreamReply
+             * @augments memberlist.actors.StreamReply.$Properties
+             * @deprecated Use memberlist.actors.StreamReply.$Properties instead.
+             */
+
+            /**
+             * Shape of a StreamReply.
+             * @typedef {{
+             *   streamId?: number|null;
+             *   response?: memberlist.wire.Message.$Shape|null;
+             *   closeOnly?: boolean|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} memberlist.actors.StreamReply.$Shape
+             */
+
+            /**
+             * Constructs a new StreamReply.
+             * @memberof memberlist.actors
+             * @classdesc Represents a StreamReply.
+             * @constructor
+             * @param {memberlist.actors.StreamReply.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const StreamReply = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * StreamReply streamId.
+             * @member {number} streamId
+             * @memberof memberlist.actors.StreamReply
+             * @instance
+             */
+            StreamReply.prototype.streamId = 0;
+
+            /**
+             * StreamReply response.
+             * @member {memberlist.wire.Message.$Properties|null|undefined} response
+             * @memberof memberlist.actors.StreamReply
+             * @instance
+             */
+            StreamReply.prototype.response = null;
+
+            /**
+             * StreamReply closeOnly.
+             * @member {boolean} closeOnly
+             * @memberof memberlist.actors.StreamReply
+             * @instance
+             */
+            StreamReply.prototype.closeOnly = false;
+
+            /**
+             * Creates a new StreamReply instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.StreamReply
+             * @static
+             * @param {memberlist.actors.StreamReply.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.StreamReply} StreamReply instance
+             * @type {{
+             *   (properties: memberlist.actors.StreamReply.$Shape): memberlist.actors.StreamReply & memberlist.actors.StreamReply.$Shape;
+             *   (properties?: memberlist.actors.StreamReply.$Properties): memberlist.actors.StreamReply;
+             * }}
+             */
+            StreamReply.create = function(properties) {
+                return new StreamReply(properties);
+            };
+
+            /**
+             * Encodes the specified StreamReply message. Does not implicitly {@link memberlist.actors.StreamReply.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.StreamReply
+             * @static
+             * @param {memberlist.actors.StreamReply.$Properties} m StreamReply message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            StreamReply.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.streamId != null && $Object.hasOwnProperty.call(m, "streamId") && m.streamId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.streamId);
+                if (m.response != null && $Object.hasOwnProperty.call(m, "response"))
+                    $root.memberlist.wire.Message.encode(m.response, w.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                if (m.closeOnly != null && $Object.hasOwnProperty.call(m, "closeOnly") && m.closeOnly !== false)
+                    w.uint32(/* id 3, wireType 0 =*/24).bool(m.closeOnly);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a StreamReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.StreamReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.StreamReply & memberlist.actors.StreamReply.$Shape} StreamReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            StreamReply.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.StreamReply();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.streamId = v;
+                            else
+                                delete m.streamId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            m.response = $root.memberlist.wire.Message.decode(r, r.size(), $undefined, q + 1, m.response);
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.closeOnly = v;
+                            else
+                                delete m.closeOnly;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a StreamReply message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.StreamReply
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.StreamReply} StreamReply
+             */
+            StreamReply.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.StreamReply)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.StreamReply: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.StreamReply();
+                if (d.streamId != null) {
+                    if ($Number(d.streamId) !== 0) {
+                        m.streamId = d.streamId >>> 0;
+                    }
+                }
+                if (d.response != null) {
+                    if (!$util.isObject(d.response))
+                        throw $TypeError(".memberlist.actors.StreamReply.response: object expected");
+                    m.response = $root.memberlist.wire.Message.fromObject(d.response, q + 1);
+                }
+                if (d.closeOnly != null) {
+                    if (d.closeOnly) {
+                        m.closeOnly = $Boolean(d.closeOnly);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a StreamReply message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.StreamReply
+             * @static
+             * @param {memberlist.actors.StreamReply} m StreamReply
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            StreamReply.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.streamId = 0;
+                    d.response = null;
+                    d.closeOnly = false;
+                }
+                if (m.streamId != null && $Object.hasOwnProperty.call(m, "streamId")) {
+                    d.streamId = m.streamId;
+                }
+                if (m.response != null && $Object.hasOwnProperty.call(m, "response")) {
+                    d.response = $root.memberlist.wire.Message.toObject(m.response, o, q + 1);
+                }
+                if (m.closeOnly != null && $Object.hasOwnProperty.call(m, "closeOnly")) {
+                    d.closeOnly = m.closeOnly;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this StreamReply to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.StreamReply
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            StreamReply.prototype.toJSON = function() {
+                return StreamReply.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for StreamReply
+             * @function getTypeUrl
+             * @memberof memberlist.actors.StreamReply
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            StreamReply.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.StreamReply";
+            };
+
+            return StreamReply;
+        })();
+
+        actors.IndirectDeadline = (function() {
+
+            /**
+             * Properties of an IndirectDeadline.
+             * @typedef {Object} memberlist.actors.IndirectDeadline.$Properties
+             * @property {number|null} [localSeqNo] IndirectDeadline localSeqNo
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an IndirectDeadline.
+             * @memberof memberlist.actors
+             * @interface IIndirectDeadline
+             * @augments memberlist.actors.IndirectDeadline.$Properties
+             * @deprecated Use memberlist.actors.IndirectDeadline.$Properties instead.
+             */
+
+            /**
+             * Shape of an IndirectDeadline.
+             * @typedef {memberlist.actors.IndirectDeadline.$Properties} memberlist.actors.IndirectDeadline.$Shape
+             */
+
+            /**
+             * Constructs a new IndirectDeadline.
+             * @memberof memberlist.actors
+             * @classdesc Represents an IndirectDeadline.
+             * @constructor
+             * @param {memberlist.actors.IndirectDeadline.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const IndirectDeadline = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * IndirectDeadline localSeqNo.
+             * @member {number} localSeqNo
+             * @memberof memberlist.actors.IndirectDeadline
+             * @instance
+             */
+            IndirectDeadline.prototype.localSeqNo = 0;
+
+            /**
+             * Creates a new IndirectDeadline instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.IndirectDeadline
+             * @static
+             * @param {memberlist.actors.IndirectDeadline.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.IndirectDeadline} IndirectDeadline instance
+             * @type {{
+             *   (properties: memberlist.actors.IndirectDeadline.$Shape): memberlist.actors.IndirectDeadline & memberlist.actors.IndirectDeadline.$Shape;
+             *   (properties?: memberlist.actors.IndirectDeadline.$Properties): memberlist.actors.IndirectDeadline;
+             * }}
+             */
+            IndirectDeadline.create = function(properties) {
+                return new IndirectDeadline(properties);
+            };
+
+            /**
+             * Encodes the specified IndirectDeadline message. Does not implicitly {@link memberlist.actors.IndirectDeadline.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.IndirectDeadline
+             * @static
+             * @param {memberlist.actors.IndirectDeadline.$Properties} m IndirectDeadline message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            IndirectDeadline.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.localSeqNo != null && $Object.hasOwnProperty.call(m, "localSeqNo") && m.localSeqNo !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.localSeqNo);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes an IndirectDeadline message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.IndirectDeadline
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.IndirectDeadline & memberlist.actors.IndirectDeadline.$Shape} IndirectDeadline
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            IndirectDeadline.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.IndirectDeadline();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.localSeqNo = v;
+                            else
+                                delete m.localSeqNo;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates an IndirectDeadline message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.IndirectDeadline
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.IndirectDeadline} IndirectDeadline
+             */
+            IndirectDeadline.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.IndirectDeadline)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.IndirectDeadline: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.IndirectDeadline();
+                if (d.localSeqNo != null) {
+                    if ($Number(d.localSeqNo) !== 0) {
+                        m.localSeqNo = d.localSeqNo >>> 0;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from an IndirectDeadline message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.IndirectDeadline
+             * @static
+             * @param {memberlist.actors.IndirectDeadline} m IndirectDeadline
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            IndirectDeadline.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.localSeqNo = 0;
+                }
+                if (m.localSeqNo != null && $Object.hasOwnProperty.call(m, "localSeqNo")) {
+                    d.localSeqNo = m.localSeqNo;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this IndirectDeadline to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.IndirectDeadline
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            IndirectDeadline.prototype.toJSON = function() {
+                return IndirectDeadline.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for IndirectDeadline
+             * @function getTypeUrl
+             * @memberof memberlist.actors.IndirectDeadline
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            IndirectDeadline.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.IndirectDeadline";
+            };
+
+            return IndirectDeadline;
+        })();
+
+        actors.AwarenessDelta = (function() {
+
+            /**
+             * Properties of an AwarenessDelta.
+             * @typedef {Object} memberlist.actors.AwarenessDelta.$Properties
+             * @property {number|null} [delta] AwarenessDelta delta
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an AwarenessDelta.
+             * @memberof memberlist.actors
+             * @interface IAwarenessDelta
+             * @augments memberlist.actors.AwarenessDelta.$Properties
+             * @deprecated Use memberlist.actors.AwarenessDelta.$Properties instead.
+             */
+
+            /**
+             * Shape of an AwarenessDelta.
+             * @typedef {memberlist.actors.AwarenessDelta.$Properties} memberlist.actors.AwarenessDelta.$Shape
+             */
+
+            /**
+             * Constructs a new AwarenessDelta.
+             * @memberof memberlist.actors
+             * @classdesc Represents an AwarenessDelta.
+             * @constructor
+             * @param {memberlist.actors.AwarenessDelta.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const AwarenessDelta = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * AwarenessDelta delta.
+             * @member {number} delta
+             * @memberof memberlist.actors.AwarenessDelta
+             * @instance
+             */
+            AwarenessDelta.prototype.delta = 0;
+
+            /**
+             * Creates a new AwarenessDelta instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.AwarenessDelta
+             * @static
+             * @param {memberlist.actors.AwarenessDelta.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.AwarenessDelta} AwarenessDelta instance
+             * @type {{
+             *   (properties: memberlist.actors.AwarenessDelta.$Shape): memberlist.actors.AwarenessDelta & memberlist.actors.AwarenessDelta.$Shape;
+             *   (properties?: memberlist.actors.AwarenessDelta.$Properties): memberlist.actors.AwarenessDelta;
+             * }}
+             */
+            AwarenessDelta.create = function(properties) {
+                return new AwarenessDelta(properties);
+            };
+
+            /**
+             * Encodes the specified AwarenessDelta message. Does not implicitly {@link memberlist.actors.AwarenessDelta.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.AwarenessDelta
+             * @static
+             * @param {memberlist.actors.AwarenessDelta.$Properties} m AwarenessDelta message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            AwarenessDelta.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.delta != null && $Object.hasOwnProperty.call(m, "delta") && m.delta !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).int32(m.delta);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes an AwarenessDelta message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.AwarenessDelta
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.AwarenessDelta & memberlist.actors.AwarenessDelta.$Shape} AwarenessDelta
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            AwarenessDelta.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.AwarenessDelta();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.int32())
+                                m.delta = v;
+                            else
+                                delete m.delta;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates an AwarenessDelta message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.AwarenessDelta
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.AwarenessDelta} AwarenessDelta
+             */
+            AwarenessDelta.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.AwarenessDelta)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.AwarenessDelta: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.AwarenessDelta();
+                if (d.delta != null) {
+                    if ($Number(d.delta) !== 0) {
+                        m.delta = d.delta | 0;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from an AwarenessDelta message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.AwarenessDelta
+             * @static
+             * @param {memberlist.actors.AwarenessDelta} m AwarenessDelta
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            AwarenessDelta.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.delta = 0;
+                }
+                if (m.delta != null && $Object.hasOwnProperty.call(m, "delta")) {
+                    d.delta = m.delta;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this AwarenessDelta to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.AwarenessDelta
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            AwarenessDelta.prototype.toJSON = function() {
+                return AwarenessDelta.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for AwarenessDelta
+             * @function getTypeUrl
+             * @memberof memberlist.actors.AwarenessDelta
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            AwarenessDelta.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.AwarenessDelta";
+            };
+
+            return AwarenessDelta;
+        })();
+
+        actors.ProbeListWrapped = (function() {
+
+            /**
+             * Properties of a ProbeListWrapped.
+             * @typedef {Object} memberlist.actors.ProbeListWrapped.$Properties
+             * @property {number|null} [pass] ProbeListWrapped pass
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ProbeListWrapped.
+             * @memberof memberlist.actors
+             * @interface IProbeListWrapped
+             * @augments memberlist.actors.ProbeListWrapped.$Properties
+             * @deprecated Use memberlist.actors.ProbeListWrapped.$Properties instead.
+             */
+
+            /**
+             * Shape of a ProbeListWrapped.
+             * @typedef {memberlist.actors.ProbeListWrapped.$Properties} memberlist.actors.ProbeListWrapped.$Shape
+             */
+
+            /**
+             * Constructs a new ProbeListWrapped.
+             * @memberof memberlist.actors
+             * @classdesc Represents a ProbeListWrapped.
+             * @constructor
+             * @param {memberlist.actors.ProbeListWrapped.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ProbeListWrapped = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * ProbeListWrapped pass.
+             * @member {number} pass
+             * @memberof memberlist.actors.ProbeListWrapped
+             * @instance
+             */
+            ProbeListWrapped.prototype.pass = 0;
+
+            /**
+             * Creates a new ProbeListWrapped instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.ProbeListWrapped
+             * @static
+             * @param {memberlist.actors.ProbeListWrapped.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.ProbeListWrapped} ProbeListWrapped instance
+             * @type {{
+             *   (properties: memberlist.actors.ProbeListWrapped.$Shape): memberlist.actors.ProbeListWrapped & memberlist.actors.ProbeListWrapped.$Shape;
+             *   (properties?: memberlist.actors.ProbeListWrapped.$Properties): memberlist.actors.ProbeListWrapped;
+             * }}
+             */
+            ProbeListWrapped.create = function(properties) {
+                return new ProbeListWrapped(properties);
+            };
+
+            /**
+             * Encodes the specified ProbeListWrapped message. Does not implicitly {@link memberlist.actors.ProbeListWrapped.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.ProbeListWrapped
+             * @static
+             * @param {memberlist.actors.ProbeListWrapped.$Properties} m ProbeListWrapped message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ProbeListWrapped.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.pass != null && $Object.hasOwnProperty.call(m, "pass") && m.pass !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.pass);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a ProbeListWrapped message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.ProbeListWrapped
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.ProbeListWrapped & memberlist.actors.ProbeListWrapped.$Shape} ProbeListWrapped
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ProbeListWrapped.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.ProbeListWrapped();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.pass = v;
+                            else
+                                delete m.pass;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a ProbeListWrapped message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.ProbeListWrapped
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.ProbeListWrapped} ProbeListWrapped
+             */
+            ProbeListWrapped.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.ProbeListWrapped)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.ProbeListWrapped: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.ProbeListWrapped();
+                if (d.pass != null) {
+                    if ($Number(d.pass) !== 0) {
+                        m.pass = d.pass >>> 0;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a ProbeListWrapped message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.ProbeListWrapped
+             * @static
+             * @param {memberlist.actors.ProbeListWrapped} m ProbeListWrapped
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ProbeListWrapped.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.pass = 0;
+                }
+                if (m.pass != null && $Object.hasOwnProperty.call(m, "pass")) {
+                    d.pass = m.pass;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this ProbeListWrapped to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.ProbeListWrapped
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ProbeListWrapped.prototype.toJSON = function() {
+                return ProbeListWrapped.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for ProbeListWrapped
+             * @function getTypeUrl
+             * @memberof memberlist.actors.ProbeListWrapped
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ProbeListWrapped.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.ProbeListWrapped";
+            };
+
+            return ProbeListWrapped;
+        })();
+
+        actors.LocalSuspect = (function() {
+
+            /**
+             * Properties of a LocalSuspect.
+             * @typedef {Object} memberlist.actors.LocalSuspect.$Properties
+             * @property {string|null} [node] LocalSuspect node
+             * @property {number|null} [incarnation] LocalSuspect incarnation
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a LocalSuspect.
+             * @memberof memberlist.actors
+             * @interface ILocalSuspect
+             * @augments memberlist.actors.LocalSuspect.$Properties
+             * @deprecated Use memberlist.actors.LocalSuspect.$Properties instead.
+             */
+
+            /**
+             * Shape of a LocalSuspect.
+             * @typedef {memberlist.actors.LocalSuspect.$Properties} memberlist.actors.LocalSuspect.$Shape
+             */
+
+            /**
+             * Constructs a new LocalSuspect.
+             * @memberof memberlist.actors
+             * @classdesc Represents a LocalSuspect.
+             * @constructor
+             * @param {memberlist.actors.LocalSuspect.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const LocalSuspect = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * LocalSuspect node.
+             * @member {string} node
+             * @memberof memberlist.actors.LocalSuspect
+             * @instance
+             */
+            LocalSuspect.prototype.node = "";
+
+            /**
+             * LocalSuspect incarnation.
+             * @member {number} incarnation
+             * @memberof memberlist.actors.LocalSuspect
+             * @instance
+             */
+            LocalSuspect.prototype.incarnation = 0;
+
+            /**
+             * Creates a new LocalSuspect instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.LocalSuspect
+             * @static
+             * @param {memberlist.actors.LocalSuspect.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.LocalSuspect} LocalSuspect instance
+             * @type {{
+             *   (properties: memberlist.actors.LocalSuspect.$Shape): memberlist.actors.LocalSuspect & memberlist.actors.LocalSuspect.$Shape;
+             *   (properties?: memberlist.actors.LocalSuspect.$Properties): memberlist.actors.LocalSuspect;
+             * }}
+             */
+            LocalSuspect.create = function(properties) {
+                return new LocalSuspect(properties);
+            };
+
+            /**
+             * Encodes the specified LocalSuspect message. Does not implicitly {@link memberlist.actors.LocalSuspect.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.LocalSuspect
+             * @static
+             * @param {memberlist.actors.LocalSuspect.$Properties} m LocalSuspect message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LocalSuspect.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node") && m.node !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.node);
+                if (m.incarnation != null && $Object.hasOwnProperty.call(m, "incarnation") && m.incarnation !== 0)
+                    w.uint32(/* id 2, wireType 0 =*/16).uint32(m.incarnation);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a LocalSuspect message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.LocalSuspect
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.LocalSuspect & memberlist.actors.LocalSuspect.$Shape} LocalSuspect
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LocalSuspect.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.LocalSuspect();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.node = v;
+                            else
+                                delete m.node;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.incarnation = v;
+                            else
+                                delete m.incarnation;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a LocalSuspect message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.LocalSuspect
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.LocalSuspect} LocalSuspect
+             */
+            LocalSuspect.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.LocalSuspect)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.LocalSuspect: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.LocalSuspect();
+                if (d.node != null) {
+                    if (typeof d.node !== "string" || d.node.length) {
+                        m.node = $String(d.node);
+                    }
+                }
+                if (d.incarnation != null) {
+                    if ($Number(d.incarnation) !== 0) {
+                        m.incarnation = d.incarnation >>> 0;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a LocalSuspect message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.LocalSuspect
+             * @static
+             * @param {memberlist.actors.LocalSuspect} m LocalSuspect
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            LocalSuspect.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.node = "";
+                    d.incarnation = 0;
+                }
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node")) {
+                    d.node = m.node;
+                }
+                if (m.incarnation != null && $Object.hasOwnProperty.call(m, "incarnation")) {
+                    d.incarnation = m.incarnation;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this LocalSuspect to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.LocalSuspect
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            LocalSuspect.prototype.toJSON = function() {
+                return LocalSuspect.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for LocalSuspect
+             * @function getTypeUrl
+             * @memberof memberlist.actors.LocalSuspect
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            LocalSuspect.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.LocalSuspect";
+            };
+
+            return LocalSuspect;
+        })();
+
+        actors.SuspicionExpired = (function() {
+
+            /**
+             * Properties of a SuspicionExpired.
+             * @typedef {Object} memberlist.actors.SuspicionExpired.$Properties
+             * @property {string|null} [node] SuspicionExpired node
+             * @property {number|null} [incarnation] SuspicionExpired incarnation
+             * @property {number|null} [stateChangeMs] SuspicionExpired stateChangeMs
+             * @property {number|null} [confirmations] SuspicionExpired confirmations
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SuspicionExpired.
+             * @memberof memberlist.actors
+             * @interface ISuspicionExpired
+             * @augments memberlist.actors.SuspicionExpired.$Properties
+             * @deprecated Use memberlist.actors.SuspicionExpired.$Properties instead.
+             */
+
+            /**
+             * Shape of a SuspicionExpired.
+             * @typedef {memberlist.actors.SuspicionExpired.$Properties} memberlist.actors.SuspicionExpired.$Shape
+             */
+
+            /**
+             * Constructs a new SuspicionExpired.
+             * @memberof memberlist.actors
+             * @classdesc Represents a SuspicionExpired.
+             * @constructor
+             * @param {memberlist.actors.SuspicionExpired.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SuspicionExpired = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * SuspicionExpired node.
+             * @member {string} node
+             * @memberof memberlist.actors.SuspicionExpired
+             * @instance
+             */
+            SuspicionExpired.prototype.node = "";
+
+            /**
+             * SuspicionExpired incarnation.
+             * @member {number} incarnation
+             * @memberof memberlist.actors.SuspicionExpired
+             * @instance
+             */
+            SuspicionExpired.prototype.incarnation = 0;
+
+            /**
+             * SuspicionExpired stateChangeMs.
+             * @member {number} stateChangeMs
+             * @memberof memberlist.actors.SuspicionExpired
+             * @instance
+             */
+            SuspicionExpired.prototype.stateChangeMs = 0;
+
+            /**
+             * SuspicionExpired confirmations.
+             * @member {number} confirmations
+             * @memberof memberlist.actors.SuspicionExpired
+             * @instance
+             */
+            SuspicionExpired.prototype.confirmations = 0;
+
+            /**
+             * Creates a new SuspicionExpired instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.SuspicionExpired
+             * @static
+             * @param {memberlist.actors.SuspicionExpired.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.SuspicionExpired} SuspicionExpired instance
+             * @type {{
+             *   (properties: memberlist.actors.SuspicionExpired.$Shape): memberlist.actors.SuspicionExpired & memberlist.actors.SuspicionExpired.$Shape;
+             *   (properties?: memberlist.actors.SuspicionExpired.$Properties): memberlist.actors.SuspicionExpired;
+             * }}
+             */
+            SuspicionExpired.create = function(properties) {
+                return new SuspicionExpired(properties);
+            };
+
+            /**
+             * Encodes the specified SuspicionExpired message. Does not implicitly {@link memberlist.actors.SuspicionExpired.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.SuspicionExpired
+             * @static
+             * @param {memberlist.actors.SuspicionExpired.$Properties} m SuspicionExpired message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SuspicionExpired.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node") && m.node !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.node);
+                if (m.incarnation != null && $Object.hasOwnProperty.call(m, "incarnation") && m.incarnation !== 0)
+                    w.uint32(/* id 2, wireType 0 =*/16).uint32(m.incarnation);
+                if (m.stateChangeMs != null && $Object.hasOwnProperty.call(m, "stateChangeMs") && !$Object.is(m.stateChangeMs, 0))
+                    w.uint32(/* id 3, wireType 1 =*/25).double(m.stateChangeMs);
+                if (m.confirmations != null && $Object.hasOwnProperty.call(m, "confirmations") && m.confirmations !== 0)
+                    w.uint32(/* id 4, wireType 0 =*/32).uint32(m.confirmations);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a SuspicionExpired message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.SuspicionExpired
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.SuspicionExpired & memberlist.actors.SuspicionExpired.$Shape} SuspicionExpired
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SuspicionExpired.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.SuspicionExpired();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.node = v;
+                            else
+                                delete m.node;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.incarnation = v;
+                            else
+                                delete m.incarnation;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 1)
+                                break;
+                            if (!$Object.is(v = r.double(), 0))
+                                m.stateChangeMs = v;
+                            else
+                                delete m.stateChangeMs;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.confirmations = v;
+                            else
+                                delete m.confirmations;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a SuspicionExpired message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.SuspicionExpired
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.SuspicionExpired} SuspicionExpired
+             */
+            SuspicionExpired.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.SuspicionExpired)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.SuspicionExpired: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.SuspicionExpired();
+                if (d.node != null) {
+                    if (typeof d.node !== "string" || d.node.length) {
+                        m.node = $String(d.node);
+                    }
+                }
+                if (d.incarnation != null) {
+                    if ($Number(d.incarnation) !== 0) {
+                        m.incarnation = d.incarnation >>> 0;
+                    }
+                }
+                if (d.stateChangeMs != null) {
+                    if (!$Object.is($Number(d.stateChangeMs), 0)) {
+                        m.stateChangeMs = $Number(d.stateChangeMs);
+                    }
+                }
+                if (d.confirmations != null) {
+                    if ($Number(d.confirmations) !== 0) {
+                        m.confirmations = d.confirmations >>> 0;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a SuspicionExpired message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.SuspicionExpired
+             * @static
+             * @param {memberlist.actors.SuspicionExpired} m SuspicionExpired
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            SuspicionExpired.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.node = "";
+                    d.incarnation = 0;
+                    d.stateChangeMs = 0;
+                    d.confirmations = 0;
+                }
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node")) {
+                    d.node = m.node;
+                }
+                if (m.incarnation != null && $Object.hasOwnProperty.call(m, "incarnation")) {
+                    d.incarnation = m.incarnation;
+                }
+                if (m.stateChangeMs != null && $Object.hasOwnProperty.call(m, "stateChangeMs")) {
+                    d.stateChangeMs = o.json && !$isFinite(m.stateChangeMs) ? $String(m.stateChangeMs) : m.stateChangeMs;
+                }
+                if (m.confirmations != null && $Object.hasOwnProperty.call(m, "confirmations")) {
+                    d.confirmations = m.confirmations;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this SuspicionExpired to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.SuspicionExpired
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            SuspicionExpired.prototype.toJSON = function() {
+                return SuspicionExpired.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for SuspicionExpired
+             * @function getTypeUrl
+             * @memberof memberlist.actors.SuspicionExpired
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            SuspicionExpired.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.SuspicionExpired";
+            };
+
+            return SuspicionExpired;
+        })();
+
+        actors.MemberRemoved = (function() {
+
+            /**
+             * Properties of a MemberRemoved.
+             * @typedef {Object} memberlist.actors.MemberRemoved.$Properties
+             * @property {string|null} [name] MemberRemoved name
+             * @property {number|null} [numMembers] MemberRemoved numMembers
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a MemberRemoved.
+             * @memberof memberlist.actors
+             * @interface IMemberRemoved
+             * @augments memberlist.actors.MemberRemoved.$Properties
+             * @deprecated Use memberlist.actors.MemberRemoved.$Properties instead.
+             */
+
+            /**
+             * Shape of a MemberRemoved.
+             * @typedef {memberlist.actors.MemberRemoved.$Properties} memberlist.actors.MemberRemoved.$Shape
+             */
+
+            /**
+             * Constructs a new MemberRemoved.
+             * @memberof memberlist.actors
+             * @classdesc Represents a MemberRemoved.
+             * @constructor
+             * @param {memberlist.actors.MemberRemoved.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const MemberRemoved = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * MemberRemoved name.
+             * @member {string} name
+             * @memberof memberlist.actors.MemberRemoved
+             * @instance
+             */
+            MemberRemoved.prototype.name = "";
+
+            /**
+             * MemberRemoved numMembers.
+             * @member {number} numMembers
+             * @memberof memberlist.actors.MemberRemoved
+             * @instance
+             */
+            MemberRemoved.prototype.numMembers = 0;
+
+            /**
+             * Creates a new MemberRemoved instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.MemberRemoved
+             * @static
+             * @param {memberlist.actors.MemberRemoved.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.MemberRemoved} MemberRemoved instance
+             * @type {{
+             *   (properties: memberlist.actors.MemberRemoved.$Shape): memberlist.actors.MemberRemoved & memberlist.actors.MemberRemoved.$Shape;
+             *   (properties?: memberlist.actors.MemberRemoved.$Properties): memberlist.actors.MemberRemoved;
+             * }}
+             */
+            MemberRemoved.create = function(properties) {
+                return new MemberRemoved(properties);
+            };
+
+            /**
+             * Encodes the specified MemberRemoved message. Does not implicitly {@link memberlist.actors.MemberRemoved.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.MemberRemoved
+             * @static
+             * @param {memberlist.actors.MemberRemoved.$Properties} m MemberRemoved message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MemberRemoved.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.name != null && $Object.hasOwnProperty.call(m, "name") && m.name !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.name);
+                if (m.numMembers != null && $Object.hasOwnProperty.call(m, "numMembers") && m.numMembers !== 0)
+                    w.uint32(/* id 2, wireType 0 =*/16).uint32(m.numMembers);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a MemberRemoved message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.MemberRemoved
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.MemberRemoved & memberlist.actors.MemberRemoved.$Shape} MemberRemoved
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MemberRemoved.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.MemberRemoved();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.name = v;
+                            else
+                                delete m.name;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.numMembers = v;
+                            else
+                                delete m.numMembers;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a MemberRemoved message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.MemberRemoved
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.MemberRemoved} MemberRemoved
+             */
+            MemberRemoved.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.MemberRemoved)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.MemberRemoved: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.MemberRemoved();
+                if (d.name != null) {
+                    if (typeof d.name !== "string" || d.name.length) {
+                        m.name = $String(d.name);
+                    }
+                }
+                if (d.numMembers != null) {
+                    if ($Number(d.numMembers) !== 0) {
+                        m.numMembers = d.numMembers >>> 0;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a MemberRemoved message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.MemberRemoved
+             * @static
+             * @param {memberlist.actors.MemberRemoved} m MemberRemoved
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            MemberRemoved.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.name = "";
+                    d.numMembers = 0;
+                }
+                if (m.name != null && $Object.hasOwnProperty.call(m, "name")) {
+                    d.name = m.name;
+                }
+                if (m.numMembers != null && $Object.hasOwnProperty.call(m, "numMembers")) {
+                    d.numMembers = m.numMembers;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this MemberRemoved to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.MemberRemoved
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            MemberRemoved.prototype.toJSON = function() {
+                return MemberRemoved.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for MemberRemoved
+             * @function getTypeUrl
+             * @memberof memberlist.actors.MemberRemoved
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            MemberRemoved.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.MemberRemoved";
+            };
+
+            return MemberRemoved;
+        })();
+
+        actors.MemberConflict = (function() {
+
+            /**
+             * Properties of a MemberConflict.
+             * @typedef {Object} memberlist.actors.MemberConflict.$Properties
+             * @property {memberlist.actors.Member.$Properties|null} [existing] MemberConflict existing
+             * @property {memberlist.actors.Member.$Properties|null} [other] MemberConflict other
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a MemberConflict.
+             * @memberof memberlist.actors
+             * @interface IMemberConflict
+             * @augments memberlist.actors.MemberConflict.$Properties
+             * @deprecated Use memberlist.actors.MemberConflict.$Properties instead.
+             */
+
+            /**
+             * Shape of a MemberConflict.
+             * @typedef {memberlist.actors.MemberConflict.$Properties} memberlist.actors.MemberConflict.$Shape
+             */
+
+            /**
+             * Constructs a new MemberConflict.
+             * @memberof memberlist.actors
+             * @classdesc Represents a MemberConflict.
+             * @constructor
+             * @param {memberlist.actors.MemberConflict.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const MemberConflict = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * MemberConflict existing.
+             * @member {memberlist.actors.Member.$Properties|null|undefined} existing
+             * @memberof memberlist.actors.MemberConflict
+             * @instance
+             */
+            MemberConflict.prototype.existing = null;
+
+            /**
+             * MemberConflict other.
+             * @member {memberlist.actors.Member.$Properties|null|undefined} other
+             * @memberof memberlist.actors.MemberConflict
+             * @instance
+             */
+            MemberConflict.prototype.other = null;
+
+            /**
+             * Creates a new MemberConflict instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.MemberConflict
+             * @static
+             * @param {memberlist.actors.MemberConflict.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.MemberConflict} MemberConflict instance
+             * @type {{
+             *   (properties: memberlist.actors.MemberConflict.$Shape): memberlist.actors.MemberConflict & memberlist.actors.MemberConflict.$Shape;
+             *   (properties?: memberlist.actors.MemberConflict.$Properties): memberlist.actors.MemberConflict;
+             * }}
+             */
+            MemberConflict.create = function(properties) {
+                return new MemberConflict(properties);
+            };
+
+            /**
+             * Encodes the specified MemberConflict message. Does not implicitly {@link memberlist.actors.MemberConflict.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.MemberConflict
+             * @static
+             * @param {memberlist.actors.MemberConflict.$Properties} m MemberConflict message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MemberConflict.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.existing != null && $Object.hasOwnProperty.call(m, "existing"))
+                    $root.memberlist.actors.Member.encode(m.existing, w.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                if (m.other != null && $Object.hasOwnProperty.call(m, "other"))
+                    $root.memberlist.actors.Member.encode(m.other, w.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a MemberConflict message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.MemberConflict
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.MemberConflict & memberlist.actors.MemberConflict.$Shape} MemberConflict
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MemberConflict.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.MemberConflict();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            m.existing = $root.memberlist.actors.Member.decode(r, r.size(), $undefined, q + 1, m.existing);
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            m.other = $root.memberlist.actors.Member.decode(r, r.size(), $undefined, q + 1, m.other);
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a MemberConflict message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.MemberConflict
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.MemberConflict} MemberConflict
+             */
+            MemberConflict.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.MemberConflict)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.MemberConflict: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.MemberConflict();
+                if (d.existing != null) {
+                    if (!$util.isObject(d.existing))
+                        throw $TypeError(".memberlist.actors.MemberConflict.existing: object expected");
+                    m.existing = $root.memberlist.actors.Member.fromObject(d.existing, q + 1);
+                }
+                if (d.other != null) {
+                    if (!$util.isObject(d.other))
+                        throw $TypeError(".memberlist.actors.MemberConflict.other: object expected");
+                    m.other = $root.memberlist.actors.Member.fromObject(d.other, q + 1);
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a MemberConflict message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.MemberConflict
+             * @static
+             * @param {memberlist.actors.MemberConflict} m MemberConflict
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            MemberConflict.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.existing = null;
+                    d.other = null;
+                }
+                if (m.existing != null && $Object.hasOwnProperty.call(m, "existing")) {
+                    d.existing = $root.memberlist.actors.Member.toObject(m.existing, o, q + 1);
+                }
+                if (m.other != null && $Object.hasOwnProperty.call(m, "other")) {
+                    d.other = $root.memberlist.actors.Member.toObject(m.other, o, q + 1);
+                }
+                return d;
+            };
+
+            /**
+             * Converts this MemberConflict to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.MemberConflict
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            MemberConflict.prototype.toJSON = function() {
+                return MemberConflict.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for MemberConflict
+             * @function getTypeUrl
+             * @memberof memberlist.actors.MemberConflict
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            MemberConflict.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.MemberConflict";
+            };
+
+            return MemberConflict;
+        })();
+
+        actors.LeaveRequest = (function() {
+
+            /**
+             * Properties of a LeaveRequest.
+             * @typedef {Object} memberlist.actors.LeaveRequest.$Properties
+             * @property {number|null} [requestId] LeaveRequest requestId
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a LeaveRequest.
+             * @memberof memberlist.actors
+             * @interface ILeaveRequest
+             * @augments memberlist.actors.LeaveRequest.$Properties
+             * @deprecated Use memberlist.actors.LeaveRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a LeaveRequest.
+             * @typedef {memberlist.actors.LeaveRequest.$Properties} memberlist.actors.LeaveRequest.$Shape
+             */
+
+            /**
+             * Constructs a new LeaveRequest.
+             * @memberof memberlist.actors
+             * @classdesc Represents a LeaveRequest.
+             * @constructor
+             * @param {memberlist.actors.LeaveRequest.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const LeaveRequest = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * LeaveRequest requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.LeaveRequest
+             * @instance
+             */
+            LeaveRequest.prototype.requestId = 0;
+
+            /**
+             * Creates a new LeaveRequest instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.LeaveRequest
+             * @static
+             * @param {memberlist.actors.LeaveRequest.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.LeaveRequest} LeaveRequest instance
+             * @type {{
+             *   (properties: memberlist.actors.LeaveRequest.$Shape): memberlist.actors.LeaveRequest & memberlist.actors.LeaveRequest.$Shape;
+             *   (properties?: memberlist.actors.LeaveRequest.$Properties): memberlist.actors.LeaveRequest;
+             * }}
+             */
+            LeaveRequest.create = function(properties) {
+                return new LeaveRequest(properties);
+            };
+
+            /**
+             * Encodes the specified LeaveRequest message. Does not implicitly {@link memberlist.actors.LeaveRequest.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.LeaveRequest
+             * @static
+             * @param {memberlist.actors.LeaveRequest.$Properties} m LeaveRequest message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LeaveRequest.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a LeaveRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.LeaveRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.LeaveRequest & memberlist.actors.LeaveRequest.$Shape} LeaveRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LeaveRequest.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.LeaveRequest();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a LeaveRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.LeaveRequest
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.LeaveRequest} LeaveRequest
+             */
+            LeaveRequest.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.LeaveRequest)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.LeaveRequest: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.LeaveRequest();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a LeaveRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.LeaveRequest
+             * @static
+             * @param {memberlist.actors.LeaveRequest} m LeaveRequest
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            LeaveRequest.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.requestId = 0;
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this LeaveRequest to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.LeaveRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            LeaveRequest.prototype.toJSON = function() {
+                return LeaveRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for LeaveRequest
+             * @function getTypeUrl
+             * @memberof memberlist.actors.LeaveRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            LeaveRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.LeaveRequest";
+            };
+
+            return LeaveRequest;
+        })();
+
+        actors.LeaveResult = (function() {
+
+            /**
+             * Properties of a LeaveResult.
+             * @typedef {Object} memberlist.actors.LeaveResult.$Properties
+             * @property {number|null} [requestId] LeaveResult requestId
+             * @property {boolean|null} [broadcastDone] LeaveResult broadcastDone
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a LeaveResult.
+             * @memberof memberlist.actors
+             * @interface ILeaveResult
+             * @augments memberlist.actors.LeaveResult.$Properties
+             * @deprecated Use memberlist.actors.LeaveResult.$Properties instead.
+             */
+
+            /**
+             * Shape of a LeaveResult.
+             * @typedef {memberlist.actors.LeaveResult.$Properties} memberlist.actors.LeaveResult.$Shape
+             */
+
+            /**
+             * Constructs a new LeaveResult.
+             * @memberof memberlist.actors
+             * @classdesc Represents a LeaveResult.
+             * @constructor
+             * @param {memberlist.actors.LeaveResult.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const LeaveResult = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * LeaveResult requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.LeaveResult
+             * @instance
+             */
+            LeaveResult.prototype.requestId = 0;
+
+            /**
+             * LeaveResult broadcastDone.
+             * @member {boolean} broadcastDone
+             * @memberof memberlist.actors.LeaveResult
+             * @instance
+             */
+            LeaveResult.prototype.broadcastDone = false;
+
+            /**
+             * Creates a new LeaveResult instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.LeaveResult
+             * @static
+             * @param {memberlist.actors.LeaveResult.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.LeaveResult} LeaveResult instance
+             * @type {{
+             *   (properties: memberlist.actors.LeaveResult.$Shape): memberlist.actors.LeaveResult & memberlist.actors.LeaveResult.$Shape;
+             *   (properties?: memberlist.actors.LeaveResult.$Properties): memberlist.actors.LeaveResult;
+             * }}
+             */
+            LeaveResult.create = function(properties) {
+                return new LeaveResult(properties);
+            };
+
+            /**
+             * Encodes the specified LeaveResult message. Does not implicitly {@link memberlist.actors.LeaveResult.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.LeaveResult
+             * @static
+             * @param {memberlist.actors.LeaveResult.$Properties} m LeaveResult message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LeaveResult.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.broadcastDone != null && $Object.hasOwnProperty.call(m, "broadcastDone") && m.broadcastDone !== false)
+                    w.uint32(/* id 2, wireType 0 =*/16).bool(m.broadcastDone);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a LeaveResult message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.LeaveResult
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.LeaveResult & memberlist.actors.LeaveResult.$Shape} LeaveResult
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LeaveResult.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.LeaveResult();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.broadcastDone = v;
+                            else
+                                delete m.broadcastDone;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a LeaveResult message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.LeaveResult
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.LeaveResult} LeaveResult
+             */
+            LeaveResult.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.LeaveResult)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.LeaveResult: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.LeaveResult();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.broadcastDone != null) {
+                    if (d.broadcastDone) {
+                        m.broadcastDone = $Boolean(d.broadcastDone);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a LeaveResult message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.LeaveResult
+             * @static
+             * @param {memberlist.actors.LeaveResult} m LeaveResult
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            LeaveResult.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.requestId = 0;
+                    d.broadcastDone = false;
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.broadcastDone != null && $Object.hasOwnProperty.call(m, "broadcastDone")) {
+                    d.broadcastDone = m.broadcastDone;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this LeaveResult to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.LeaveResult
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            LeaveResult.prototype.toJSON = function() {
+                return LeaveResult.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for LeaveResult
+             * @function getTypeUrl
+             * @memberof memberlist.actors.LeaveResult
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            LeaveResult.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.LeaveResult";
+            };
+
+            return LeaveResult;
+        })();
+
+        actors.StartSuspicion = (function() {
+
+            /**
+             * Properties of a StartSuspicion.
+             * @typedef {Object} memberlist.actors.StartSuspicion.$Properties
+             * @property {string|null} [node] StartSuspicion node
+             * @property {number|null} [incarnation] StartSuspicion incarnation
+             * @property {string|null} [from] StartSuspicion from
+             * @property {number|null} [k] StartSuspicion k
+             * @property {number|null} [minMs] StartSuspicion minMs
+             * @property {number|null} [maxMs] StartSuspicion maxMs
+             * @property {number|null} [stateChangeMs] StartSuspicion stateChangeMs
+             * @property {memberlist.wire.Suspect.$Properties|null} [suspect] StartSuspicion suspect
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a StartSuspicion.
+             * @memberof memberlist.actors
+             * @interface IStartSuspicion
+             * @augments memberlist.actors.StartSuspicion.$Properties
+             * @deprecated Use memberlist.actors.StartSuspicion.$Properties instead.
+             */
+
+            /**
+             * Shape of a StartSuspicion.
+             * @typedef {memberlist.actors.StartSuspicion.$Properties} memberlist.actors.StartSuspicion.$Shape
+             */
+
+            /**
+             * Constructs a new StartSuspicion.
+             * @memberof memberlist.actors
+             * @classdesc Represents a StartSuspicion.
+             * @constructor
+             * @param {memberlist.actors.StartSuspicion.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const StartSuspicion = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * StartSuspicion node.
+             * @member {string} node
+             * @memberof memberlist.actors.StartSuspicion
+             * @instance
+             */
+            StartSuspicion.prototype.node = "";
+
+            /**
+             * StartSuspicion incarnation.
+             * @member {number} incarnation
+             * @memberof memberlist.actors.StartSuspicion
+             * @instance
+             */
+            StartSuspicion.prototype.incarnation = 0;
+
+            /**
+             * StartSuspicion from.
+             * @member {string} from
+             * @memberof memberlist.actors.StartSuspicion
+             * @instance
+             */
+            StartSuspicion.prototype.from = "";
+
+            /**
+             * StartSuspicion k.
+             * @member {number} k
+             * @memberof memberlist.actors.StartSuspicion
+             * @instance
+             */
+            StartSuspicion.prototype.k = 0;
+
+            /**
+             * StartSuspicion minMs.
+             * @member {number} minMs
+             * @memberof memberlist.actors.StartSuspicion
+             * @instance
+             */
+            StartSuspicion.prototype.minMs = 0;
+
+            /**
+             * StartSuspicion maxMs.
+             * @member {number} maxMs
+             * @memberof memberlist.actors.StartSuspicion
+             * @instance
+             */
+            StartSuspicion.prototype.maxMs = 0;
+
+            /**
+             * StartSuspicion stateChangeMs.
+             * @member {number} stateChangeMs
+             * @memberof memberlist.actors.StartSuspicion
+             * @instance
+             */
+            StartSuspicion.prototype.stateChangeMs = 0;
+
+            /**
+             * StartSuspicion suspect.
+             * @member {memberlist.wire.Suspect.$Properties|null|undefined} suspect
+             * @memberof memberlist.actors.StartSuspicion
+             * @instance
+             */
+            StartSuspicion.prototype.suspect = null;
+
+            /**
+             * Creates a new StartSuspicion instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.StartSuspicion
+             * @static
+             * @param {memberlist.actors.StartSuspicion.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.StartSuspicion} StartSuspicion instance
+             * @type {{
+             *   (properties: memberlist.actors.StartSuspicion.$Shape): memberlist.actors.StartSuspicion & memberlist.actors.StartSuspicion.$Shape;
+             *   (properties?: memberlist.actors.StartSuspicion.$Properties): memberlist.actors.StartSuspicion;
+             * }}
+             */
+            StartSuspicion.create = function(properties) {
+                return new StartSuspicion(properties);
+            };
+
+            /**
+             * Encodes the specified StartSuspicion message. Does not implicitly {@link memberlist.actors.StartSuspicion.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.StartSuspicion
+             * @static
+             * @param {memberlist.actors.StartSuspicion.$Properties} m StartSuspicion message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            StartSuspicion.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node") && m.node !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.node);
+                if (m.incarnation != null && $Object.hasOwnProperty.call(m, "incarnation") && m.incarnation !== 0)
+                    w.uint32(/* id 2, wireType 0 =*/16).uint32(m.incarnation);
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from") && m.from !== "")
+                    w.uint32(/* id 3, wireType 2 =*/26).string(m.from);
+                if (m.k != null && $Object.hasOwnProperty.call(m, "k") && m.k !== 0)
+                    w.uint32(/* id 4, wireType 0 =*/32).uint32(m.k);
+                if (m.minMs != null && $Object.hasOwnProperty.call(m, "minMs") && !$Object.is(m.minMs, 0))
+                    w.uint32(/* id 5, wireType 1 =*/41).double(m.minMs);
+                if (m.maxMs != null && $Object.hasOwnProperty.call(m, "maxMs") && !$Object.is(m.maxMs, 0))
+                    w.uint32(/* id 6, wireType 1 =*/49).double(m.maxMs);
+                if (m.stateChangeMs != null && $Object.hasOwnProperty.call(m, "stateChangeMs") && !$Object.is(m.stateChangeMs, 0))
+                    w.uint32(/* id 7, wireType 1 =*/57).double(m.stateChangeMs);
+                if (m.suspect != null && $Object.hasOwnProperty.call(m, "suspect"))
+                    $root.memberlist.wire.Suspect.encode(m.suspect, w.uint32(/* id 8, wireType 2 =*/66).fork(), q + 1).ldelim();
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a StartSuspicion message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.StartSuspicion
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.StartSuspicion & memberlist.actors.StartSuspicion.$Shape} StartSuspicion
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            StartSuspicion.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.StartSuspicion();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.node = v;
+                            else
+                                delete m.node;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.incarnation = v;
+                            else
+                                delete m.incarnation;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.from = v;
+                            else
+                                delete m.from;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.k = v;
+                            else
+                                delete m.k;
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 1)
+                                break;
+                            if (!$Object.is(v = r.double(), 0))
+                                m.minMs = v;
+                            else
+                                delete m.minMs;
+                            continue;
+                        }
+                    case 6: {
+                            if (u !== 1)
+                                break;
+                            if (!$Object.is(v = r.double(), 0))
+                                m.maxMs = v;
+                            else
+                                delete m.maxMs;
+                            continue;
+                        }
+                    case 7: {
+                            if (u !== 1)
+                                break;
+                            if (!$Object.is(v = r.double(), 0))
+                                m.stateChangeMs = v;
+                            else
+                                delete m.stateChangeMs;
+                            continue;
+                        }
+                    case 8: {
+                            if (u !== 2)
+                                break;
+                            m.suspect = $root.memberlist.wire.Suspect.decode(r, r.size(), $undefined, q + 1, m.suspect);
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a StartSuspicion message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.StartSuspicion
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.StartSuspicion} StartSuspicion
+             */
+            StartSuspicion.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.StartSuspicion)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.StartSuspicion: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.StartSuspicion();
+                if (d.node != null) {
+                    if (typeof d.node !== "string" || d.node.length) {
+                        m.node = $String(d.node);
+                    }
+                }
+                if (d.incarnation != null) {
+                    if ($Number(d.incarnation) !== 0) {
+                        m.incarnation = d.incarnation >>> 0;
+                    }
+                }
+                if (d.from != null) {
+                    if (typeof d.from !== "string" || d.from.length) {
+                        m.from = $String(d.from);
+                    }
+                }
+                if (d.k != null) {
+                    if ($Number(d.k) !== 0) {
+                        m.k = d.k >>> 0;
+                    }
+                }
+                if (d.minMs != null) {
+                    if (!$Object.is($Number(d.minMs), 0)) {
+                        m.minMs = $Number(d.minMs);
+                    }
+                }
+                if (d.maxMs != null) {
+                    if (!$Object.is($Number(d.maxMs), 0)) {
+                        m.maxMs = $Number(d.maxMs);
+                    }
+                }
+                if (d.stateChangeMs != null) {
+                    if (!$Object.is($Number(d.stateChangeMs), 0)) {
+                        m.stateChangeMs = $Number(d.stateChangeMs);
+                    }
+                }
+                if (d.suspect != null) {
+                    if (!$util.isObject(d.suspect))
+                        throw $TypeError(".memberlist.actors.StartSuspicion.suspect: object expected");
+                    m.suspect = $root.memberlist.wire.Suspect.fromObject(d.suspect, q + 1);
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a StartSuspicion message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.StartSuspicion
+             * @static
+             * @param {memberlist.actors.StartSuspicion} m StartSuspicion
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            StartSuspicion.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.node = "";
+                    d.incarnation = 0;
+                    d.from = "";
+                    d.k = 0;
+                    d.minMs = 0;
+                    d.maxMs = 0;
+                    d.stateChangeMs = 0;
+                    d.suspect = null;
+                }
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node")) {
+                    d.node = m.node;
+                }
+                if (m.incarnation != null && $Object.hasOwnProperty.call(m, "incarnation")) {
+                    d.incarnation = m.incarnation;
+                }
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from")) {
+                    d.from = m.from;
+                }
+                if (m.k != null && $Object.hasOwnProperty.call(m, "k")) {
+                    d.k = m.k;
+                }
+                if (m.minMs != null && $Object.hasOwnProperty.call(m, "minMs")) {
+                    d.minMs = o.json && !$isFinite(m.minMs) ? $String(m.minMs) : m.minMs;
+                }
+                if (m.maxMs != null && $Object.hasOwnProperty.call(m, "maxMs")) {
+                    d.maxMs = o.json && !$isFinite(m.maxMs) ? $String(m.maxMs) : m.maxMs;
+                }
+                if (m.stateChangeMs != null && $Object.hasOwnProperty.call(m, "stateChangeMs")) {
+                    d.stateChangeMs = o.json && !$isFinite(m.stateChangeMs) ? $String(m.stateChangeMs) : m.stateChangeMs;
+                }
+                if (m.suspect != null && $Object.hasOwnProperty.call(m, "suspect")) {
+                    d.suspect = $root.memberlist.wire.Suspect.toObject(m.suspect, o, q + 1);
+                }
+                return d;
+            };
+
+            /**
+             * Converts this StartSuspicion to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.StartSuspicion
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            StartSuspicion.prototype.toJSON = function() {
+                return StartSuspicion.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for StartSuspicion
+             * @function getTypeUrl
+             * @memberof memberlist.actors.StartSuspicion
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            StartSuspicion.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.StartSuspicion";
+            };
+
+            return StartSuspicion;
+        })();
+
+        actors.ConfirmSuspicion = (function() {
+
+            /**
+             * Properties of a ConfirmSuspicion.
+             * @typedef {Object} memberlist.actors.ConfirmSuspicion.$Properties
+             * @property {string|null} [node] ConfirmSuspicion node
+             * @property {string|null} [from] ConfirmSuspicion from
+             * @property {memberlist.wire.Suspect.$Properties|null} [suspect] ConfirmSuspicion suspect
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ConfirmSuspicion.
+             * @memberof memberlist.actors
+             * @interface IConfirmSuspicion
+             * @augments memberlist.actors.ConfirmSuspicion.$Properties
+             * @deprecated Use memberlist.actors.ConfirmSuspicion.$Properties instead.
+             */
+
+            /**
+             * Shape of a ConfirmSuspicion.
+             * @typedef {memberlist.actors.ConfirmSuspicion.$Properties} memberlist.actors.ConfirmSuspicion.$Shape
+             */
+
+            /**
+             * Constructs a new ConfirmSuspicion.
+             * @memberof memberlist.actors
+             * @classdesc Represents a ConfirmSuspicion.
+             * @constructor
+             * @param {memberlist.actors.ConfirmSuspicion.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ConfirmSuspicion = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * ConfirmSuspicion node.
+             * @member {string} node
+             * @memberof memberlist.actors.ConfirmSuspicion
+             * @instance
+             */
+            ConfirmSuspicion.prototype.node = "";
+
+            /**
+             * ConfirmSuspicion from.
+             * @member {string} from
+             * @memberof memberlist.actors.ConfirmSuspicion
+             * @instance
+             */
+            ConfirmSuspicion.prototype.from = "";
+
+            /**
+             * ConfirmSuspicion suspect.
+             * @member {memberlist.wire.Suspect.$Properties|null|undefined} suspect
+             * @memberof memberlist.actors.ConfirmSuspicion
+             * @instance
+             */
+            ConfirmSuspicion.prototype.suspect = null;
+
+            /**
+             * Creates a new ConfirmSuspicion instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.ConfirmSuspicion
+             * @static
+             * @param {memberlist.actors.ConfirmSuspicion.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.ConfirmSuspicion} ConfirmSuspicion instance
+             * @type {{
+             *   (properties: memberlist.actors.ConfirmSuspicion.$Shape): memberlist.actors.ConfirmSuspicion & memberlist.actors.ConfirmSuspicion.$Shape;
+             *   (properties?: memberlist.actors.ConfirmSuspicion.$Properties): memberlist.actors.ConfirmSuspicion;
+             * }}
+             */
+            ConfirmSuspicion.create = function(properties) {
+                return new ConfirmSuspicion(properties);
+            };
+
+            /**
+             * Encodes the specified ConfirmSuspicion message. Does not implicitly {@link memberlist.actors.ConfirmSuspicion.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.ConfirmSuspicion
+             * @static
+             * @param {memberlist.actors.ConfirmSuspicion.$Properties} m ConfirmSuspicion message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ConfirmSuspicion.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node") && m.node !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.node);
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from") && m.from !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.from);
+                if (m.suspect != null && $Object.hasOwnProperty.call(m, "suspect"))
+                    $root.memberlist.wire.Suspect.encode(m.suspect, w.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a ConfirmSuspicion message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.ConfirmSuspicion
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.ConfirmSuspicion & memberlist.actors.ConfirmSuspicion.$Shape} ConfirmSuspicion
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ConfirmSuspicion.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.ConfirmSuspicion();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.node = v;
+                            else
+                                delete m.node;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.from = v;
+                            else
+                                delete m.from;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            m.suspect = $root.memberlist.wire.Suspect.decode(r, r.size(), $undefined, q + 1, m.suspect);
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a ConfirmSuspicion message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.ConfirmSuspicion
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.ConfirmSuspicion} ConfirmSuspicion
+             */
+            ConfirmSuspicion.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.ConfirmSuspicion)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.ConfirmSuspicion: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.ConfirmSuspicion();
+                if (d.node != null) {
+                    if (typeof d.node !== "string" || d.node.length) {
+                        m.node = $String(d.node);
+                    }
+                }
+                if (d.from != null) {
+                    if (typeof d.from !== "string" || d.from.length) {
+                        m.from = $String(d.from);
+                    }
+                }
+                if (d.suspect != null) {
+                    if (!$util.isObject(d.suspect))
+                        throw $TypeError(".memberlist.actors.ConfirmSuspicion.suspect: object expected");
+                    m.suspect = $root.memberlist.wire.Suspect.fromObject(d.suspect, q + 1);
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a ConfirmSuspicion message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.ConfirmSuspicion
+             * @static
+             * @param {memberlist.actors.ConfirmSuspicion} m ConfirmSuspicion
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ConfirmSuspicion.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.node = "";
+                    d.from = "";
+                    d.suspect = null;
+                }
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node")) {
+                    d.node = m.node;
+                }
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from")) {
+                    d.from = m.from;
+                }
+                if (m.suspect != null && $Object.hasOwnProperty.call(m, "suspect")) {
+                    d.suspect = $root.memberlist.wire.Suspect.toObject(m.suspect, o, q + 1);
+                }
+                return d;
+            };
+
+            /**
+             * Converts this ConfirmSuspicion to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.ConfirmSuspicion
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ConfirmSuspicion.prototype.toJSON = function() {
+                return ConfirmSuspicion.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for ConfirmSuspicion
+             * @function getTypeUrl
+             * @memberof memberlist.actors.ConfirmSuspicion
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ConfirmSuspicion.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.ConfirmSuspicion";
+            };
+
+            return ConfirmSuspicion;
+        })();
+
+        actors.SuspicionTimer = (function() {
+
+            /**
+             * Properties of a SuspicionTimer.
+             * @typedef {Object} memberlist.actors.SuspicionTimer.$Properties
+             * @property {string|null} [node] SuspicionTimer node
+             * @property {number|null} [stateChangeMs] SuspicionTimer stateChangeMs
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SuspicionTimer.
+             * @memberof memberlist.actors
+             * @interface ISuspicionTimer
+             * @augments memberlist.actors.SuspicionTimer.$Properties
+             * @deprecated Use memberlist.actors.SuspicionTimer.$Properties instead.
+             */
+
+            /**
+             * Shape of a SuspicionTimer.
+             * @typedef {memberlist.actors.SuspicionTimer.$Properties} memberlist.actors.SuspicionTimer.$Shape
+             */
+
+            /**
+             * Constructs a new SuspicionTimer.
+             * @memberof memberlist.actors
+             * @classdesc Represents a SuspicionTimer.
+             * @constructor
+             * @param {memberlist.actors.SuspicionTimer.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SuspicionTimer = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * SuspicionTimer node.
+             * @member {string} node
+             * @memberof memberlist.actors.SuspicionTimer
+             * @instance
+             */
+            SuspicionTimer.prototype.node = "";
+
+            /**
+             * SuspicionTimer stateChangeMs.
+             * @member {number} stateChangeMs
+             * @memberof memberlist.actors.SuspicionTimer
+             * @instance
+             */
+            SuspicionTimer.prototype.stateChangeMs = 0;
+
+            /**
+             * Creates a new SuspicionTimer instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.SuspicionTimer
+             * @static
+             * @param {memberlist.actors.SuspicionTimer.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.SuspicionTimer} SuspicionTimer instance
+             * @type {{
+             *   (properties: memberlist.actors.SuspicionTimer.$Shape): memberlist.actors.SuspicionTimer & memberlist.actors.SuspicionTimer.$Shape;
+             *   (properties?: memberlist.actors.SuspicionTimer.$Properties): memberlist.actors.SuspicionTimer;
+             * }}
+             */
+            SuspicionTimer.create = function(properties) {
+                return new SuspicionTimer(properties);
+            };
+
+            /**
+             * Encodes the specified SuspicionTimer message. Does not implicitly {@link memberlist.actors.SuspicionTimer.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.SuspicionTimer
+             * @static
+             * @param {memberlist.actors.SuspicionTimer.$Properties} m SuspicionTimer message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SuspicionTimer.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node") && m.node !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.node);
+                if (m.stateChangeMs != null && $Object.hasOwnProperty.call(m, "stateChangeMs") && !$Object.is(m.stateChangeMs, 0))
+                    w.uint32(/* id 2, wireType 1 =*/17).double(m.stateChangeMs);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a SuspicionTimer message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.SuspicionTimer
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.SuspicionTimer & memberlist.actors.SuspicionTimer.$Shape} SuspicionTimer
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SuspicionTimer.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.SuspicionTimer();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.node = v;
+                            else
+                                delete m.node;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 1)
+                                break;
+                            if (!$Object.is(v = r.double(), 0))
+                                m.stateChangeMs = v;
+                            else
+                                delete m.stateChangeMs;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a SuspicionTimer message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.SuspicionTimer
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.SuspicionTimer} SuspicionTimer
+             */
+            SuspicionTimer.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.SuspicionTimer)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.SuspicionTimer: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.SuspicionTimer();
+                if (d.node != null) {
+                    if (typeof d.node !== "string" || d.node.length) {
+                        m.node = $String(d.node);
+                    }
+                }
+                if (d.stateChangeMs != null) {
+                    if (!$Object.is($Number(d.stateChangeMs), 0)) {
+                        m.stateChangeMs = $Number(d.stateChangeMs);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a SuspicionTimer message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.SuspicionTimer
+             * @static
+             * @param {memberlist.actors.SuspicionTimer} m SuspicionTimer
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            SuspicionTimer.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.node = "";
+                    d.stateChangeMs = 0;
+                }
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node")) {
+                    d.node = m.node;
+                }
+                if (m.stateChangeMs != null && $Object.hasOwnProperty.call(m, "stateChangeMs")) {
+                    d.stateChangeMs = o.json && !$isFinite(m.stateChangeMs) ? $String(m.stateChangeMs) : m.stateChangeMs;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this SuspicionTimer to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.SuspicionTimer
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            SuspicionTimer.prototype.toJSON = function() {
+                return SuspicionTimer.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for SuspicionTimer
+             * @function getTypeUrl
+             * @memberof memberlist.actors.SuspicionTimer
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            SuspicionTimer.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.SuspicionTimer";
+            };
+
+            return SuspicionTimer;
+        })();
+
+        actors.QueueBroadcast = (function() {
+
+            /**
+             * Properties of a QueueBroadcast.
+             * @typedef {Object} memberlist.actors.QueueBroadcast.$Properties
+             * @property {string|null} [key] QueueBroadcast key
+             * @property {memberlist.wire.Message.$Properties|null} [message] QueueBroadcast message
+             * @property {number|null} [notifyId] QueueBroadcast notifyId
+             * @property {boolean|null} [user] QueueBroadcast user
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a QueueBroadcast.
+             * @memberof memberlist.actors
+             * @interface IQueueBroadcast
+             * @augments memberlist.actors.QueueBroadcast.$Properties
+             * @deprecated Use memberlist.actors.QueueBroadcast.$Properties instead.
+             */
+
+            /**
+             * Shape of a QueueBroadcast.
+             * @typedef {{
+             *   key?: string|null;
+             *   message?: memberlist.wire.Message.$Shape|null;
+             *   notifyId?: number|null;
+             *   user?: boolean|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} memberlist.actors.QueueBroadcast.$Shape
+             */
+
+            /**
+             * Constructs a new QueueBroadcast.
+             * @memberof memberlist.actors
+             * @classdesc Represents a QueueBroadcast.
+             * @constructor
+             * @param {memberlist.actors.QueueBroadcast.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const QueueBroadcast = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * QueueBroadcast key.
+             * @member {string} key
+             * @memberof memberlist.actors.QueueBroadcast
+             * @instance
+             */
+            QueueBroadcast.prototype.key = "";
+
+            /**
+             * QueueBroadcast message.
+             * @member {memberlist.wire.Message.$Properties|null|undefined} message
+             * @memberof memberlist.actors.QueueBroadcast
+             * @instance
+             */
+            QueueBroadcast.prototype.message = null;
+
+            /**
+             * QueueBroadcast notifyId.
+             * @member {number} notifyId
+             * @memberof memberlist.actors.QueueBroadcast
+             * @instance
+             */
+            QueueBroadcast.prototype.notifyId = 0;
+
+            /**
+             * QueueBroadcast user.
+             * @member {boolean} user
+             * @memberof memberlist.actors.QueueBroadcast
+             * @instance
+             */
+            QueueBroadcast.prototype.user = false;
+
+            /**
+             * Creates a new QueueBroadcast instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.QueueBroadcast
+             * @static
+             * @param {memberlist.actors.QueueBroadcast.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.QueueBroadcast} QueueBroadcast instance
+             * @type {{
+             *   (properties: memberlist.actors.QueueBroadcast.$Shape): memberlist.actors.QueueBroadcast & memberlist.actors.QueueBroadcast.$Shape;
+             *   (properties?: memberlist.actors.QueueBroadcast.$Properties): memberlist.actors.QueueBroadcast;
+             * }}
+             */
+            QueueBroadcast.create = function(properties) {
+                return new QueueBroadcast(properties);
+            };
+
+            /**
+             * Encodes the specified QueueBroadcast message. Does not implicitly {@link memberlist.actors.QueueBroadcast.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.QueueBroadcast
+             * @static
+             * @param {memberlist.actors.QueueBroadcast.$Properties} m QueueBroadcast message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            QueueBroadcast.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.key != null && $Object.hasOwnProperty.call(m, "key") && m.key !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.key);
+                if (m.message != null && $Object.hasOwnProperty.call(m, "message"))
+                    $root.memberlist.wire.Message.encode(m.message, w.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                if (m.notifyId != null && $Object.hasOwnProperty.call(m, "notifyId") && m.notifyId !== 0)
+                    w.uint32(/* id 3, wireType 0 =*/24).uint32(m.notifyId);
+                if (m.user != null && $Object.hasOwnProperty.call(m, "user") && m.user !== false)
+                    w.uint32(/* id 4, wireType 0 =*/32).bool(m.user);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a QueueBroadcast message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.QueueBroadcast
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.QueueBroadcast & memberlist.actors.QueueBroadcast.$Shape} QueueBroadcast
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            QueueBroadcast.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.QueueBroadcast();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.key = v;
+                            else
+                                delete m.key;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            m.message = $root.memberlist.wire.Message.decode(r, r.size(), $undefined, q + 1, m.message);
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.notifyId = v;
+                            else
+                                delete m.notifyId;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.user = v;
+                            else
+                                delete m.user;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a QueueBroadcast message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.QueueBroadcast
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.QueueBroadcast} QueueBroadcast
+             */
+            QueueBroadcast.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.QueueBroadcast)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.QueueBroadcast: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.QueueBroadcast();
+                if (d.key != null) {
+                    if (typeof d.key !== "string" || d.key.length) {
+                        m.key = $String(d.key);
+                    }
+                }
+                if (d.message != null) {
+                    if (!$util.isObject(d.message))
+                        throw $TypeError(".memberlist.actors.QueueBroadcast.message: object expected");
+                    m.message = $root.memberlist.wire.Message.fromObject(d.message, q + 1);
+                }
+                if (d.notifyId != null) {
+                    if ($Number(d.notifyId) !== 0) {
+                        m.notifyId = d.notifyId >>> 0;
+                    }
+                }
+                if (d.user != null) {
+                    if (d.user) {
+                        m.user = $Boolean(d.user);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a QueueBroadcast message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.QueueBroadcast
+             * @static
+             * @param {memberlist.actors.QueueBroadcast} m QueueBroadcast
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            QueueBroadcast.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.key = "";
+                    d.message = null;
+                    d.notifyId = 0;
+                    d.user = false;
+                }
+                if (m.key != null && $Object.hasOwnProperty.call(m, "key")) {
+                    d.key = m.key;
+                }
+                if (m.message != null && $Object.hasOwnProperty.call(m, "message")) {
+                    d.message = $root.memberlist.wire.Message.toObject(m.message, o, q + 1);
+                }
+                if (m.notifyId != null && $Object.hasOwnProperty.call(m, "notifyId")) {
+                    d.notifyId = m.notifyId;
+                }
+                if (m.user != null && $Object.hasOwnProperty.call(m, "user")) {
+                    d.user = m.user;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this QueueBroadcast to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.QueueBroadcast
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            QueueBroadcast.prototype.toJSON = function() {
+                return QueueBroadcast.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for QueueBroadcast
+             * @function getTypeUrl
+             * @memberof memberlist.actors.QueueBroadcast
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            QueueBroadcast.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.QueueBroadcast";
+            };
+
+            return QueueBroadcast;
+        })();
+
+        actors.BroadcastDone = (function() {
+
+            /**
+             * Properties of a BroadcastDone.
+             * @typedef {Object} memberlist.actors.BroadcastDone.$Properties
+             * @property {number|null} [notifyId] BroadcastDone notifyId
+             * @property {boolean|null} [transmitted] BroadcastDone transmitted
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a BroadcastDone.
+             * @memberof memberlist.actors
+             * @interface IBroadcastDone
+             * @augments memberlist.actors.BroadcastDone.$Properties
+             * @deprecated Use memberlist.actors.BroadcastDone.$Properties instead.
+             */
+
+            /**
+             * Shape of a BroadcastDone.
+             * @typedef {memberlist.actors.BroadcastDone.$Properties} memberlist.actors.BroadcastDone.$Shape
+             */
+
+            /**
+             * Constructs a new BroadcastDone.
+             * @memberof memberlist.actors
+             * @classdesc Represents a BroadcastDone.
+             * @constructor
+             * @param {memberlist.actors.BroadcastDone.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const BroadcastDone = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * BroadcastDone notifyId.
+             * @member {number} notifyId
+             * @memberof memberlist.actors.BroadcastDone
+             * @instance
+             */
+            BroadcastDone.prototype.notifyId = 0;
+
+            /**
+             * BroadcastDone transmitted.
+             * @member {boolean} transmitted
+             * @memberof memberlist.actors.BroadcastDone
+             * @instance
+             */
+            BroadcastDone.prototype.transmitted = false;
+
+            /**
+             * Creates a new BroadcastDone instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.BroadcastDone
+             * @static
+             * @param {memberlist.actors.BroadcastDone.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.BroadcastDone} BroadcastDone instance
+             * @type {{
+             *   (properties: memberlist.actors.BroadcastDone.$Shape): memberlist.actors.BroadcastDone & memberlist.actors.BroadcastDone.$Shape;
+             *   (properties?: memberlist.actors.BroadcastDone.$Properties): memberlist.actors.BroadcastDone;
+             * }}
+             */
+            BroadcastDone.create = function(properties) {
+                return new BroadcastDone(properties);
+            };
+
+            /**
+             * Encodes the specified BroadcastDone message. Does not implicitly {@link memberlist.actors.BroadcastDone.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.BroadcastDone
+             * @static
+             * @param {memberlist.actors.BroadcastDone.$Properties} m BroadcastDone message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            BroadcastDone.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.notifyId != null && $Object.hasOwnProperty.call(m, "notifyId") && m.notifyId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.notifyId);
+                if (m.transmitted != null && $Object.hasOwnProperty.call(m, "transmitted") && m.transmitted !== false)
+                    w.uint32(/* id 2, wireType 0 =*/16).bool(m.transmitted);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a BroadcastDone message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.BroadcastDone
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.BroadcastDone & memberlist.actors.BroadcastDone.$Shape} BroadcastDone
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            BroadcastDone.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.BroadcastDone();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.notifyId = v;
+                            else
+                                delete m.notifyId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.transmitted = v;
+                            else
+                                delete m.transmitted;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a BroadcastDone message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.BroadcastDone
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.BroadcastDone} BroadcastDone
+             */
+            BroadcastDone.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.BroadcastDone)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.BroadcastDone: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.BroadcastDone();
+                if (d.notifyId != null) {
+                    if ($Number(d.notifyId) !== 0) {
+                        m.notifyId = d.notifyId >>> 0;
+                    }
+                }
+                if (d.transmitted != null) {
+                    if (d.transmitted) {
+                        m.transmitted = $Boolean(d.transmitted);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a BroadcastDone message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.BroadcastDone
+             * @static
+             * @param {memberlist.actors.BroadcastDone} m BroadcastDone
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            BroadcastDone.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.notifyId = 0;
+                    d.transmitted = false;
+                }
+                if (m.notifyId != null && $Object.hasOwnProperty.call(m, "notifyId")) {
+                    d.notifyId = m.notifyId;
+                }
+                if (m.transmitted != null && $Object.hasOwnProperty.call(m, "transmitted")) {
+                    d.transmitted = m.transmitted;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this BroadcastDone to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.BroadcastDone
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            BroadcastDone.prototype.toJSON = function() {
+                return BroadcastDone.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for BroadcastDone
+             * @function getTypeUrl
+             * @memberof memberlist.actors.BroadcastDone
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            BroadcastDone.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.BroadcastDone";
+            };
+
+            return BroadcastDone;
+        })();
+
+        actors.GossipTick = (function() {
+
+            /**
+             * Properties of a GossipTick.
+             * @typedef {Object} memberlist.actors.GossipTick.$Properties
+             * @property {number|null} [round] GossipTick round
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GossipTick.
+             * @memberof memberlist.actors
+             * @interface IGossipTick
+             * @augments memberlist.actors.GossipTick.$Properties
+             * @deprecated Use memberlist.actors.GossipTick.$Properties instead.
+             */
+
+            /**
+             * Shape of a GossipTick.
+             * @typedef {memberlist.actors.GossipTick.$Properties} memberlist.actors.GossipTick.$Shape
+             */
+
+            /**
+             * Constructs a new GossipTick.
+             * @memberof memberlist.actors
+             * @classdesc Represents a GossipTick.
+             * @constructor
+             * @param {memberlist.actors.GossipTick.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GossipTick = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * GossipTick round.
+             * @member {number} round
+             * @memberof memberlist.actors.GossipTick
+             * @instance
+             */
+            GossipTick.prototype.round = 0;
+
+            /**
+             * Creates a new GossipTick instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.GossipTick
+             * @static
+             * @param {memberlist.actors.GossipTick.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.GossipTick} GossipTick instance
+             * @type {{
+             *   (properties: memberlist.actors.GossipTick.$Shape): memberlist.actors.GossipTick & memberlist.actors.GossipTick.$Shape;
+             *   (properties?: memberlist.actors.GossipTick.$Properties): memberlist.actors.GossipTick;
+             * }}
+             */
+            GossipTick.create = function(properties) {
+                return new GossipTick(properties);
+            };
+
+            /**
+             * Encodes the specified GossipTick message. Does not implicitly {@link memberlist.actors.GossipTick.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.GossipTick
+             * @static
+             * @param {memberlist.actors.GossipTick.$Properties} m GossipTick message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GossipTick.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.round != null && $Object.hasOwnProperty.call(m, "round") && m.round !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.round);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a GossipTick message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.GossipTick
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.GossipTick & memberlist.actors.GossipTick.$Shape} GossipTick
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GossipTick.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.GossipTick();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.round = v;
+                            else
+                                delete m.round;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a GossipTick message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.GossipTick
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.GossipTick} GossipTick
+             */
+            GossipTick.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.GossipTick)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.GossipTick: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.GossipTick();
+                if (d.round != null) {
+                    if ($Number(d.round) !== 0) {
+                        m.round = d.round >>> 0;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a GossipTick message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.GossipTick
+             * @static
+             * @param {memberlist.actors.GossipTick} m GossipTick
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            GossipTick.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.round = 0;
+                }
+                if (m.round != null && $Object.hasOwnProperty.call(m, "round")) {
+                    d.round = m.round;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this GossipTick to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.GossipTick
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            GossipTick.prototype.toJSON = function() {
+                return GossipTick.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for GossipTick
+             * @function getTypeUrl
+             * @memberof memberlist.actors.GossipTick
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            GossipTick.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.GossipTick";
+            };
+
+            return GossipTick;
+        })();
+
+        actors.JoinRequest = (function() {
+
+            /**
+             * Properties of a JoinRequest.
+             * @typedef {Object} memberlist.actors.JoinRequest.$Properties
+             * @property {number|null} [requestId] JoinRequest requestId
+             * @property {Array.<string>|null} [seeds] JoinRequest seeds
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a JoinRequest.
+             * @memberof memberlist.actors
+             * @interface IJoinRequest
+             * @augments memberlist.actors.JoinRequest.$Properties
+             * @deprecated Use memberlist.actors.JoinRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a JoinRequest.
+             * @typedef {memberlist.actors.JoinRequest.$Properties} memberlist.actors.JoinRequest.$Shape
+             */
+
+            /**
+             * Constructs a new JoinRequest.
+             * @memberof memberlist.actors
+             * @classdesc Represents a JoinRequest.
+             * @constructor
+             * @param {memberlist.actors.JoinRequest.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const JoinRequest = function (p) {
+                this.seeds = [];
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * JoinRequest requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.JoinRequest
+             * @instance
+             */
+            JoinRequest.prototype.requestId = 0;
+
+            /**
+             * JoinRequest seeds.
+             * @member {Array.<string>} seeds
+             * @memberof memberlist.actors.JoinRequest
+             * @instance
+             */
+            JoinRequest.prototype.seeds = $util.emptyArray;
+
+            /**
+             * Creates a new JoinRequest instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.JoinRequest
+             * @static
+             * @param {memberlist.actors.JoinRequest.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.JoinRequest} JoinRequest instance
+             * @type {{
+             *   (properties: memberlist.actors.JoinRequest.$Shape): memberlist.actors.JoinRequest & memberlist.actors.JoinRequest.$Shape;
+             *   (properties?: memberlist.actors.JoinRequest.$Properties): memberlist.actors.JoinRequest;
+             * }}
+             */
+            JoinRequest.create = function(properties) {
+                return new JoinRequest(properties);
+            };
+
+            /**
+             * Encodes the specified JoinRequest message. Does not implicitly {@link memberlist.actors.JoinRequest.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.JoinRequest
+             * @static
+             * @param {memberlist.actors.JoinRequest.$Properties} m JoinRequest message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            JoinRequest.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.seeds != null && m.seeds.length) {
+                    for (var i = 0; i < m.seeds.length; ++i)
+                        w.uint32(/* id 2, wireType 2 =*/18).string(m.seeds[i]);
+                }
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a JoinRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.JoinRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.JoinRequest & memberlist.actors.JoinRequest.$Shape} JoinRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            JoinRequest.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.JoinRequest();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.seeds && m.seeds.length))
+                                m.seeds = [];
+                            m.seeds.push(r.stringVerify());
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a JoinRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.JoinRequest
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.JoinRequest} JoinRequest
+             */
+            JoinRequest.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.JoinRequest)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.JoinRequest: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.JoinRequest();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.seeds) {
+                    if (!$Array.isArray(d.seeds))
+                        throw $TypeError(".memberlist.actors.JoinRequest.seeds: array expected");
+                    m.seeds = $Array(d.seeds.length);
+                    for (var i = 0; i < d.seeds.length; ++i) {
+                        m.seeds[i] = $String(d.seeds[i]);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a JoinRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.JoinRequest
+             * @static
+             * @param {memberlist.actors.JoinRequest} m JoinRequest
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            JoinRequest.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.arrays || o.defaults) {
+                    d.seeds = [];
+                }
+                if (o.defaults) {
+                    d.requestId = 0;
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.seeds && m.seeds.length) {
+                    d.seeds = $Array(m.seeds.length);
+                    for (var j = 0; j < m.seeds.length; ++j) {
+                        d.seeds[j] = m.seeds[j];
+                    }
+                }
+                return d;
+            };
+
+            /**
+             * Converts this JoinRequest to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.JoinRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            JoinRequest.prototype.toJSON = function() {
+                return JoinRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for JoinRequest
+             * @function getTypeUrl
+             * @memberof memberlist.actors.JoinRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            JoinRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.JoinRequest";
+            };
+
+            return JoinRequest;
+        })();
+
+        actors.JoinSeedResult = (function() {
+
+            /**
+             * Properties of a JoinSeedResult.
+             * @typedef {Object} memberlist.actors.JoinSeedResult.$Properties
+             * @property {string|null} [seed] JoinSeedResult seed
+             * @property {string|null} [address] JoinSeedResult address
+             * @property {string|null} [error] JoinSeedResult error
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a JoinSeedResult.
+             * @memberof memberlist.actors
+             * @interface IJoinSeedResult
+             * @augments memberlist.actors.JoinSeedResult.$Properties
+             * @deprecated Use memberlist.actors.JoinSeedResult.$Properties instead.
+             */
+
+            /**
+             * Shape of a JoinSeedResult.
+             * @typedef {memberlist.actors.JoinSeedResult.$Properties} memberlist.actors.JoinSeedResult.$Shape
+             */
+
+            /**
+             * Constructs a new JoinSeedResult.
+             * @memberof memberlist.actors
+             * @classdesc Represents a JoinSeedResult.
+             * @constructor
+             * @param {memberlist.actors.JoinSeedResult.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const JoinSeedResult = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * JoinSeedResult seed.
+             * @member {string} seed
+             * @memberof memberlist.actors.JoinSeedResult
+             * @instance
+             */
+            JoinSeedResult.prototype.seed = "";
+
+            /**
+             * JoinSeedResult address.
+             * @member {string} address
+             * @memberof memberlist.actors.JoinSeedResult
+             * @instance
+             */
+            JoinSeedResult.prototype.address = "";
+
+            /**
+             * JoinSeedResult error.
+             * @member {string} error
+             * @memberof memberlist.actors.JoinSeedResult
+             * @instance
+             */
+            JoinSeedResult.prototype.error = "";
+
+            /**
+             * Creates a new JoinSeedResult instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.JoinSeedResult
+             * @static
+             * @param {memberlist.actors.JoinSeedResult.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.JoinSeedResult} JoinSeedResult instance
+             * @type {{
+             *   (properties: memberlist.actors.JoinSeedResult.$Shape): memberlist.actors.JoinSeedResult & memberlist.actors.JoinSeedResult.$Shape;
+             *   (properties?: memberlist.actors.JoinSeedResult.$Properties): memberlist.actors.JoinSeedResult;
+             * }}
+             */
+            JoinSeedResult.create = function(properties) {
+                return new JoinSeedResult(properties);
+            };
+
+            /**
+             * Encodes the specified JoinSeedResult message. Does not implicitly {@link memberlist.actors.JoinSeedResult.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.JoinSeedResult
+             * @static
+             * @param {memberlist.actors.JoinSeedResult.$Properties} m JoinSeedResult message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            JoinSeedResult.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.seed != null && $Object.hasOwnProperty.call(m, "seed") && m.seed !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.seed);
+                if (m.address != null && $Object.hasOwnProperty.call(m, "address") && m.address !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.address);
+                if (m.error != null && $Object.hasOwnProperty.call(m, "error") && m.error !== "")
+                    w.uint32(/* id 3, wireType 2 =*/26).string(m.error);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a JoinSeedResult message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.JoinSeedResult
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.JoinSeedResult & memberlist.actors.JoinSeedResult.$Shape} JoinSeedResult
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            JoinSeedResult.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.JoinSeedResult();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.seed = v;
+                            else
+                                delete m.seed;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.address = v;
+                            else
+                                delete m.address;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.error = v;
+                            else
+                                delete m.error;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a JoinSeedResult message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.JoinSeedResult
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.JoinSeedResult} JoinSeedResult
+             */
+            JoinSeedResult.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.JoinSeedResult)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.JoinSeedResult: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.JoinSeedResult();
+                if (d.seed != null) {
+                    if (typeof d.seed !== "string" || d.seed.length) {
+                        m.seed = $String(d.seed);
+                    }
+                }
+                if (d.address != null) {
+                    if (typeof d.address !== "string" || d.address.length) {
+                        m.address = $String(d.address);
+                    }
+                }
+                if (d.error != null) {
+                    if (typeof d.error !== "string" || d.error.length) {
+                        m.error = $String(d.error);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a JoinSeedResult message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.JoinSeedResult
+             * @static
+             * @param {memberlist.actors.JoinSeedResult} m JoinSeedResult
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            JoinSeedResult.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.seed = "";
+                    d.address = "";
+                    d.error = "";
+                }
+                if (m.seed != null && $Object.hasOwnProperty.call(m, "seed")) {
+                    d.seed = m.seed;
+                }
+                if (m.address != null && $Object.hasOwnProperty.call(m, "address")) {
+                    d.address = m.address;
+                }
+                if (m.error != null && $Object.hasOwnProperty.call(m, "error")) {
+                    d.error = m.error;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this JoinSeedResult to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.JoinSeedResult
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            JoinSeedResult.prototype.toJSON = function() {
+                return JoinSeedResult.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for JoinSeedResult
+             * @function getTypeUrl
+             * @memberof memberlist.actors.JoinSeedResult
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            JoinSeedResult.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.JoinSeedResult";
+            };
+
+            return JoinSeedResult;
+        })();
+
+        actors.JoinResult = (function() {
+
+            /**
+             * Properties of a JoinResult.
+             * @typedef {Object} memberlist.actors.JoinResult.$Properties
+             * @property {number|null} [requestId] JoinResult requestId
+             * @property {number|null} [reached] JoinResult reached
+             * @property {Array.<memberlist.actors.JoinSeedResult.$Properties>|null} [seeds] JoinResult seeds
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a JoinResult.
+             * @memberof memberlist.actors
+             * @interface IJoinResult
+             * @augments memberlist.actors.JoinResult.$Properties
+             * @deprecated Use memberlist.actors.JoinResult.$Properties instead.
+             */
+
+            /**
+             * Shape of a JoinResult.
+             * @typedef {memberlist.actors.JoinResult.$Properties} memberlist.actors.JoinResult.$Shape
+             */
+
+            /**
+             * Constructs a new JoinResult.
+             * @memberof memberlist.actors
+             * @classdesc Represents a JoinResult.
+             * @constructor
+             * @param {memberlist.actors.JoinResult.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const JoinResult = function (p) {
+                this.seeds = [];
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * JoinResult requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.JoinResult
+             * @instance
+             */
+            JoinResult.prototype.requestId = 0;
+
+            /**
+             * JoinResult reached.
+             * @member {number} reached
+             * @memberof memberlist.actors.JoinResult
+             * @instance
+             */
+            JoinResult.prototype.reached = 0;
+
+            /**
+             * JoinResult seeds.
+             * @member {Array.<memberlist.actors.JoinSeedResult.$Properties>} seeds
+             * @memberof memberlist.actors.JoinResult
+             * @instance
+             */
+            JoinResult.prototype.seeds = $util.emptyArray;
+
+            /**
+             * Creates a new JoinResult instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.JoinResult
+             * @static
+             * @param {memberlist.actors.JoinResult.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.JoinResult} JoinResult instance
+             * @type {{
+             *   (properties: memberlist.actors.JoinResult.$Shape): memberlist.actors.JoinResult & memberlist.actors.JoinResult.$Shape;
+             *   (properties?: memberlist.actors.JoinResult.$Properties): memberlist.actors.JoinResult;
+             * }}
+             */
+            JoinResult.create = function(properties) {
+                return new JoinResult(properties);
+            };
+
+            /**
+             * Encodes the specified JoinResult message. Does not implicitly {@link memberlist.actors.JoinResult.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.JoinResult
+             * @static
+             * @param {memberlist.actors.JoinResult.$Properties} m JoinResult message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            JoinResult.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.reached != null && $Object.hasOwnProperty.call(m, "reached") && m.reached !== 0)
+                    w.uint32(/* id 2, wireType 0 =*/16).uint32(m.reached);
+                if (m.seeds != null && m.seeds.length) {
+                    for (var i = 0; i < m.seeds.length; ++i)
+                        $root.memberlist.actors.JoinSeedResult.encode(m.seeds[i], w.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
+                }
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a JoinResult message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.JoinResult
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.JoinResult & memberlist.actors.JoinResult.$Shape} JoinResult
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            JoinResult.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.JoinResult();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.reached = v;
+                            else
+                                delete m.reached;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.seeds && m.seeds.length))
+                                m.seeds = [];
+                            m.seeds.push($root.memberlist.actors.JoinSeedResult.decode(r, r.size(), $undefined, q + 1));
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a JoinResult message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.JoinResult
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.JoinResult} JoinResult
+             */
+            JoinResult.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.JoinResult)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.JoinResult: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.JoinResult();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.reached != null) {
+                    if ($Number(d.reached) !== 0) {
+                        m.reached = d.reached >>> 0;
+                    }
+                }
+                if (d.seeds) {
+                    if (!$Array.isArray(d.seeds))
+                        throw $TypeError(".memberlist.actors.JoinResult.seeds: array expected");
+                    m.seeds = $Array(d.seeds.length);
+                    for (var i = 0; i < d.seeds.length; ++i) {
+                        if (!$util.isObject(d.seeds[i]))
+                            throw $TypeError(".memberlist.actors.JoinResult.seeds: object expected");
+                        m.seeds[i] = $root.memberlist.actors.JoinSeedResult.fromObject(d.seeds[i], q + 1);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a JoinResult message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.JoinResult
+             * @static
+             * @param {memberlist.actors.JoinResult} m JoinResult
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            JoinResult.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.arrays || o.defaults) {
+                    d.seeds = [];
+                }
+                if (o.defaults) {
+                    d.requestId = 0;
+                    d.reached = 0;
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.reached != null && $Object.hasOwnProperty.call(m, "reached")) {
+                    d.reached = m.reached;
+                }
+                if (m.seeds && m.seeds.length) {
+                    d.seeds = $Array(m.seeds.length);
+                    for (var j = 0; j < m.seeds.length; ++j) {
+                        d.seeds[j] = $root.memberlist.actors.JoinSeedResult.toObject(m.seeds[j], o, q + 1);
+                    }
+                }
+                return d;
+            };
+
+            /**
+             * Converts this JoinResult to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.JoinResult
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            JoinResult.prototype.toJSON = function() {
+                return JoinResult.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for JoinResult
+             * @function getTypeUrl
+             * @memberof memberlist.actors.JoinResult
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            JoinResult.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.JoinResult";
+            };
+
+            return JoinResult;
+        })();
+
+        actors.PushPullTick = (function() {
+
+            /**
+             * Properties of a PushPullTick.
+             * @typedef {Object} memberlist.actors.PushPullTick.$Properties
+             * @property {number|null} [round] PushPullTick round
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PushPullTick.
+             * @memberof memberlist.actors
+             * @interface IPushPullTick
+             * @augments memberlist.actors.PushPullTick.$Properties
+             * @deprecated Use memberlist.actors.PushPullTick.$Properties instead.
+             */
+
+            /**
+             * Shape of a PushPullTick.
+             * @typedef {memberlist.actors.PushPullTick.$Properties} memberlist.actors.PushPullTick.$Shape
+             */
+
+            /**
+             * Constructs a new PushPullTick.
+             * @memberof memberlist.actors
+             * @classdesc Represents a PushPullTick.
+             * @constructor
+             * @param {memberlist.actors.PushPullTick.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PushPullTick = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * PushPullTick round.
+             * @member {number} round
+             * @memberof memberlist.actors.PushPullTick
+             * @instance
+             */
+            PushPullTick.prototype.round = 0;
+
+            /**
+             * Creates a new PushPullTick instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.PushPullTick
+             * @static
+             * @param {memberlist.actors.PushPullTick.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.PushPullTick} PushPullTick instance
+             * @type {{
+             *   (properties: memberlist.actors.PushPullTick.$Shape): memberlist.actors.PushPullTick & memberlist.actors.PushPullTick.$Shape;
+             *   (properties?: memberlist.actors.PushPullTick.$Properties): memberlist.actors.PushPullTick;
+             * }}
+             */
+            PushPullTick.create = function(properties) {
+                return new PushPullTick(properties);
+            };
+
+            /**
+             * Encodes the specified PushPullTick message. Does not implicitly {@link memberlist.actors.PushPullTick.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.PushPullTick
+             * @static
+             * @param {memberlist.actors.PushPullTick.$Properties} m PushPullTick message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PushPullTick.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.round != null && $Object.hasOwnProperty.call(m, "round") && m.round !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.round);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a PushPullTick message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.PushPullTick
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.PushPullTick & memberlist.actors.PushPullTick.$Shape} PushPullTick
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PushPullTick.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.PushPullTick();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.round = v;
+                            else
+                                delete m.round;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a PushPullTick message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.PushPullTick
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.PushPullTick} PushPullTick
+             */
+            PushPullTick.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.PushPullTick)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.PushPullTick: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.PushPullTick();
+                if (d.round != null) {
+                    if ($Number(d.round) !== 0) {
+                        m.round = d.round >>> 0;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a PushPullTick message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.PushPullTick
+             * @static
+             * @param {memberlist.actors.PushPullTick} m PushPullTick
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            PushPullTick.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.round = 0;
+                }
+                if (m.round != null && $Object.hasOwnProperty.call(m, "round")) {
+                    d.round = m.round;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this PushPullTick to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.PushPullTick
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            PushPullTick.prototype.toJSON = function() {
+                return PushPullTick.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for PushPullTick
+             * @function getTypeUrl
+             * @memberof memberlist.actors.PushPullTick
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            PushPullTick.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.PushPullTick";
+            };
+
+            return PushPullTick;
+        })();
+
+        actors.SeedsResolved = (function() {
+
+            /**
+             * Properties of a SeedsResolved.
+             * @typedef {Object} memberlist.actors.SeedsResolved.$Properties
+             * @property {number|null} [requestId] SeedsResolved requestId
+             * @property {Array.<memberlist.actors.JoinSeedResult.$Properties>|null} [resolved] SeedsResolved resolved
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SeedsResolved.
+             * @memberof memberlist.actors
+             * @interface ISeedsResolved
+             * @augments memberlist.actors.SeedsResolved.$Properties
+             * @deprecated Use memberlist.actors.SeedsResolved.$Properties instead.
+             */
+
+            /**
+             * Shape of a SeedsResolved.
+             * @typedef {memberlist.actors.SeedsResolved.$Properties} memberlist.actors.SeedsResolved.$Shape
+             */
+
+            /**
+             * Constructs a new SeedsResolved.
+             * @memberof memberlist.actors
+             * @classdesc Represents a SeedsResolved.
+             * @constructor
+             * @param {memberlist.actors.SeedsResolved.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SeedsResolved = function (p) {
+                this.resolved = [];
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * SeedsResolved requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.SeedsResolved
+             * @instance
+             */
+            SeedsResolved.prototype.requestId = 0;
+
+            /**
+             * SeedsResolved resolved.
+             * @member {Array.<memberlist.actors.JoinSeedResult.$Properties>} resolved
+             * @memberof memberlist.actors.SeedsResolved
+             * @instance
+             */
+            SeedsResolved.prototype.resolved = $util.emptyArray;
+
+            /**
+             * Creates a new SeedsResolved instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.SeedsResolved
+             * @static
+             * @param {memberlist.actors.SeedsResolved.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.SeedsResolved} SeedsResolved instance
+             * @type {{
+             *   (properties: memberlist.actors.SeedsResolved.$Shape): memberlist.actors.SeedsResolved & memberlist.actors.SeedsResolved.$Shape;
+             *   (properties?: memberlist.actors.SeedsResolved.$Properties): memberlist.actors.SeedsResolved;
+             * }}
+             */
+            SeedsResolved.create = function(properties) {
+                return new SeedsResolved(properties);
+            };
+
+            /**
+             * Encodes the specified SeedsResolved message. Does not implicitly {@link memberlist.actors.SeedsResolved.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.SeedsResolved
+             * @static
+             * @param {memberlist.actors.SeedsResolved.$Properties} m SeedsResolved message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SeedsResolved.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.resolved != null && m.resolved.length) {
+                    for (var i = 0; i < m.resolved.length; ++i)
+                        $root.memberlist.actors.JoinSeedResult.encode(m.resolved[i], w.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                }
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a SeedsResolved message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.SeedsResolved
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.SeedsResolved & memberlist.actors.SeedsResolved.$Shape} SeedsResolved
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SeedsResolved.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.SeedsResolved();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.resolved && m.resolved.length))
+                                m.resolved = [];
+                            m.resolved.push($root.memberlist.actors.JoinSeedResult.decode(r, r.size(), $undefined, q + 1));
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a SeedsResolved message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.SeedsResolved
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.SeedsResolved} SeedsResolved
+             */
+            SeedsResolved.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.SeedsResolved)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.SeedsResolved: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.SeedsResolved();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.resolved) {
+                    if (!$Array.isArray(d.resolved))
+                        throw $TypeError(".memberlist.actors.SeedsResolved.resolved: array expected");
+                    m.resolved = $Array(d.resolved.length);
+                    for (var i = 0; i < d.resolved.length; ++i) {
+                        if (!$util.isObject(d.resolved[i]))
+                            throw $TypeError(".memberlist.actors.SeedsResolved.resolved: object expected");
+                        m.resolved[i] = $root.memberlist.actors.JoinSeedResult.fromObject(d.resolved[i], q + 1);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a SeedsResolved message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.SeedsResolved
+             * @static
+             * @param {memberlist.actors.SeedsResolved} m SeedsResolved
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            SeedsResolved.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.arrays || o.defaults) {
+                    d.resolved = [];
+                }
+                if (o.defaults) {
+                    d.requestId = 0;
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.resolved && m.resolved.length) {
+                    d.resolved = $Array(m.resolved.length);
+                    for (var j = 0; j < m.resolved.length; ++j) {
+                        d.resolved[j] = $root.memberlist.actors.JoinSeedResult.toObject(m.resolved[j], o, q + 1);
+                    }
+                }
+                return d;
+            };
+
+            /**
+             * Converts this SeedsResolved to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.SeedsResolved
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            SeedsResolved.prototype.toJSON = function() {
+                return SeedsResolved.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for SeedsResolved
+             * @function getTypeUrl
+             * @memberof memberlist.actors.SeedsResolved
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            SeedsResolved.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.SeedsResolved";
+            };
+
+            return SeedsResolved;
+        })();
+
         return actors;
     })();
 

@@ -1,7 +1,17 @@
-import { actors } from '../../gen/index.js';
+import { actors, wire } from '../../gen/index.js';
+import { toWireAddress } from '../../codec/address.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
+import { suspicionK, suspicionTimeoutMs } from '../../timing.js';
 import { decideAlive, type AliveClaim } from './alive-rule.js';
-import { hostOfAlive, ownedBytes, toMemberMessage, vsnOfAlive, type MemberRecord, type ProtocolVersions } from './member-record.js';
+import {
+  hostOfAlive,
+  ownedBytes,
+  toMemberMessage,
+  vsnOfAlive,
+  type MemberRecord,
+  type ProtocolVersions,
+} from './member-record.js';
+import { decideDead, decideSuspect, reapable, refuteIncarnation, type Accusation } from './suspect-dead-rules.js';
 
 export interface MembershipOptions {
   /** Our own name and advertised address. */
@@ -11,65 +21,93 @@ export interface MembershipOptions {
   meta: Uint8Array;
   vsn: ProtocolVersions;
   deadNodeReclaimTimeMs: number;
+  suspicionMult: number;
+  suspicionMaxTimeoutMult: number;
+  probeIntervalMs: number;
+  gossipToTheDeadMs: number;
 }
 
 /**
- * The single writer of the member table. Every change goes through a pure rule (alive-rule.ts and its
- * siblings) and is then published as MemberChanged, from which every other actor keeps its own view.
+ * The single writer of the member table. Every change goes through a pure rule (alive-rule.ts,
+ * suspect-dead-rules.ts), is re-gossiped through the gossip dispatcher, and is published as
+ * MemberChanged, from which every other actor keeps its own view.
  */
 export class MembershipActor implements Actor {
   readonly name = 'membership';
-  readonly accepts = [actors.AliveReceived];
+  readonly accepts = [
+    actors.AliveReceived,
+    actors.SuspectReceived,
+    actors.DeadReceived,
+    actors.LocalSuspect,
+    actors.SuspicionExpired,
+    actors.ProbeListWrapped,
+    actors.LeaveRequest,
+    actors.BroadcastDone,
+  ];
   #ctx!: ActorContext;
   #members = new Map<string, MemberRecord>();
   #incarnation = 0;
-  #hasLeft = false;
-  /** Claims dropped by reason (malformed address, stale, bad versions...). */
+  #leaving = false;
+  #nextNotifyId = 1;
+  #leaveRequests = new Map<number, number>();
+  /** Claims dropped by reason (malformed, stale, unknown, conflict...), for metrics and tests. */
   readonly ignored = new Map<string, number>();
+  refutations = 0;
 
   constructor(private readonly options: MembershipOptions) {}
 
   start(ctx: ActorContext): void {
     this.#ctx = ctx;
     this.#members = new Map();
-    this.#hasLeft = false;
+    this.#leaving = false;
     this.#incarnation = 0;
+    this.#leaveRequests = new Map();
     const o = this.options;
-    this.#apply(
-      { name: o.name, host: o.host, port: o.port, meta: o.meta, incarnation: this.#nextIncarnation(), vsn: o.vsn },
+    this.#applyAlive(
+      { name: o.name, host: o.host, port: o.port, meta: o.meta, incarnation: this.#bumpIncarnation(), vsn: o.vsn },
       true,
     );
   }
 
   receive(message: object): void {
     if (message instanceof actors.AliveReceived) this.#onAlive(message);
+    else if (message instanceof actors.SuspectReceived) this.#onSuspect(accusation(message.suspect));
+    else if (message instanceof actors.DeadReceived) this.#onDead(accusation(message.dead));
+    else if (message instanceof actors.LocalSuspect) {
+      this.#onSuspect({ node: message.node, incarnation: message.incarnation, from: this.options.name });
+    } else if (message instanceof actors.SuspicionExpired) this.#onSuspicionExpired(message);
+    else if (message instanceof actors.ProbeListWrapped) this.#reap();
+    else if (message instanceof actors.LeaveRequest) this.#leave(message.requestId);
+    else if (message instanceof actors.BroadcastDone) this.#onBroadcastDone(message);
   }
+
+  // ───── alive ─────
 
   #onAlive(m: actors.AliveReceived): void {
     const a = m.alive;
     const host = a === null || a === undefined ? undefined : hostOfAlive(a);
     if (a === null || a === undefined || host === undefined || !a.node || !a.port) {
-      this.#ignore('malformed');
+      this.#ignore('malformed-alive');
       return;
     }
-    this.#apply(
+    this.#applyAlive(
       { name: a.node, host, port: a.port, meta: ownedBytes(a.meta), incarnation: a.incarnation ?? 0, vsn: vsnOfAlive(a) },
       false,
     );
   }
 
-  #apply(claim: AliveClaim, bootstrap: boolean): void {
+  #applyAlive(claim: AliveClaim, bootstrap: boolean): void {
     const existing = this.#members.get(claim.name);
     const d = decideAlive(existing, claim, {
       localName: this.options.name,
       nowMs: this.#ctx.clock.now(),
       deadNodeReclaimTimeMs: this.options.deadNodeReclaimTimeMs,
       bootstrap,
-      hasLeft: this.#hasLeft,
+      hasLeft: this.#leaving,
     });
     switch (d.kind) {
       case 'ignore':
-        this.#ignore(d.reason);
+        this.#ignore(`alive-${d.reason}`);
         return;
       case 'conflict':
         this.#ctx.logger.warn(
@@ -77,6 +115,12 @@ export class MembershipActor implements Actor {
           'conflicting address for member',
         );
         this.#ignore('conflict');
+        this.#ctx.send(
+          actors.MemberConflict.create({
+            existing: toMemberMessage(d.existing),
+            other: toMemberMessage({ ...claim, state: wire.MemberState.ALIVE, stateChangeMs: this.#ctx.clock.now() }),
+          }),
+        );
         return;
       case 'refute':
         this.#refute(d.accusedIncarnation);
@@ -84,6 +128,7 @@ export class MembershipActor implements Actor {
       case 'apply':
         this.#members.set(d.record.name, d.record);
         if (d.record.name === this.options.name) this.#incarnation = Math.max(this.#incarnation, d.record.incarnation);
+        this.#broadcast(d.record.name, { alive: aliveMessage(d.record) });
         this.#publish(d.record, d.previous);
         if (d.event === 'join') this.#ctx.logger.info({ member: d.record.name }, 'member joined');
         return;
@@ -94,21 +139,164 @@ export class MembershipActor implements Actor {
     }
   }
 
-  /** Refutation at max(own + 1, accused + 1) (memberlist §5). */
+  // ───── suspect ─────
+
+  #onSuspect(s: Accusation | undefined): void {
+    if (s === undefined) {
+      this.#ignore('malformed-suspect');
+      return;
+    }
+    const existing = this.#members.get(s.node);
+    const d = decideSuspect(existing, s, this.options.name, this.#ctx.clock.now());
+    switch (d.kind) {
+      case 'ignore':
+        this.#ignore(`suspect-${d.reason}`);
+        return;
+      case 'confirm':
+        // The suspicion actor decides whether `from` is a new independent confirmation, shrinks the
+        // timer and re-gossips only then (memberlist's Confirm).
+        this.#ctx.send(
+          actors.ConfirmSuspicion.create({
+            node: s.node,
+            from: s.from,
+            suspect: { incarnation: s.incarnation, node: s.node, from: s.from },
+          }),
+        );
+        return;
+      case 'refute':
+        this.#refute(d.accusedIncarnation);
+        return;
+      case 'apply': {
+        const n = this.#members.size;
+        const min = suspicionTimeoutMs(this.options.suspicionMult, n, this.options.probeIntervalMs);
+        const suspect = { incarnation: s.incarnation, node: s.node, from: s.from };
+        this.#members.set(s.node, d.record);
+        this.#broadcast(s.node, { suspect });
+        this.#ctx.logger.info({ member: s.node, from: s.from }, 'member suspected');
+        this.#publish(d.record, existing);
+        this.#ctx.send(
+          actors.StartSuspicion.create({
+            node: s.node,
+            incarnation: s.incarnation,
+            from: s.from,
+            k: suspicionK(this.options.suspicionMult, n),
+            minMs: min,
+            maxMs: this.options.suspicionMaxTimeoutMult * min,
+            stateChangeMs: d.record.stateChangeMs,
+            suspect,
+          }),
+        );
+        return;
+      }
+      default: {
+        const never: never = d;
+        return never;
+      }
+    }
+  }
+
+  #onSuspicionExpired(m: actors.SuspicionExpired): void {
+    const r = this.#members.get(m.node);
+    // Only the suspicion that is still current may kill: a refutation or a newer suspicion changed
+    // stateChangeMs, and then this expiry is stale (memberlist compares StateChange the same way).
+    if (r === undefined || r.state !== wire.MemberState.SUSPECT || r.stateChangeMs !== m.stateChangeMs) {
+      this.#ignore('expiry-stale');
+      return;
+    }
+    this.#ctx.logger.info({ member: m.node, confirmations: m.confirmations }, 'suspect timeout reached: marking failed');
+    this.#onDead({ node: m.node, incarnation: r.incarnation, from: this.options.name });
+  }
+
+  // ───── dead / left ─────
+
+  #onDead(d: Accusation | undefined, notifyId = 0): void {
+    if (d === undefined) {
+      this.#ignore('malformed-dead');
+      return;
+    }
+    const existing = this.#members.get(d.node);
+    const decision = decideDead(existing, d, this.options.name, this.#leaving, this.#ctx.clock.now());
+    switch (decision.kind) {
+      case 'ignore':
+        this.#ignore(`dead-${decision.reason}`);
+        return;
+      case 'refute':
+        this.#refute(decision.accusedIncarnation);
+        return;
+      case 'apply':
+        this.#members.set(d.node, decision.record);
+        this.#broadcast(d.node, { dead: { incarnation: d.incarnation, node: d.node, from: d.from } }, notifyId);
+        this.#ctx.logger.info({ member: d.node, from: d.from }, decision.left ? 'member left' : 'member failed');
+        this.#publish(decision.record, existing);
+        return;
+      default: {
+        const never: never = decision;
+        return never;
+      }
+    }
+  }
+
+  #leave(requestId: number): void {
+    const me = this.#members.get(this.options.name);
+    if (me === undefined || this.#leaving) {
+      this.#ctx.send(actors.LeaveResult.create({ requestId, broadcastDone: false }));
+      return;
+    }
+    this.#leaving = true;
+    const anyoneToTell = [...this.#members.values()].some(
+      (r) => r.name !== this.options.name && (r.state === wire.MemberState.ALIVE || r.state === wire.MemberState.SUSPECT),
+    );
+    const notifyId = anyoneToTell ? this.#nextNotifyId++ : 0;
+    if (notifyId !== 0) this.#leaveRequests.set(notifyId, requestId);
+    this.#onDead({ node: me.name, incarnation: me.incarnation, from: me.name }, notifyId);
+    if (notifyId === 0) this.#ctx.send(actors.LeaveResult.create({ requestId, broadcastDone: false }));
+  }
+
+  #onBroadcastDone(m: actors.BroadcastDone): void {
+    const requestId = this.#leaveRequests.get(m.notifyId);
+    if (requestId === undefined) return;
+    this.#leaveRequests.delete(m.notifyId);
+    this.#ctx.send(actors.LeaveResult.create({ requestId, broadcastDone: m.transmitted }));
+  }
+
+  // ───── refutation and reaping ─────
+
+  /** Refutation at max(own + 1, accused + 1), with a Lifeguard awareness penalty (memberlist §5). */
   #refute(accused: number): void {
     const me = this.#members.get(this.options.name);
     if (me === undefined) return;
-    let inc = this.#nextIncarnation();
-    if (accused >= inc) inc = this.#incarnation = accused + 1;
+    const inc = refuteIncarnation(this.#incarnation, accused);
+    this.#incarnation = inc;
+    this.refutations++;
     const record: MemberRecord = { ...me, incarnation: inc };
     this.#members.set(me.name, record);
     this.#ctx.logger.warn({ accused, incarnation: inc }, 'refuting a claim about us');
+    this.#ctx.send(actors.AwarenessDelta.create({ delta: 1 }));
+    // Keyed by our name (memberlist keys it by our address text, a quirk that lets an older message
+    // about us stay queued beside the refutation): the refutation replaces any queued claim about us.
+    this.#broadcast(me.name, { alive: aliveMessage(record) });
     this.#publish(record, me);
   }
 
-  #nextIncarnation(): number {
+  #reap(): void {
+    const now = this.#ctx.clock.now();
+    for (const r of [...this.#members.values()]) {
+      if (!reapable(r, now, this.options.gossipToTheDeadMs, this.options.name)) continue;
+      this.#members.delete(r.name);
+      this.#ctx.logger.debug({ member: r.name }, 'reaped');
+      this.#ctx.send(actors.MemberRemoved.create({ name: r.name, numMembers: this.#members.size }));
+    }
+  }
+
+  // ───── helpers ─────
+
+  #bumpIncarnation(): number {
     this.#incarnation = (this.#incarnation + 1) >>> 0;
     return this.#incarnation;
+  }
+
+  #broadcast(key: string, message: wire.Message.$Properties, notifyId = 0): void {
+    this.#ctx.send(actors.QueueBroadcast.create({ key, message, notifyId, user: false }));
   }
 
   #publish(record: MemberRecord, previous: MemberRecord | undefined): void {
@@ -127,3 +315,25 @@ export class MembershipActor implements Actor {
   }
 }
 
+function accusation(m: wire.Suspect.$Properties | wire.Dead.$Properties | null | undefined): Accusation | undefined {
+  if (m === null || m === undefined || !m.node || !m.from) return undefined;
+  return { node: m.node, incarnation: m.incarnation ?? 0, from: m.from };
+}
+
+function aliveMessage(r: MemberRecord): wire.Alive.$Properties {
+  const addr = toWireAddress(r.host);
+  return {
+    incarnation: r.incarnation,
+    node: r.name,
+    ipv4: addr.ipv4,
+    ipv6: addr.ipv6,
+    port: r.port,
+    meta: r.meta,
+    protocolMin: r.vsn[0],
+    protocolMax: r.vsn[1],
+    protocolCur: r.vsn[2],
+    delegateMin: r.vsn[3],
+    delegateMax: r.vsn[4],
+    delegateCur: r.vsn[5],
+  };
+}

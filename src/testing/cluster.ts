@@ -1,0 +1,145 @@
+import { createNode, type MemberlistNode, type NodeOptions } from '../node.js';
+import { SeededRandom } from '../random.js';
+import { MemoryNetwork, type MemoryNetworkOptions } from './memory-network.js';
+import { VirtualClock } from './virtual-clock.js';
+
+export interface SimulatedClusterOptions {
+  /** Seed of every random choice (probe order, gossip targets, loss): same seed, same run. */
+  seed?: number;
+  /** Options given to every node (profile and config overrides). Names are `node-<i>`. */
+  nodeOptions?: Omit<NodeOptions, 'clock' | 'random' | 'network' | 'transport' | 'name'>;
+  network?: Omit<MemoryNetworkOptions, 'clock' | 'random'>;
+}
+
+/**
+ * Many real nodes (the same actors as production) on one MemoryNetwork and one VirtualClock, in one
+ * process. Time moves only through step()/runFor()/runUntil(), so every assertion is on virtual time.
+ *
+ * Promise continuations (a dial completing, an API call resolving) run as real microtasks, so the
+ * harness advances virtual time to the next due timer and then lets pending microtasks run before
+ * the next step; the outcome depends only on the seed.
+ */
+export class SimulatedCluster {
+  readonly clock: VirtualClock;
+  readonly random: SeededRandom;
+  readonly network: MemoryNetwork;
+  readonly nodes: MemberlistNode[] = [];
+  readonly #options: SimulatedClusterOptions;
+  #nextIndex = 0;
+
+  constructor(options: SimulatedClusterOptions = {}) {
+    this.#options = options;
+    this.clock = new VirtualClock();
+    this.random = new SeededRandom(options.seed ?? 1);
+    this.network = new MemoryNetwork({ clock: this.clock, random: this.random.fork(), ...options.network });
+  }
+
+  /** Starts `count` more nodes (not yet joined). */
+  async addNodes(count: number, overrides: Partial<NodeOptions> = {}): Promise<MemberlistNode[]> {
+    const added: MemberlistNode[] = [];
+    for (let i = 0; i < count; i++) {
+      const node = await createNode({
+        ...this.#options.nodeOptions,
+        ...overrides,
+        name: overrides.name ?? `node-${this.#nextIndex++}`,
+        clock: this.clock,
+        random: this.random.fork(),
+        network: this.network,
+      });
+      this.nodes.push(node);
+      added.push(node);
+    }
+    return added;
+  }
+
+  /** "host:port" of a node's advertised address, for join(). */
+  addressOf(node: MemberlistNode): string {
+    const a = node.advertiseAddress;
+    return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  }
+
+  running(): MemberlistNode[] {
+    return this.nodes.filter((n) => n.running);
+  }
+
+  /** Every running node sees exactly the running nodes as alive. */
+  converged(): boolean {
+    const live = this.running();
+    const names = new Set(live.map((n) => n.name));
+    return live.every((n) => {
+      const alive = n.members().filter((m) => m.state === 'alive');
+      return alive.length === names.size && alive.every((m) => names.has(m.name));
+    });
+  }
+
+  /** Lets pending promise continuations run (they may schedule timers at the current virtual time). */
+  async flush(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  /** Advances virtual time by up to `maxMs`, stopping at the next due timer; returns the step taken. */
+  async step(maxMs: number): Promise<number> {
+    await this.flush();
+    this.clock.runDue();
+    const next = this.clock.nextDeadline();
+    const now = this.clock.now();
+    const target = next === undefined ? now + maxMs : Math.min(now + maxMs, next);
+    this.clock.advanceTo(target);
+    await this.flush();
+    return target - now;
+  }
+
+  /** Runs for `ms` of virtual time. */
+  async runFor(ms: number): Promise<void> {
+    const end = this.clock.now() + ms;
+    while (this.clock.now() < end) await this.step(end - this.clock.now());
+  }
+
+  /**
+   * Runs until `predicate` holds, checking after every step, at most `limitMs` of virtual time.
+   * Returns the virtual time it took, or undefined when the limit passed first.
+   */
+  async runUntil(predicate: () => boolean, limitMs: number): Promise<number | undefined> {
+    const start = this.clock.now();
+    await this.flush();
+    while (!predicate()) {
+      const elapsed = this.clock.now() - start;
+      if (elapsed >= limitMs) return undefined;
+      await this.step(limitMs - elapsed);
+    }
+    return this.clock.now() - start;
+  }
+
+  /** Awaits a promise while virtual time runs (API calls such as join and leave need the clock to move). */
+  async drive<T>(promise: Promise<T>, limitMs: number): Promise<T> {
+    let settled = false;
+    const tracked = promise.finally(() => {
+      settled = true;
+    });
+    tracked.catch(() => {});
+    const took = await this.runUntil(() => settled, limitMs);
+    if (took === undefined) throw new Error(`promise did not settle within ${limitMs} ms of virtual time`);
+    return tracked;
+  }
+
+  /** Joins every node that is not the seed to `seedIndex`, one after another. */
+  async joinAll(seedIndex = 0, limitMs = 60_000): Promise<void> {
+    const seed = this.nodes[seedIndex];
+    if (seed === undefined) throw new Error(`no node ${seedIndex}`);
+    const address = this.addressOf(seed);
+    for (const node of this.nodes) {
+      if (node === seed || !node.running) continue;
+      await this.drive(node.join([address]), limitMs);
+    }
+  }
+
+  /** Crashes a node: its network goes silent both ways and its actors stop, with no leave. */
+  async crash(node: MemberlistNode): Promise<void> {
+    this.network.crash(node.advertiseAddress);
+    await node.shutdown();
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.shutdown()));
+  }
+}
