@@ -50,9 +50,11 @@ if (check) {
     });
     if (stale.length > 0) {
       console.error(`src/gen is stale (${stale.join(', ')}): run \`npm run gen\` and commit the result`);
-      process.exit(1);
+      // exitCode, not exit(): the finally below must still remove the temporary directory.
+      process.exitCode = 1;
+    } else {
+      console.log('src/gen is up to date');
     }
-    console.log('src/gen is up to date');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

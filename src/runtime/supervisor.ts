@@ -206,7 +206,8 @@ export class Supervisor {
       }
       return;
     }
-    this.#dispatcher.ready(cell);
+    // A cell that has not started keeps its messages; #startCell readies the mailbox.
+    if (cell.state === 'running') this.#dispatcher.ready(cell);
   }
 
   #makeContext(cell: ActorCell): ActorContext {
@@ -220,7 +221,7 @@ export class Supervisor {
       send: (message: object) => this.#route(message, cell),
       schedule: (delayMs: number, message: object): TimerHandle => {
         const handle = this.#clock.setTimer(delayMs, () => {
-          cell.timers.delete(handle);
+          cell.timers.delete(tracked);
           if (cell.state === 'running') this.#enqueue(cell, message);
         });
         const tracked: TimerHandle = {
@@ -229,7 +230,8 @@ export class Supervisor {
             handle.cancel();
           },
         };
-        // The wrapper is what the actor holds; the clock callback deletes by the same identity.
+        // The wrapper is what the actor holds and what the set tracks; the clock never runs the
+        // callback synchronously, so `tracked` exists by the time it fires.
         cell.timers.add(tracked);
         return tracked;
       },

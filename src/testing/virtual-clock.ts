@@ -70,7 +70,8 @@ export class VirtualClock implements Clock {
 
   /** Moves time to `target`, running due timers in order. Throws if `target` is in the past. */
   advanceTo(target: number): void {
-    if (target < this.#now) throw new ClockError(`virtual time cannot go backwards (${this.#now} -> ${target})`);
+    if (!Number.isFinite(target)) throw new ClockError(`virtual time must be finite (advanceTo ${target})`);
+    if (!(target >= this.#now)) throw new ClockError(`virtual time cannot go backwards (${this.#now} -> ${target})`);
     for (;;) {
       this.#dropCancelled();
       const next = this.#timers.peek();
