@@ -30,6 +30,27 @@ export function isDeadOrLeft(state: wire.MemberState): boolean {
   return state === wire.MemberState.DEAD || state === wire.MemberState.LEFT;
 }
 
+/** The six version fields as Alive, PushNodeState and Member spell them. */
+export interface VersionFields {
+  protocolMin: number;
+  protocolMax: number;
+  protocolCur: number;
+  delegateMin: number;
+  delegateMax: number;
+  delegateCur: number;
+}
+
+export function versionFields(vsn: ProtocolVersions): VersionFields {
+  return {
+    protocolMin: vsn[0],
+    protocolMax: vsn[1],
+    protocolCur: vsn[2],
+    delegateMin: vsn[3],
+    delegateMax: vsn[4],
+    delegateCur: vsn[5],
+  };
+}
+
 /** The actor-message form of a record, published in MemberChanged. */
 export function toMemberMessage(r: MemberRecord): actors.Member {
   return actors.Member.create({
@@ -39,17 +60,12 @@ export function toMemberMessage(r: MemberRecord): actors.Member {
     incarnation: r.incarnation,
     state: r.state,
     stateChangeMs: r.stateChangeMs,
-    protocolMin: r.vsn[0],
-    protocolMax: r.vsn[1],
-    protocolCur: r.vsn[2],
-    delegateMin: r.vsn[3],
-    delegateMax: r.vsn[4],
-    delegateCur: r.vsn[5],
+    ...versionFields(r.vsn),
   });
 }
 
-/** The versions an alive message carries. */
-export function vsnOfAlive(a: wire.Alive.$Properties): ProtocolVersions {
+/** The versions an alive message (or anything with the six version fields) carries. */
+export function vsnOfAlive(a: Partial<Record<keyof VersionFields, number | null>>): ProtocolVersions {
   return [
     a.protocolMin ?? 0,
     a.protocolMax ?? 0,

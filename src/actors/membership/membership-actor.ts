@@ -7,6 +7,7 @@ import {
   hostOfAlive,
   ownedBytes,
   toMemberMessage,
+  versionFields,
   vsnOfAlive,
   type MemberRecord,
   type ProtocolVersions,
@@ -329,11 +330,6 @@ function aliveMessage(r: MemberRecord): wire.Alive.$Properties {
     ipv6: addr.ipv6,
     port: r.port,
     meta: r.meta,
-    protocolMin: r.vsn[0],
-    protocolMax: r.vsn[1],
-    protocolCur: r.vsn[2],
-    delegateMin: r.vsn[3],
-    delegateMax: r.vsn[4],
-    delegateCur: r.vsn[5],
+    ...versionFields(r.vsn),
   };
 }
