@@ -2,6 +2,8 @@ import { NetworkActor } from './actors/network/network-actor.js';
 import { MembershipActor } from './actors/membership/membership-actor.js';
 import { ProbeActor } from './actors/probe/probe-actor.js';
 import { FacadeActor } from './actors/facade/facade-actor.js';
+import { GossipActor } from './actors/gossip/gossip-actor.js';
+import { SuspicionActor } from './actors/suspicion/suspicion-actor.js';
 import { advertiseEndpoint } from './advertise.js';
 import { RealClock, type Clock, type TimerHandle } from './clock.js';
 import { ProtobufCodec } from './codec/protobuf-codec.js';
@@ -313,6 +315,21 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       port: advertise.port,
       probeIntervalMs: config.probeIntervalMs,
       probeTimeoutMs: config.probeTimeoutMs,
+      indirectChecks: config.indirectChecks,
+      disableTcpPings: config.disableTcpPings,
+      awarenessMaxMultiplier: config.awarenessMaxMultiplier,
+    }),
+  );
+  supervisor.spawn(new SuspicionActor());
+  supervisor.spawn(
+    new GossipActor({
+      name: config.name,
+      codec,
+      retransmitMult: config.retransmitMult,
+      gossipIntervalMs: config.gossipIntervalMs,
+      gossipNodes: config.gossipNodes,
+      gossipToTheDeadMs: config.gossipToTheDeadMs,
+      udpBufferSize: config.udpBufferSize,
     }),
   );
   const node = new MemberlistNode({ config, supervisor, transport, facade, network, events, logger, advertise, clock });

@@ -30,6 +30,30 @@ describe('ping/ack slice on the MemoryNetwork and virtual time', () => {
     expect(b.metrics().messagesIn['ping']).toBeGreaterThanOrEqual(10);
   });
 
+  it('a custom actor receives pings and sends its own messages, which other actors receive', async () => {
+    cluster = new SimulatedCluster({ seed: 3 });
+    const [a, b] = await cluster.addNodes(2);
+    if (a === undefined || b === undefined) throw new Error('nodes');
+    const seen: string[] = [];
+    // On b: every ping it receives is reported as a ProbeFailed of its own making (any message type
+    // may be sent), and a second custom actor receives those.
+    b.spawn({
+      name: 'ping-watcher',
+      accepts: [actors.PingReceived],
+      start(ctx) {
+        this.ctx = ctx;
+      },
+      receive(m) {
+        if (m instanceof actors.PingReceived) this.ctx?.send(actors.ProbeFailed.create({ node: m.ping?.sourceNode ?? '', seqNo: m.ping?.seqNo ?? 0 }));
+      },
+    } as Actor & { ctx?: Parameters<NonNullable<Actor['start']>>[0] });
+    b.spawn({ name: 'listener', accepts: [actors.ProbeFailed], receive: (m) => void (m instanceof actors.ProbeFailed && seen.push(m.node)) });
+    introduce(a, b);
+    introduce(b, a);
+    await cluster.runUntil(() => seen.length >= 3, 10_000);
+    expect(seen.slice(0, 3)).toEqual([a.name, a.name, a.name]);
+  });
+
   it('the same seed gives the same run', async () => {
     const run = async (): Promise<number[]> => {
       const c = new SimulatedCluster({ seed: 42, network: { latencyMs: 2, jitterMs: 3 } });

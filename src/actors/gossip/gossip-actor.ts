@@ -1,0 +1,360 @@
+import { actors, wire } from '../../gen/index.js';
+import type { TimerHandle } from '../../clock.js';
+import type { WireCodec } from '../../codec/wire-codec.js';
+import type { Random } from '../../random.js';
+import type { Actor, ActorContext } from '../../runtime/actor.js';
+import { retransmitLimit } from '../../timing.js';
+import { BinaryHeap } from '../../util/binary-heap.js';
+import { TransmitLimitedQueue, type QueuedBroadcast } from './transmit-limited-queue.js';
+
+export interface GossipOptions {
+  /** Our node name: never a gossip target. */
+  name: string;
+  /** Encodes queued broadcasts once, and sizes packets. */
+  codec: WireCodec;
+  /** Broadcasts are sent retransmitMult × ceil(log10(n + 1)) times. */
+  retransmitMult: number;
+  /** Interval between gossip rounds; 0 disables them (piggybacking still works). */
+  gossipIntervalMs: number;
+  /** Members gossiped to per round; 0 disables gossip rounds. */
+  gossipNodes: number;
+  /** Dead members stay gossip targets this long after they died, so they can refute. */
+  gossipToTheDeadMs: number;
+  /** Byte budget of one datagram (gossip and piggyback alike). */
+  udpBufferSize: number;
+  /** Bound of the broadcast queue (default 16384): the most transmitted are dropped past it. */
+  maxQueued?: number;
+}
+
+/** Counters of the gossip dispatcher. Cumulative over restarts. */
+export interface GossipStats {
+  /** Broadcasts queued. */
+  queued: number;
+  /** Parts sent (piggybacked or gossiped; one per item per packet). */
+  sentParts: number;
+  /** Broadcasts dropped: past the queue bound, or larger than a packet can ever carry. */
+  dropped: number;
+  /** Broadcasts replaced by a newer one with the same key before reaching their limit. */
+  replaced: number;
+  /** Broadcasts retired after reaching the retransmit limit. */
+  retired: number;
+  /** Gossip packets sent by gossip rounds. */
+  gossipPackets: number;
+  /** Outbound packets passed on (with or without piggyback). */
+  outboundPackets: number;
+}
+
+interface PeerView {
+  host: string;
+  port: number;
+  state: wire.MemberState;
+  stateChangeMs: number;
+}
+
+interface DeadExpiry {
+  name: string;
+  /** The member stops being a target once now > expiresAtMs. */
+  expiresAtMs: number;
+  stateChangeMs: number;
+}
+
+/**
+ * The gossip targets: names in an array with an index map, so adding, removing (swap with the last)
+ * and drawing at random are O(1) at any cluster size.
+ */
+export class IndexedNameSet {
+  readonly #names: string[] = [];
+  readonly #index = new Map<string, number>();
+
+  get size(): number {
+    return this.#names.length;
+  }
+
+  get items(): readonly string[] {
+    return this.#names;
+  }
+
+  has(name: string): boolean {
+    return this.#index.has(name);
+  }
+
+  add(name: string): void {
+    if (this.#index.has(name)) return;
+    this.#index.set(name, this.#names.length);
+    this.#names.push(name);
+  }
+
+  delete(name: string): void {
+    const i = this.#index.get(name);
+    if (i === undefined) return;
+    const last = this.#names.pop() as string;
+    this.#index.delete(name);
+    if (last !== name) {
+      this.#names[i] = last;
+      this.#index.set(last, i);
+    }
+  }
+
+  clear(): void {
+    this.#names.length = 0;
+    this.#index.clear();
+  }
+}
+
+/**
+ * memberlist HEAD's kRandomNodes: up to `k` distinct items not excluded. When n < 3k it shuffles a
+ * copy and scans it (exhaustive, so small clusters never miss an eligible member, PR #350); otherwise
+ * it makes up to 3n random draws, skipping excluded and repeated ones, and may return fewer than k.
+ */
+export function kRandomNodes<T>(k: number, items: readonly T[], random: Random, exclude?: (item: T) => boolean): T[] {
+  const n = items.length;
+  const out: T[] = [];
+  if (k <= 0 || n === 0) return out;
+  if (n < 3 * k) {
+    for (const item of random.shuffle([...items])) {
+      if (exclude !== undefined && exclude(item)) continue;
+      out.push(item);
+      if (out.length >= k) break;
+    }
+    return out;
+  }
+  for (let i = 0; i < 3 * n && out.length < k; i++) {
+    const item = items[random.int(n)] as T;
+    if (exclude !== undefined && exclude(item)) continue;
+    if (out.includes(item)) continue; // k is small: a linear check, as memberlist does
+    out.push(item);
+  }
+  return out;
+}
+
+/**
+ * The gossip dispatcher: memberlist's broadcast queue, piggybacking and gossip rounds.
+ *
+ * - QueueBroadcast: the message is encoded once (codec.encodePart) and queued under its key; a newer
+ *   broadcast with the same key replaces the queued one.
+ * - OutboundPacket: queued parts fill what the packet's messages leave of udpBufferSize, and the
+ *   packet goes on to the network actor as SendPacket.
+ * - GossipTick (every gossipIntervalMs, the first after a random stagger): up to gossipNodes random
+ *   alive, suspect or recently dead members (never left, never us) each get a packet of their own
+ *   parts; nothing is sent when the queue is empty.
+ * - MemberChanged / MemberRemoved: its view of the members (targets and the member count that sets
+ *   the retransmit limit).
+ * - BroadcastDone reports, for items queued with a notify id, when they reached the retransmit limit
+ *   (transmitted) or were replaced or dropped (not transmitted).
+ */
+export class GossipActor implements Actor {
+  readonly name = 'gossip';
+  readonly accepts = [actors.QueueBroadcast, actors.OutboundPacket, actors.GossipTick, actors.MemberChanged, actors.MemberRemoved];
+  readonly stats: GossipStats = {
+    queued: 0,
+    sentParts: 0,
+    dropped: 0,
+    replaced: 0,
+    retired: 0,
+    gossipPackets: 0,
+    outboundPackets: 0,
+  };
+  readonly #options: GossipOptions;
+  #ctx!: ActorContext;
+  #queue: TransmitLimitedQueue;
+  #view = new Map<string, PeerView>();
+  #targets = new IndexedNameSet();
+  #deadExpiry = new BinaryHeap<DeadExpiry>((a, b) => a.expiresAtMs < b.expiresAtMs);
+  #numMembers = 0;
+  #round = 0;
+  #timer: TimerHandle | undefined;
+  /** Bytes a single part may take at most: a bigger one could never be sent. */
+  readonly #maxPartBytes: number;
+
+  constructor(options: GossipOptions) {
+    this.#options = options;
+    this.#queue = new TransmitLimitedQueue({ maxQueued: options.maxQueued });
+    this.#maxPartBytes = options.udpBufferSize - options.codec.packetOverhead;
+  }
+
+  /** Broadcasts queued now. */
+  get queueDepth(): number {
+    return this.#queue.size;
+  }
+
+  /** Bytes of the broadcasts queued now. */
+  get queueBytes(): number {
+    return this.#queue.bytes;
+  }
+
+  /** The member count (memberlist's estNumNodes) the retransmit limit is computed from. */
+  get numMembers(): number {
+    return this.#numMembers;
+  }
+
+  /** Members that a gossip round may pick now (before expiring dead ones at the next tick). */
+  get targetCount(): number {
+    return this.#targets.size;
+  }
+
+  start(ctx: ActorContext): void {
+    this.#ctx = ctx;
+    this.#queue = new TransmitLimitedQueue({ maxQueued: this.#options.maxQueued });
+    this.#view = new Map();
+    this.#targets = new IndexedNameSet();
+    this.#deadExpiry = new BinaryHeap<DeadExpiry>((a, b) => a.expiresAtMs < b.expiresAtMs);
+    this.#numMembers = 0;
+    this.#round = 0;
+    const { gossipIntervalMs, gossipNodes } = this.#options;
+    if (gossipIntervalMs > 0 && gossipNodes > 0) {
+      // A random stagger in [0, interval) so that nodes started together do not gossip in lockstep.
+      this.#timer = ctx.schedule(ctx.random.next() * gossipIntervalMs, actors.GossipTick.create({ round: 0 }));
+    }
+  }
+
+  stop(): void {
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    // Whoever waits on a notify id (a leave, an update) learns it will not be transmitted.
+    for (const item of this.#queue.clear()) this.#done(item, false);
+  }
+
+  receive(message: object): void {
+    if (message instanceof actors.QueueBroadcast) this.#onQueue(message);
+    else if (message instanceof actors.OutboundPacket) this.#onOutbound(message);
+    else if (message instanceof actors.GossipTick) this.#onTick();
+    else if (message instanceof actors.MemberChanged) this.#onMemberChanged(message);
+    else if (message instanceof actors.MemberRemoved) this.#onMemberRemoved(message);
+  }
+
+  #onQueue(m: actors.QueueBroadcast): void {
+    const notifyId = m.notifyId || undefined;
+    if (m.message === null || m.message === undefined) {
+      this.#ctx.logger.warn({ key: m.key }, 'QueueBroadcast without a message, ignored');
+      if (notifyId !== undefined) this.#ctx.send(actors.BroadcastDone.create({ notifyId, transmitted: false }));
+      return;
+    }
+    const part = this.#options.codec.encodePart(m.message);
+    if (this.#options.codec.partSize(part.length) > this.#maxPartBytes) {
+      this.stats.dropped++;
+      this.#ctx.logger.warn(
+        { key: m.key, bytes: part.length, udpBufferSize: this.#options.udpBufferSize },
+        'broadcast larger than a packet, dropped',
+      );
+      if (notifyId !== undefined) this.#ctx.send(actors.BroadcastDone.create({ notifyId, transmitted: false }));
+      return;
+    }
+    const r = this.#queue.queue({ key: m.key, part, notifyId, user: m.user });
+    this.stats.queued++;
+    if (r.replaced !== undefined) {
+      this.stats.replaced++;
+      this.#done(r.replaced, false);
+    }
+    for (const item of r.dropped) {
+      const d = ++this.stats.dropped;
+      // Logged at powers of two so an overload does not become a logging storm.
+      if ((d & (d - 1)) === 0) {
+        this.#ctx.logger.warn({ dropped: d, maxQueued: this.#queue.maxQueued }, 'broadcast queue full, dropping');
+      }
+      this.#done(item, false);
+    }
+  }
+
+  #onOutbound(m: actors.OutboundPacket): void {
+    const codec = this.#options.codec;
+    const messages = m.messages ?? [];
+    let budget = this.#options.udpBufferSize - codec.packetOverhead;
+    for (const msg of messages) budget -= codec.partSize(codec.encodePart(msg).length);
+    const piggyback = budget > 0 && this.#queue.size > 0 ? this.#take(budget) : [];
+    this.stats.outboundPackets++;
+    this.#ctx.send(actors.SendPacket.create({ to: m.to, toNode: m.toNode, messages, piggyback }));
+  }
+
+  #onTick(): void {
+    this.#round++;
+    this.#timer = this.#ctx.schedule(this.#options.gossipIntervalMs, actors.GossipTick.create({ round: this.#round }));
+    this.#expireDead();
+    if (this.#queue.size === 0) return; // an idle cluster sends no gossip
+    const budget = this.#options.udpBufferSize - this.#options.codec.packetOverhead;
+    const targets = kRandomNodes(this.#options.gossipNodes, this.#targets.items, this.#ctx.random);
+    for (const name of targets) {
+      const peer = this.#view.get(name) as PeerView;
+      // Each target gets its own call, which advances transmit counts (memberlist does the same).
+      const parts = this.#take(budget);
+      if (parts.length === 0) return;
+      this.stats.gossipPackets++;
+      this.#ctx.send(
+        actors.SendPacket.create({ to: { host: peer.host, port: peer.port }, toNode: name, messages: [], piggyback: parts }),
+      );
+    }
+  }
+
+  /** Takes parts for one packet and reports the items that reached their limit. */
+  #take(budget: number): Uint8Array[] {
+    const codec = this.#options.codec;
+    const limit = retransmitLimit(this.#options.retransmitMult, this.#numMembers);
+    const batch = this.#queue.getBroadcasts((len) => codec.partSize(len), budget, limit);
+    this.stats.sentParts += batch.parts.length;
+    this.stats.retired += batch.finished.length;
+    for (const item of batch.finished) this.#done(item, true);
+    return batch.parts;
+  }
+
+  #done(item: QueuedBroadcast, transmitted: boolean): void {
+    if (item.notifyId !== undefined) {
+      this.#ctx.send(actors.BroadcastDone.create({ notifyId: item.notifyId, transmitted }));
+    }
+  }
+
+  #onMemberChanged(m: actors.MemberChanged): void {
+    this.#numMembers = m.numMembers;
+    const member = m.member;
+    if (member === null || member === undefined || !member.name) return;
+    const name = member.name;
+    if (m.local || name === this.#options.name) return; // never a target
+    const state = member.state ?? wire.MemberState.ALIVE;
+    const stateChangeMs = member.stateChangeMs ?? 0;
+    this.#view.set(name, { host: member.addr?.host ?? '', port: member.addr?.port ?? 0, state, stateChangeMs });
+    switch (state) {
+      case wire.MemberState.ALIVE:
+      case wire.MemberState.SUSPECT:
+        this.#targets.add(name);
+        return;
+      case wire.MemberState.DEAD: {
+        // Gossip to the dead: a dead member can still refute for gossipToTheDeadMs.
+        const expiresAtMs = stateChangeMs + this.#options.gossipToTheDeadMs;
+        if (this.#ctx.clock.now() > expiresAtMs) {
+          this.#targets.delete(name);
+        } else {
+          this.#targets.add(name);
+          this.#deadExpiry.push({ name, expiresAtMs, stateChangeMs });
+        }
+        return;
+      }
+      case wire.MemberState.LEFT:
+        this.#targets.delete(name);
+        return;
+      default: {
+        const never: never = state;
+        this.#ctx.logger.warn({ member: name, state: String(never) }, 'unknown member state');
+        this.#targets.delete(name);
+      }
+    }
+  }
+
+  #onMemberRemoved(m: actors.MemberRemoved): void {
+    this.#numMembers = m.numMembers;
+    this.#view.delete(m.name);
+    this.#targets.delete(m.name);
+  }
+
+  /** Drops dead members past gossipToTheDeadMs from the targets. O(log d) per expiry. */
+  #expireDead(): void {
+    const now = this.#ctx.clock.now();
+    for (;;) {
+      const top = this.#deadExpiry.peek();
+      if (top === undefined || top.expiresAtMs >= now) return;
+      this.#deadExpiry.pop();
+      const v = this.#view.get(top.name);
+      // Only if it is still the same death (not revived, not dead again since).
+      if (v !== undefined && v.state === wire.MemberState.DEAD && v.stateChangeMs === top.stateChangeMs) {
+        this.#targets.delete(top.name);
+      }
+    }
+  }
+}
