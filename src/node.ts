@@ -4,6 +4,7 @@ import { ProbeActor } from './actors/probe/probe-actor.js';
 import { FacadeActor } from './actors/facade/facade-actor.js';
 import { GossipActor } from './actors/gossip/gossip-actor.js';
 import { SuspicionActor } from './actors/suspicion/suspicion-actor.js';
+import { PushPullActor } from './actors/push-pull/push-pull-actor.js';
 import { advertiseEndpoint } from './advertise.js';
 import { RealClock, type Clock, type TimerHandle } from './clock.js';
 import { ProtobufCodec } from './codec/protobuf-codec.js';
@@ -282,7 +283,12 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
     restartWindowMs: config.actorRestartWindowMs,
   });
   const codec = new ProtobufCodec({ maxPacketBytes: config.maxPacketSize });
-  const network = new NetworkActor(transport, codec);
+  const network = new NetworkActor(transport, codec, {
+    name: config.name,
+    maxStreamFrameBytes: config.maxStreamFrameBytes,
+    maxConcurrentStreams: config.maxConcurrentPushPulls,
+    streamTimeoutMs: config.tcpTimeoutMs,
+  });
   const facade = new FacadeActor(events);
   // Start order: the facade first so it sees our own join; the network before the actors that send.
   supervisor.spawn(facade);
@@ -321,6 +327,15 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
     }),
   );
   supervisor.spawn(new SuspicionActor());
+  supervisor.spawn(
+    new PushPullActor({
+      name: config.name,
+      pushPullIntervalMs: config.pushPullIntervalMs,
+      tcpTimeoutMs: config.tcpTimeoutMs,
+      maxPushPullEntries: config.maxPushPullEntries,
+      defaultPort: config.bindPort || transport.localAddress.port,
+    }),
+  );
   supervisor.spawn(
     new GossipActor({
       name: config.name,

@@ -1,0 +1,228 @@
+/**
+ * The push/pull merge (memberlist mergeRemoteState, reference §7) as a pure function of the remote
+ * state and a read-only mirror of our member table: it returns the claims to apply, and the membership
+ * actor (the single writer) applies them with its usual alive/suspect/dead rules. Nothing here touches
+ * actors or time, so the same function can run inline or on a worker thread.
+ */
+import { wire } from '../../gen/index.js';
+import { fromWireAddress } from '../../codec/address.js';
+import type { ProtocolVersions } from '../membership/member-record.js';
+
+/** What the merge needs to know about one local member. */
+export interface MirrorEntry {
+  readonly incarnation: number;
+  readonly state: wire.MemberState;
+  /** Advertised address: an alive entry with another address is never skipped (conflict or reclaim). */
+  readonly host?: string;
+  readonly port?: number;
+  /** [pmin, pmax, pcur, dmin, dmax, dcur]; absent means version 0 throughout. */
+  readonly vsn?: ProtocolVersions;
+}
+
+/** One claim for the membership actor, as the message bodies it already handles. */
+export type MergeClaim =
+  | { readonly kind: 'alive'; readonly alive: wire.Alive.$Properties }
+  | { readonly kind: 'dead'; readonly dead: wire.Dead.$Properties }
+  | { readonly kind: 'suspect'; readonly suspect: wire.Suspect.$Properties };
+
+export interface MergeDiff {
+  /** Set when the remote state was refused as a whole (entry limit, incompatible versions): no claims. */
+  readonly refused?: string;
+  readonly claims: MergeClaim[];
+  /** Entries the mirror proves stale (no effect on the member table), not turned into claims. */
+  readonly skipped: number;
+  /** Entries without a name, dropped. */
+  readonly invalid: number;
+}
+
+export interface MergeLimits {
+  /** Most entries one remote state may carry (config maxPushPullEntries). */
+  readonly maxEntries: number;
+}
+
+/** Runs merges. The inline one calls mergeRemoteState; a worker-thread executor can replace it. */
+export interface MergeExecutor {
+  merge(remote: wire.PushPull.$Properties, mirror: ReadonlyMap<string, MirrorEntry>, selfName: string): MergeDiff;
+}
+
+export class InlineMergeExecutor implements MergeExecutor {
+  constructor(private readonly limits: MergeLimits) {}
+
+  merge(remote: wire.PushPull.$Properties, mirror: ReadonlyMap<string, MirrorEntry>, selfName: string): MergeDiff {
+    return mergeRemoteState(remote, mirror, selfName, this.limits);
+  }
+}
+
+/** memberlist's Vsn is bytes: its range search starts from 255 for the maxima. */
+const MAX_VERSION = 255;
+
+function remoteVsn(e: wire.PushNodeState.$Properties): ProtocolVersions {
+  return [e.protocolMin ?? 0, e.protocolMax ?? 0, e.protocolCur ?? 0, e.delegateMin ?? 0, e.delegateMax ?? 0, e.delegateCur ?? 0];
+}
+
+function hasVersions(v: ProtocolVersions): boolean {
+  return v.some((x) => x !== 0);
+}
+
+const ZERO_VSN: ProtocolVersions = [0, 0, 0, 0, 0, 0];
+
+/** The entry-count check, on its own so a server can refuse before replying (memberlist readRemoteState). */
+export function checkEntryLimit(remote: wire.PushPull.$Properties, limits: MergeLimits): string | undefined {
+  const states = remote.states?.length ?? 0;
+  const claimed = remote.header?.nodes ?? 0;
+  const n = Math.max(states, claimed);
+  if (n > limits.maxEntries) return `remote state has ${n} entries, more than the limit of ${limits.maxEntries}`;
+  return undefined;
+}
+
+/**
+ * memberlist verifyProtocol: the version range every alive member (remote and local) understands must
+ * contain the current version of every member, of any state. An entry whose protocol fields are all 0
+ * is memberlist's empty Vsn: it does not narrow the range, and its current versions count as 0, so it
+ * fails the check whenever some alive member has a minimum above 0. Returns the error, or undefined.
+ */
+export function verifyProtocol(
+  remote: ReadonlyArray<wire.PushNodeState.$Properties>,
+  mirror: ReadonlyMap<string, MirrorEntry>,
+): string | undefined {
+  let maxpmin = 0;
+  let minpmax = MAX_VERSION;
+  let maxdmin = 0;
+  let mindmax = MAX_VERSION;
+  const narrow = (v: ProtocolVersions): void => {
+    if (v[0] > maxpmin) maxpmin = v[0];
+    if (v[1] < minpmax) minpmax = v[1];
+    if (v[3] > maxdmin) maxdmin = v[3];
+    if (v[4] < mindmax) mindmax = v[4];
+  };
+  for (const e of remote) {
+    if ((e.state ?? wire.MemberState.ALIVE) !== wire.MemberState.ALIVE) continue;
+    const v = remoteVsn(e);
+    if (hasVersions(v)) narrow(v);
+  }
+  for (const e of mirror.values()) {
+    if (e.state !== wire.MemberState.ALIVE) continue;
+    narrow(e.vsn ?? ZERO_VSN);
+  }
+  const check = (name: string, v: ProtocolVersions): string | undefined => {
+    if (v[2] < maxpmin || v[2] > minpmax) {
+      return `Node '${name}' protocol version (${v[2]}) is incompatible: [${maxpmin}, ${minpmax}]`;
+    }
+    if (v[5] < maxdmin || v[5] > mindmax) {
+      return `Node '${name}' delegate protocol version (${v[5]}) is incompatible: [${maxdmin}, ${mindmax}]`;
+    }
+    return undefined;
+  };
+  for (const e of remote) {
+    const err = check(e.name ?? '', remoteVsn(e));
+    if (err !== undefined) return err;
+  }
+  for (const [name, e] of mirror) {
+    const err = check(name, e.vsn ?? ZERO_VSN);
+    if (err !== undefined) return err;
+  }
+  return undefined;
+}
+
+/**
+ * How bad a claim is for the skip rule: alive < suspect < left (the wire enum order). Remote Dead and
+ * Suspect both become a suspect claim (memberlist downgrades remote death to suspicion).
+ */
+function claimSeverity(state: wire.MemberState): wire.MemberState {
+  switch (state) {
+    case wire.MemberState.ALIVE:
+      return wire.MemberState.ALIVE;
+    case wire.MemberState.SUSPECT:
+    case wire.MemberState.DEAD:
+      return wire.MemberState.SUSPECT;
+    case wire.MemberState.LEFT:
+      return wire.MemberState.LEFT;
+    default:
+      // An unknown future state: never skip it on severity grounds.
+      return wire.MemberState.LEFT;
+  }
+}
+
+/**
+ * Whether `local` proves the remote entry has no effect on the member table, so it need not become a
+ * claim. Stale means a higher local incarnation, or the same incarnation with a state at least as bad
+ * as the claim. Never skipped: an entry about ourselves at or above our incarnation (it may force a
+ * refutation, or be an alive with other meta), an entry about a member we do not know (the mirror may
+ * lag the membership actor), and an alive with a different address (memberlist checks conflicts and
+ * reclaims before incarnations).
+ */
+export function isStale(e: wire.PushNodeState.$Properties, local: MirrorEntry | undefined, isSelf: boolean): boolean {
+  if (local === undefined) return false;
+  const inc = e.incarnation ?? 0;
+  if (isSelf) return inc < local.incarnation;
+  const state = e.state ?? wire.MemberState.ALIVE;
+  if (state === wire.MemberState.ALIVE && local.host !== undefined) {
+    const host = fromWireAddress(e.ipv4, e.ipv6);
+    if (host !== local.host || (e.port ?? 0) !== local.port) return false;
+  }
+  if (inc < local.incarnation) return true;
+  return inc === local.incarnation && local.state >= claimSeverity(state);
+}
+
+/** The claim memberlist's mergeState makes of one remote entry. */
+export function claimOf(e: wire.PushNodeState.$Properties, selfName: string): MergeClaim {
+  const name = e.name ?? '';
+  const incarnation = e.incarnation ?? 0;
+  switch (e.state ?? wire.MemberState.ALIVE) {
+    case wire.MemberState.ALIVE:
+      return {
+        kind: 'alive',
+        alive: {
+          incarnation,
+          node: name,
+          ipv4: e.ipv4 ?? 0,
+          ipv6: e.ipv6 ?? new Uint8Array(0),
+          port: e.port ?? 0,
+          meta: e.meta ?? new Uint8Array(0),
+          protocolMin: e.protocolMin ?? 0,
+          protocolMax: e.protocolMax ?? 0,
+          protocolCur: e.protocolCur ?? 0,
+          delegateMin: e.delegateMin ?? 0,
+          delegateMax: e.delegateMax ?? 0,
+          delegateCur: e.delegateCur ?? 0,
+        },
+      };
+    case wire.MemberState.LEFT:
+      // from == node: the receiver records a graceful leave.
+      return { kind: 'dead', dead: { incarnation, node: name, from: name } };
+    default:
+      // Dead or Suspect: remote death is only a suspicion here, accused by us; about us it forces a
+      // refutation.
+      return { kind: 'suspect', suspect: { incarnation, node: name, from: selfName } };
+  }
+}
+
+/** memberlist mergeRemoteState without the delegates: limit, verifyProtocol, then one claim per entry. */
+export function mergeRemoteState(
+  remote: wire.PushPull.$Properties,
+  mirror: ReadonlyMap<string, MirrorEntry>,
+  selfName: string,
+  limits: MergeLimits,
+): MergeDiff {
+  const limitError = checkEntryLimit(remote, limits);
+  if (limitError !== undefined) return { refused: limitError, claims: [], skipped: 0, invalid: 0 };
+  const states = remote.states ?? [];
+  const versionError = verifyProtocol(states, mirror);
+  if (versionError !== undefined) return { refused: versionError, claims: [], skipped: 0, invalid: 0 };
+  const claims: MergeClaim[] = [];
+  let skipped = 0;
+  let invalid = 0;
+  for (const e of states) {
+    const name = e.name ?? '';
+    if (name === '') {
+      invalid++;
+      continue;
+    }
+    if (isStale(e, mirror.get(name), name === selfName)) {
+      skipped++;
+      continue;
+    }
+    claims.push(claimOf(e, selfName));
+  }
+  return { claims, skipped, invalid };
+}
