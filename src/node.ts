@@ -334,6 +334,7 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       tcpTimeoutMs: config.tcpTimeoutMs,
       maxPushPullEntries: config.maxPushPullEntries,
       defaultPort: config.bindPort || transport.localAddress.port,
+      digestSyncCooldownMs: config.probeIntervalMs,
     }),
   );
   supervisor.spawn(

@@ -25,6 +25,7 @@ export namespace memberlist {
             sourceIpv6: Uint8Array;
             sourcePort: number;
             sourceNode: string;
+            membersDigest: number;
             static create(properties: memberlist.wire.Ping.$Shape): memberlist.wire.Ping & memberlist.wire.Ping.$Shape;
             static create(properties?: memberlist.wire.Ping.$Properties): memberlist.wire.Ping;
             static encode(m: memberlist.wire.Ping.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -43,6 +44,7 @@ export namespace memberlist {
                 sourceIpv6?: (Uint8Array|null);
                 sourcePort?: (number|null);
                 sourceNode?: (string|null);
+                membersDigest?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = memberlist.wire.Ping.$Properties;
@@ -99,6 +101,7 @@ export namespace memberlist {
             $unknowns?: Uint8Array[];
             seqNo: number;
             payload: Uint8Array;
+            membersDigest: number;
             static create(properties: memberlist.wire.Ack.$Shape): memberlist.wire.Ack & memberlist.wire.Ack.$Shape;
             static create(properties?: memberlist.wire.Ack.$Properties): memberlist.wire.Ack;
             static encode(m: memberlist.wire.Ack.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -113,6 +116,7 @@ export namespace memberlist {
             interface $Properties {
                 seqNo?: (number|null);
                 payload?: (Uint8Array|null);
+                membersDigest?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = memberlist.wire.Ack.$Properties;
@@ -1749,6 +1753,33 @@ export namespace memberlist {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = memberlist.actors.SeedsResolved.$Properties;
+        }
+
+        interface IDigestMismatch extends memberlist.actors.DigestMismatch.$Properties {
+        }
+
+        class DigestMismatch {
+            constructor(p?: memberlist.actors.DigestMismatch.$Properties);
+            $unknowns?: Uint8Array[];
+            node: string;
+            addr?: (memberlist.actors.Endpoint.$Properties|null);
+            static create(properties: memberlist.actors.DigestMismatch.$Shape): memberlist.actors.DigestMismatch & memberlist.actors.DigestMismatch.$Shape;
+            static create(properties?: memberlist.actors.DigestMismatch.$Properties): memberlist.actors.DigestMismatch;
+            static encode(m: memberlist.actors.DigestMismatch.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.DigestMismatch & memberlist.actors.DigestMismatch.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.DigestMismatch;
+            static toObject(m: memberlist.actors.DigestMismatch, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace DigestMismatch {
+            interface $Properties {
+                node?: (string|null);
+                addr?: (memberlist.actors.Endpoint.$Properties|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.DigestMismatch.$Properties;
         }
     }
 

@@ -57,6 +57,7 @@ export const memberlist = $root.memberlist = (() => {
              * @property {Uint8Array|null} [sourceIpv6] Ping sourceIpv6
              * @property {number|null} [sourcePort] Ping sourcePort
              * @property {string|null} [sourceNode] Ping sourceNode
+             * @property {number|null} [membersDigest] Ping membersDigest
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -137,6 +138,14 @@ export const memberlist = $root.memberlist = (() => {
             Ping.prototype.sourceNode = "";
 
             /**
+             * Ping membersDigest.
+             * @member {number} membersDigest
+             * @memberof memberlist.wire.Ping
+             * @instance
+             */
+            Ping.prototype.membersDigest = 0;
+
+            /**
              * Creates a new Ping instance using the specified properties.
              * @function create
              * @memberof memberlist.wire.Ping
@@ -180,6 +189,8 @@ export const memberlist = $root.memberlist = (() => {
                     w.uint32(/* id 5, wireType 0 =*/40).uint32(m.sourcePort);
                 if (m.sourceNode != null && $Object.hasOwnProperty.call(m, "sourceNode") && m.sourceNode !== "")
                     w.uint32(/* id 6, wireType 2 =*/50).string(m.sourceNode);
+                if (m.membersDigest != null && $Object.hasOwnProperty.call(m, "membersDigest") && m.membersDigest !== 0)
+                    w.uint32(/* id 7, wireType 5 =*/61).fixed32(m.membersDigest);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -278,6 +289,15 @@ export const memberlist = $root.memberlist = (() => {
                                 delete m.sourceNode;
                             continue;
                         }
+                    case 7: {
+                            if (u !== 5)
+                                break;
+                            if (v = r.fixed32())
+                                m.membersDigest = v;
+                            else
+                                delete m.membersDigest;
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -346,6 +366,11 @@ export const memberlist = $root.memberlist = (() => {
                         m.sourceNode = $String(d.sourceNode);
                     }
                 }
+                if (d.membersDigest != null) {
+                    if ($Number(d.membersDigest) !== 0) {
+                        m.membersDigest = d.membersDigest >>> 0;
+                    }
+                }
                 return m;
             };
 
@@ -379,6 +404,7 @@ export const memberlist = $root.memberlist = (() => {
                     }
                     d.sourcePort = 0;
                     d.sourceNode = "";
+                    d.membersDigest = 0;
                 }
                 if (m.seqNo != null && $Object.hasOwnProperty.call(m, "seqNo")) {
                     d.seqNo = m.seqNo;
@@ -397,6 +423,9 @@ export const memberlist = $root.memberlist = (() => {
                 }
                 if (m.sourceNode != null && $Object.hasOwnProperty.call(m, "sourceNode")) {
                     d.sourceNode = m.sourceNode;
+                }
+                if (m.membersDigest != null && $Object.hasOwnProperty.call(m, "membersDigest")) {
+                    d.membersDigest = m.membersDigest;
                 }
                 return d;
             };
@@ -944,6 +973,7 @@ export const memberlist = $root.memberlist = (() => {
              * @typedef {Object} memberlist.wire.Ack.$Properties
              * @property {number|null} [seqNo] Ack seqNo
              * @property {Uint8Array|null} [payload] Ack payload
+             * @property {number|null} [membersDigest] Ack membersDigest
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -992,6 +1022,14 @@ export const memberlist = $root.memberlist = (() => {
             Ack.prototype.payload = $util.newBuffer([]);
 
             /**
+             * Ack membersDigest.
+             * @member {number} membersDigest
+             * @memberof memberlist.wire.Ack
+             * @instance
+             */
+            Ack.prototype.membersDigest = 0;
+
+            /**
              * Creates a new Ack instance using the specified properties.
              * @function create
              * @memberof memberlist.wire.Ack
@@ -1027,6 +1065,8 @@ export const memberlist = $root.memberlist = (() => {
                     w.uint32(/* id 1, wireType 0 =*/8).uint32(m.seqNo);
                 if (m.payload != null && $Object.hasOwnProperty.call(m, "payload") && m.payload.length)
                     w.uint32(/* id 2, wireType 2 =*/18).bytes(m.payload);
+                if (m.membersDigest != null && $Object.hasOwnProperty.call(m, "membersDigest") && m.membersDigest !== 0)
+                    w.uint32(/* id 3, wireType 5 =*/29).fixed32(m.membersDigest);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -1089,6 +1129,15 @@ export const memberlist = $root.memberlist = (() => {
                                 delete m.payload;
                             continue;
                         }
+                    case 3: {
+                            if (u !== 5)
+                                break;
+                            if (v = r.fixed32())
+                                m.membersDigest = v;
+                            else
+                                delete m.membersDigest;
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -1137,6 +1186,11 @@ export const memberlist = $root.memberlist = (() => {
                             m.payload = d.payload;
                     }
                 }
+                if (d.membersDigest != null) {
+                    if ($Number(d.membersDigest) !== 0) {
+                        m.membersDigest = d.membersDigest >>> 0;
+                    }
+                }
                 return m;
             };
 
@@ -1166,12 +1220,16 @@ export const memberlist = $root.memberlist = (() => {
                         if (o.bytes !== $Array)
                             d.payload = $util.newBuffer(d.payload);
                     }
+                    d.membersDigest = 0;
                 }
                 if (m.seqNo != null && $Object.hasOwnProperty.call(m, "seqNo")) {
                     d.seqNo = m.seqNo;
                 }
                 if (m.payload != null && $Object.hasOwnProperty.call(m, "payload")) {
                     d.payload = o.bytes === $String ? $util.base64.encode(m.payload, 0, m.payload.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.payload) : m.payload;
+                }
+                if (m.membersDigest != null && $Object.hasOwnProperty.call(m, "membersDigest")) {
+                    d.membersDigest = m.membersDigest;
                 }
                 return d;
             };
@@ -16997,6 +17055,261 @@ export const memberlist = $root.memberlist = (() => {
             };
 
             return SeedsResolved;
+        })();
+
+        actors.DigestMismatch = (function() {
+
+            /**
+             * Properties of a DigestMismatch.
+             * @typedef {Object} memberlist.actors.DigestMismatch.$Properties
+             * @property {string|null} [node] DigestMismatch node
+             * @property {memberlist.actors.Endpoint.$Properties|null} [addr] DigestMismatch addr
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a DigestMismatch.
+             * @memberof memberlist.actors
+             * @interface IDigestMismatch
+             * @augments memberlist.actors.DigestMismatch.$Properties
+             * @deprecated Use memberlist.actors.DigestMismatch.$Properties instead.
+             */
+
+            /**
+             * Shape of a DigestMismatch.
+             * @typedef {memberlist.actors.DigestMismatch.$Properties} memberlist.actors.DigestMismatch.$Shape
+             */
+
+            /**
+             * Constructs a new DigestMismatch.
+             * @memberof memberlist.actors
+             * @classdesc Represents a DigestMismatch.
+             * @constructor
+             * @param {memberlist.actors.DigestMismatch.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const DigestMismatch = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * DigestMismatch node.
+             * @member {string} node
+             * @memberof memberlist.actors.DigestMismatch
+             * @instance
+             */
+            DigestMismatch.prototype.node = "";
+
+            /**
+             * DigestMismatch addr.
+             * @member {memberlist.actors.Endpoint.$Properties|null|undefined} addr
+             * @memberof memberlist.actors.DigestMismatch
+             * @instance
+             */
+            DigestMismatch.prototype.addr = null;
+
+            /**
+             * Creates a new DigestMismatch instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.DigestMismatch
+             * @static
+             * @param {memberlist.actors.DigestMismatch.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.DigestMismatch} DigestMismatch instance
+             * @type {{
+             *   (properties: memberlist.actors.DigestMismatch.$Shape): memberlist.actors.DigestMismatch & memberlist.actors.DigestMismatch.$Shape;
+             *   (properties?: memberlist.actors.DigestMismatch.$Properties): memberlist.actors.DigestMismatch;
+             * }}
+             */
+            DigestMismatch.create = function(properties) {
+                return new DigestMismatch(properties);
+            };
+
+            /**
+             * Encodes the specified DigestMismatch message. Does not implicitly {@link memberlist.actors.DigestMismatch.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.DigestMismatch
+             * @static
+             * @param {memberlist.actors.DigestMismatch.$Properties} m DigestMismatch message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            DigestMismatch.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node") && m.node !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.node);
+                if (m.addr != null && $Object.hasOwnProperty.call(m, "addr"))
+                    $root.memberlist.actors.Endpoint.encode(m.addr, w.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a DigestMismatch message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.DigestMismatch
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.DigestMismatch & memberlist.actors.DigestMismatch.$Shape} DigestMismatch
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            DigestMismatch.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.DigestMismatch();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.node = v;
+                            else
+                                delete m.node;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            m.addr = $root.memberlist.actors.Endpoint.decode(r, r.size(), $undefined, q + 1, m.addr);
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a DigestMismatch message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.DigestMismatch
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.DigestMismatch} DigestMismatch
+             */
+            DigestMismatch.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.DigestMismatch)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.DigestMismatch: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.DigestMismatch();
+                if (d.node != null) {
+                    if (typeof d.node !== "string" || d.node.length) {
+                        m.node = $String(d.node);
+                    }
+                }
+                if (d.addr != null) {
+                    if (!$util.isObject(d.addr))
+                        throw $TypeError(".memberlist.actors.DigestMismatch.addr: object expected");
+                    m.addr = $root.memberlist.actors.Endpoint.fromObject(d.addr, q + 1);
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a DigestMismatch message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.DigestMismatch
+             * @static
+             * @param {memberlist.actors.DigestMismatch} m DigestMismatch
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            DigestMismatch.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.node = "";
+                    d.addr = null;
+                }
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node")) {
+                    d.node = m.node;
+                }
+                if (m.addr != null && $Object.hasOwnProperty.call(m, "addr")) {
+                    d.addr = $root.memberlist.actors.Endpoint.toObject(m.addr, o, q + 1);
+                }
+                return d;
+            };
+
+            /**
+             * Converts this DigestMismatch to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.DigestMismatch
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            DigestMismatch.prototype.toJSON = function() {
+                return DigestMismatch.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for DigestMismatch
+             * @function getTypeUrl
+             * @memberof memberlist.actors.DigestMismatch
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            DigestMismatch.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.DigestMismatch";
+            };
+
+            return DigestMismatch;
         })();
 
         return actors;

@@ -133,6 +133,36 @@ export class SimulatedCluster {
     }
   }
 
+  /**
+   * Starts every other node's join to `seedIndex` with at most `maxInFlight` joins at once (as the
+   * memberlist benchmark harness does), without waiting: returns the promise of all joins, which
+   * settles as virtual time runs.
+   */
+  startJoins(seedIndex = 0, maxInFlight = 16): Promise<number[]> {
+    const seed = this.nodes[seedIndex];
+    if (seed === undefined) throw new Error(`no node ${seedIndex}`);
+    const address = this.addressOf(seed);
+    const queue = this.nodes.filter((n) => n !== seed && n.running);
+    const results: Promise<number>[] = [];
+    let inFlight = 0;
+    return new Promise((resolve) => {
+      const pump = (): void => {
+        while (inFlight < maxInFlight && queue.length > 0) {
+          const node = queue.shift() as MemberlistNode;
+          inFlight++;
+          const p = node.join([address]);
+          results.push(p);
+          p.catch(() => 0).finally(() => {
+            inFlight--;
+            pump();
+            if (inFlight === 0 && queue.length === 0) resolve(Promise.all(results));
+          });
+        }
+      };
+      pump();
+    });
+  }
+
   /** Crashes a node: its network goes silent both ways and its actors stop, with no leave. */
   async crash(node: MemberlistNode): Promise<void> {
     this.network.crash(node.advertiseAddress);

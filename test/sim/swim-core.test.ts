@@ -19,6 +19,19 @@ describe('SWIM core on the MemoryNetwork and virtual time', () => {
     for (const n of cluster.nodes) expect(n.numMembers()).toBe(100);
   });
 
+  it('250 nodes joining 16 at a time converge within 5 s with either preset: member digests repair missed joins', async () => {
+    for (const profile of ['local', 'lan'] as const) {
+      cluster = new SimulatedCluster({ seed: 3, network: { latencyMs: 0.2, jitterMs: 0.2 }, nodeOptions: { profile } });
+      await cluster.addNodes(250);
+      const joins = cluster.startJoins(0, 16);
+      const took = await cluster.runUntil(() => cluster.converged(), 5000);
+      // memberlist needs the next periodic push-pull here (15 s x 4 with the local preset).
+      expect(took, `${profile} preset`).toBeDefined();
+      expect((await joins).every((r) => r === 1)).toBe(true);
+      await cluster.shutdown();
+    }
+  });
+
   it('a crashed node is suspected, then declared dead by every other node within the bound the formulas give', async () => {
     cluster = new SimulatedCluster({ seed: 5, nodeOptions: { profile: 'lan' } });
     await cluster.addNodes(20);

@@ -3,6 +3,7 @@ import { fromWireAddress, toWireAddress, type WireAddress } from '../../codec/ad
 import type { TimerHandle } from '../../clock.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { Awareness } from './awareness.js';
+import { MemberDigest } from './member-digest.js';
 import { AliveSet, ProbeList } from './probe-list.js';
 
 export interface ProbeOptions {
@@ -113,6 +114,7 @@ export class ProbeActor implements Actor {
   ];
   #ctx!: ActorContext;
   #peers = new Map<string, PeerView>();
+  #digest = new MemberDigest();
   #list!: ProbeList;
   #alive = new AliveSet();
   #awareness!: Awareness;
@@ -126,6 +128,8 @@ export class ProbeActor implements Actor {
 
   /** Pings addressed to another node name (a reused address): dropped without an ack. */
   wrongNodePings = 0;
+  /** Acks whose member digest differed from ours (each triggers a rate-limited push-pull). */
+  digestMismatches = 0;
   /** Probes started. */
   probes = 0;
   /** Probes that ended without an ack (a LocalSuspect was sent). */
@@ -152,6 +156,7 @@ export class ProbeActor implements Actor {
   start(ctx: ActorContext): void {
     this.#ctx = ctx;
     this.#peers = new Map();
+    this.#digest = new MemberDigest();
     this.#alive = new AliveSet();
     this.#relays = new Map();
     this.#probe = undefined;
@@ -197,8 +202,9 @@ export class ProbeActor implements Actor {
   #onMemberChanged(m: actors.MemberChanged): void {
     const member = m.member;
     if (member === null || member === undefined || !member.name) return;
-    if (m.local || member.name === this.options.name) return;
     const state = member.state ?? wire.MemberState.ALIVE;
+    this.#digest.set(member.name, state === wire.MemberState.ALIVE || state === wire.MemberState.SUSPECT);
+    if (m.local || member.name === this.options.name) return;
     this.#peers.set(member.name, {
       host: member.addr?.host ?? '',
       port: member.addr?.port ?? 0,
@@ -214,6 +220,7 @@ export class ProbeActor implements Actor {
 
   #onMemberRemoved(m: actors.MemberRemoved): void {
     if (!m.name) return;
+    this.#digest.set(m.name, false);
     this.#peers.delete(m.name);
     this.#list.remove(m.name);
     this.#alive.remove(m.name);
@@ -372,6 +379,13 @@ export class ProbeActor implements Actor {
     if (p !== undefined && p.seqNo === seqNo) {
       // After the interval ended the ack handler is gone in memberlist too: too late to count.
       if (p.stage === 'awaiting-tcp') return;
+      // The target answered with the digest of the members it knows: if it differs from ours, one of
+      // us missed a join or a death; a push-pull with it repairs that now (relayed acks carry none).
+      const theirs = m.ack?.membersDigest ?? 0;
+      if (theirs !== 0 && theirs !== this.#digest.value && m.from) {
+        this.digestMismatches++;
+        this.#ctx.send(actors.DigestMismatch.create({ node: p.node, addr: m.from }));
+      }
       if (p.stage === 'direct') {
         // memberlist notifies the ping delegate only for an ack within probeTimeoutMs: a later one may
         // have been relayed, and its round trip would mislead RTT consumers (network coordinates).
@@ -476,7 +490,7 @@ export class ProbeActor implements Actor {
       actors.OutboundPacket.create({
         to: replyTo,
         toNode: ping.sourceNode ?? '',
-        messages: [{ ack: { seqNo: ping.seqNo ?? 0 } }],
+        messages: [{ ack: { seqNo: ping.seqNo ?? 0, membersDigest: this.#digest.value } }],
       }),
     );
   }

@@ -24,6 +24,11 @@ export interface PushPullOptions {
   mergeExecutor?: MergeExecutor;
   /** Name resolution; default node:dns lookup with all: true. */
   resolve?: HostResolver;
+  /**
+   * Least time between two digest-triggered push-pulls (DigestMismatch from the probe actor); 0
+   * disables them. The node passes its probe interval: at most one repair sync per probe.
+   */
+  digestSyncCooldownMs?: number;
 }
 
 /** Counters of the push-pull actor, read by metrics and tests. */
@@ -106,6 +111,7 @@ export class PushPullActor implements Actor {
     actors.PushPullTick,
     actors.StreamResult,
     actors.StreamRequestReceived,
+    actors.DigestMismatch,
   ];
   readonly counters: PushPullCounters = {
     sent: 0,
@@ -128,6 +134,11 @@ export class PushPullActor implements Actor {
   #round = 0;
   /** Request id of the periodic push/pull in flight (0: none). */
   #periodic = 0;
+  /** Request id of the digest-triggered push/pull in flight (0: none), and when it started. */
+  #repair = 0;
+  #lastRepairMs = Number.NEGATIVE_INFINITY;
+  /** Push-pulls started because a probe ack's member digest differed from ours. */
+  digestSyncs = 0;
   #exchanges = new Map<number, PendingExchange>();
   #joins = new Map<number, PendingJoin>();
   /** JoinRequests waiting for DNS, keyed by their internal join id. */
@@ -169,6 +180,7 @@ export class PushPullActor implements Actor {
     else if (message instanceof actors.StreamResult) this.#onStreamResult(message);
     else if (message instanceof actors.StreamRequestReceived) this.#onStreamRequest(message);
     else if (message instanceof actors.PushPullTick) this.#onTick();
+    else if (message instanceof actors.DigestMismatch) this.#onDigestMismatch(message);
     else if (message instanceof actors.JoinRequest) this.#onJoin(message);
     else if (message instanceof actors.SeedsResolved) this.#onSeedsResolved(message);
   }
@@ -215,6 +227,24 @@ export class PushPullActor implements Actor {
     const target = candidates[this.#ctx.random.int(candidates.length)] as MirrorRecord;
     if (target.host === undefined || target.port === undefined) return;
     this.#periodic = this.#exchange({ host: target.host, port: target.port }, false, undefined);
+  }
+
+  // ───── digest-triggered repair ─────
+
+  /**
+   * A probed member knows a different set of live members: sync with it now. One repair at a time
+   * and at most one per cooldown, so a cluster in churn (where digests differ for a moment anyway)
+   * pays at most one extra push-pull per node per probe interval, and a converged one pays nothing.
+   */
+  #onDigestMismatch(m: actors.DigestMismatch): void {
+    const cooldown = this.options.digestSyncCooldownMs ?? 0;
+    if (!this.#running || cooldown <= 0 || !m.addr?.host || !m.addr.port) return;
+    if (this.#repair !== 0 && this.#exchanges.has(this.#repair)) return;
+    const now = this.#ctx.clock.now();
+    if (now - this.#lastRepairMs < cooldown) return;
+    this.#lastRepairMs = now;
+    this.digestSyncs++;
+    this.#repair = this.#exchange({ host: m.addr.host, port: m.addr.port }, false, undefined);
   }
 
   // ───── join ─────
