@@ -38,9 +38,19 @@ export interface NodeOptions extends NodeConfigOptions {
   clock?: Clock;
   /** Randomness. Default: seeded from node:crypto. Simulations pass a SeededRandom. */
   random?: Random;
+  /**
+   * Event listeners attached before the node starts, so that they also see what happens during
+   * start-up (our own `join` fires then, as memberlist's NotifyJoin does for the local node).
+   */
+  listeners?: { [K in NodeEventName]?: (event: NodeEventMap[K]) => void };
+  /**
+   * Called when two addresses claim one member name (memberlist's ConflictDelegate); the newer
+   * claim has been refused. Also emitted as the `conflict` event. A throw is caught and logged.
+   */
+  notifyConflict?: (existing: Member, other: Member) => void;
 }
 
-const NON_CONFIG_KEYS = ['logger', 'meta', 'transport', 'network', 'clock', 'random'] as const;
+const NON_CONFIG_KEYS = ['logger', 'meta', 'transport', 'network', 'clock', 'random', 'listeners', 'notifyConflict'] as const;
 
 /** Traffic and runtime counters of a node. */
 export interface NodeMetrics {
@@ -273,6 +283,15 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
   const advertise = advertiseEndpoint(transport.localAddress, config.advertiseAddr, config.advertisePort);
 
   const events = new NodeEvents((err) => logger.warn({ err }, 'event listener threw'));
+  for (const [name, listener] of Object.entries(options.listeners ?? {})) {
+    if (typeof listener !== 'function') throw new InvalidArgumentError(`listeners.${name} must be a function`);
+    events.on(name as NodeEventName, listener as (e: NodeEventMap[NodeEventName]) => void);
+  }
+  const notifyConflict = options.notifyConflict;
+  if (notifyConflict !== undefined) {
+    if (typeof notifyConflict !== 'function') throw new InvalidArgumentError('notifyConflict must be a function');
+    events.on('conflict', ({ existing, other }) => notifyConflict(existing, other));
+  }
   const supervisor = new Supervisor({
     nodeName: config.name,
     clock,
