@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GossipActor, IndexedNameSet, kRandomNodes, type GossipOptions } from '../../src/actors/gossip/gossip-actor.js';
+import { GossipActor, kRandomNodes, type GossipOptions } from '../../src/actors/gossip/gossip-actor.js';
+import { IndexedNameSet } from '../../src/util/indexed-name-set.js';
 import { ProtobufCodec } from '../../src/codec/protobuf-codec.js';
 import { actors, wire } from '../../src/gen/index.js';
 import { silentLogger } from '../../src/log.js';

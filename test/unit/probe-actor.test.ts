@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProbeActor, type ProbeOptions } from '../../src/actors/probe/probe-actor.js';
-import { AliveSet, ProbeList } from '../../src/actors/probe/probe-list.js';
+import { ProbeList } from '../../src/actors/probe/probe-list.js';
+import { IndexedNameSet } from '../../src/util/indexed-name-set.js';
 import { ipv4ToInt } from '../../src/codec/address.js';
 import { actors, wire } from '../../src/gen/index.js';
 import { silentLogger } from '../../src/log.js';
@@ -641,7 +642,7 @@ describe('ProbeActor: answering and relaying', () => {
   });
 });
 
-describe('ProbeList and AliveSet', () => {
+describe('ProbeList and IndexedNameSet', () => {
   it('a member removed and re-added before the wrap-around keeps a single slot', () => {
     const wraps: number[] = [];
     const list = new ProbeList(new SeededRandom(3), (pass) => wraps.push(pass));
@@ -667,11 +668,11 @@ describe('ProbeList and AliveSet', () => {
     expect(wraps).toEqual([1]);
   });
 
-  it('AliveSet samples k distinct members without the excluded one', () => {
-    const set = new AliveSet();
+  it('IndexedNameSet samples k distinct members without the excluded one', () => {
+    const set = new IndexedNameSet();
     for (let i = 0; i < 10; i++) set.add(`m${i}`);
-    set.remove('m3');
-    set.remove('m3');
+    set.delete('m3');
+    set.delete('m3');
     expect(set.size).toBe(9);
     const random = new SeededRandom(9);
     for (let round = 0; round < 200; round++) {
@@ -684,6 +685,6 @@ describe('ProbeList and AliveSet', () => {
       }
     }
     expect(set.sample(0, undefined, random)).toEqual([]);
-    expect(new AliveSet().sample(3, undefined, random)).toEqual([]);
+    expect(new IndexedNameSet().sample(3, undefined, random)).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import type { Random } from '../../random.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { retransmitLimit } from '../../timing.js';
 import { BinaryHeap } from '../../util/binary-heap.js';
+import { IndexedNameSet } from '../../util/indexed-name-set.js';
 import { TransmitLimitedQueue, type QueuedBroadcast } from './transmit-limited-queue.js';
 
 export interface GossipOptions {
@@ -56,49 +57,6 @@ interface DeadExpiry {
   /** The member stops being a target once now > expiresAtMs. */
   expiresAtMs: number;
   stateChangeMs: number;
-}
-
-/**
- * The gossip targets: names in an array with an index map, so adding, removing (swap with the last)
- * and drawing at random are O(1) at any cluster size.
- */
-export class IndexedNameSet {
-  readonly #names: string[] = [];
-  readonly #index = new Map<string, number>();
-
-  get size(): number {
-    return this.#names.length;
-  }
-
-  get items(): readonly string[] {
-    return this.#names;
-  }
-
-  has(name: string): boolean {
-    return this.#index.has(name);
-  }
-
-  add(name: string): void {
-    if (this.#index.has(name)) return;
-    this.#index.set(name, this.#names.length);
-    this.#names.push(name);
-  }
-
-  delete(name: string): void {
-    const i = this.#index.get(name);
-    if (i === undefined) return;
-    const last = this.#names.pop() as string;
-    this.#index.delete(name);
-    if (last !== name) {
-      this.#names[i] = last;
-      this.#index.set(last, i);
-    }
-  }
-
-  clear(): void {
-    this.#names.length = 0;
-    this.#index.clear();
-  }
 }
 
 /**

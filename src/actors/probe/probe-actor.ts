@@ -4,7 +4,8 @@ import type { TimerHandle } from '../../clock.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { Awareness } from './awareness.js';
 import { MemberDigest } from './member-digest.js';
-import { AliveSet, ProbeList } from './probe-list.js';
+import { ProbeList } from './probe-list.js';
+import { IndexedNameSet } from '../../util/indexed-name-set.js';
 
 export interface ProbeOptions {
   name: string;
@@ -116,7 +117,7 @@ export class ProbeActor implements Actor {
   #peers = new Map<string, PeerView>();
   #digest = new MemberDigest();
   #list!: ProbeList;
-  #alive = new AliveSet();
+  #alive = new IndexedNameSet();
   #awareness!: Awareness;
   #probe: ActiveProbe | undefined;
   #tickPending = false;
@@ -157,7 +158,7 @@ export class ProbeActor implements Actor {
     this.#ctx = ctx;
     this.#peers = new Map();
     this.#digest = new MemberDigest();
-    this.#alive = new AliveSet();
+    this.#alive = new IndexedNameSet();
     this.#relays = new Map();
     this.#probe = undefined;
     this.#tickPending = false;
@@ -215,7 +216,7 @@ export class ProbeActor implements Actor {
     // Dead and left members stay in the round robin (skipped) until reaped, as in memberlist.
     this.#list.add(member.name);
     if (state === wire.MemberState.ALIVE) this.#alive.add(member.name);
-    else this.#alive.remove(member.name);
+    else this.#alive.delete(member.name);
   }
 
   #onMemberRemoved(m: actors.MemberRemoved): void {
@@ -223,7 +224,7 @@ export class ProbeActor implements Actor {
     this.#digest.set(m.name, false);
     this.#peers.delete(m.name);
     this.#list.remove(m.name);
-    this.#alive.remove(m.name);
+    this.#alive.delete(m.name);
   }
 
   // ───── probe rounds ─────
