@@ -366,6 +366,10 @@ export namespace memberlist {
             constructor(p?: memberlist.wire.UserMessage.$Properties);
             $unknowns?: Uint8Array[];
             payload: Uint8Array;
+            origin: string;
+            seq: number;
+            key: string;
+            from: string;
             static create(properties: memberlist.wire.UserMessage.$Shape): memberlist.wire.UserMessage & memberlist.wire.UserMessage.$Shape;
             static create(properties?: memberlist.wire.UserMessage.$Properties): memberlist.wire.UserMessage;
             static encode(m: memberlist.wire.UserMessage.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -379,6 +383,10 @@ export namespace memberlist {
         namespace UserMessage {
             interface $Properties {
                 payload?: (Uint8Array|null);
+                origin?: (string|null);
+                seq?: (number|null);
+                key?: (string|null);
+                from?: (string|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = memberlist.wire.UserMessage.$Properties;
@@ -988,6 +996,7 @@ export namespace memberlist {
             $unknowns?: Uint8Array[];
             user?: (memberlist.wire.UserMessage.$Properties|null);
             from?: (memberlist.actors.Endpoint.$Properties|null);
+            reliable: boolean;
             static create(properties: memberlist.actors.UserPacketReceived.$Shape): memberlist.actors.UserPacketReceived & memberlist.actors.UserPacketReceived.$Shape;
             static create(properties?: memberlist.actors.UserPacketReceived.$Properties): memberlist.actors.UserPacketReceived;
             static encode(m: memberlist.actors.UserPacketReceived.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -1002,6 +1011,7 @@ export namespace memberlist {
             interface $Properties {
                 user?: (memberlist.wire.UserMessage.$Properties|null);
                 from?: (memberlist.actors.Endpoint.$Properties|null);
+                reliable?: (boolean|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = memberlist.actors.UserPacketReceived.$Properties;
@@ -1780,6 +1790,203 @@ export namespace memberlist {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = memberlist.actors.DigestMismatch.$Properties;
+        }
+
+        interface IUpdateMetaRequest extends memberlist.actors.UpdateMetaRequest.$Properties {
+        }
+
+        class UpdateMetaRequest {
+            constructor(p?: memberlist.actors.UpdateMetaRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            meta: Uint8Array;
+            static create(properties: memberlist.actors.UpdateMetaRequest.$Shape): memberlist.actors.UpdateMetaRequest & memberlist.actors.UpdateMetaRequest.$Shape;
+            static create(properties?: memberlist.actors.UpdateMetaRequest.$Properties): memberlist.actors.UpdateMetaRequest;
+            static encode(m: memberlist.actors.UpdateMetaRequest.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.UpdateMetaRequest & memberlist.actors.UpdateMetaRequest.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.UpdateMetaRequest;
+            static toObject(m: memberlist.actors.UpdateMetaRequest, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace UpdateMetaRequest {
+            interface $Properties {
+                requestId?: (number|null);
+                meta?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.UpdateMetaRequest.$Properties;
+        }
+
+        interface IUpdateMetaResult extends memberlist.actors.UpdateMetaResult.$Properties {
+        }
+
+        class UpdateMetaResult {
+            constructor(p?: memberlist.actors.UpdateMetaResult.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            broadcastDone: boolean;
+            static create(properties: memberlist.actors.UpdateMetaResult.$Shape): memberlist.actors.UpdateMetaResult & memberlist.actors.UpdateMetaResult.$Shape;
+            static create(properties?: memberlist.actors.UpdateMetaResult.$Properties): memberlist.actors.UpdateMetaResult;
+            static encode(m: memberlist.actors.UpdateMetaResult.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.UpdateMetaResult & memberlist.actors.UpdateMetaResult.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.UpdateMetaResult;
+            static toObject(m: memberlist.actors.UpdateMetaResult, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace UpdateMetaResult {
+            interface $Properties {
+                requestId?: (number|null);
+                broadcastDone?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.UpdateMetaResult.$Properties;
+        }
+
+        interface IUserBroadcastRequest extends memberlist.actors.UserBroadcastRequest.$Properties {
+        }
+
+        class UserBroadcastRequest {
+            constructor(p?: memberlist.actors.UserBroadcastRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            payload: Uint8Array;
+            key: string;
+            wantCompletion: boolean;
+            static create(properties: memberlist.actors.UserBroadcastRequest.$Shape): memberlist.actors.UserBroadcastRequest & memberlist.actors.UserBroadcastRequest.$Shape;
+            static create(properties?: memberlist.actors.UserBroadcastRequest.$Properties): memberlist.actors.UserBroadcastRequest;
+            static encode(m: memberlist.actors.UserBroadcastRequest.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.UserBroadcastRequest & memberlist.actors.UserBroadcastRequest.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.UserBroadcastRequest;
+            static toObject(m: memberlist.actors.UserBroadcastRequest, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace UserBroadcastRequest {
+            interface $Properties {
+                requestId?: (number|null);
+                payload?: (Uint8Array|null);
+                key?: (string|null);
+                wantCompletion?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.UserBroadcastRequest.$Properties;
+        }
+
+        interface IUserBroadcastSent extends memberlist.actors.UserBroadcastSent.$Properties {
+        }
+
+        class UserBroadcastSent {
+            constructor(p?: memberlist.actors.UserBroadcastSent.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            transmitted: boolean;
+            static create(properties: memberlist.actors.UserBroadcastSent.$Shape): memberlist.actors.UserBroadcastSent & memberlist.actors.UserBroadcastSent.$Shape;
+            static create(properties?: memberlist.actors.UserBroadcastSent.$Properties): memberlist.actors.UserBroadcastSent;
+            static encode(m: memberlist.actors.UserBroadcastSent.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.UserBroadcastSent & memberlist.actors.UserBroadcastSent.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.UserBroadcastSent;
+            static toObject(m: memberlist.actors.UserBroadcastSent, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace UserBroadcastSent {
+            interface $Properties {
+                requestId?: (number|null);
+                transmitted?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.UserBroadcastSent.$Properties;
+        }
+
+        interface IUserMessageDelivered extends memberlist.actors.UserMessageDelivered.$Properties {
+        }
+
+        class UserMessageDelivered {
+            constructor(p?: memberlist.actors.UserMessageDelivered.$Properties);
+            $unknowns?: Uint8Array[];
+            payload: Uint8Array;
+            via: string;
+            from: string;
+            key: string;
+            addr?: (memberlist.actors.Endpoint.$Properties|null);
+            static create(properties: memberlist.actors.UserMessageDelivered.$Shape): memberlist.actors.UserMessageDelivered & memberlist.actors.UserMessageDelivered.$Shape;
+            static create(properties?: memberlist.actors.UserMessageDelivered.$Properties): memberlist.actors.UserMessageDelivered;
+            static encode(m: memberlist.actors.UserMessageDelivered.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.UserMessageDelivered & memberlist.actors.UserMessageDelivered.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.UserMessageDelivered;
+            static toObject(m: memberlist.actors.UserMessageDelivered, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace UserMessageDelivered {
+            interface $Properties {
+                payload?: (Uint8Array|null);
+                via?: (string|null);
+                from?: (string|null);
+                key?: (string|null);
+                addr?: (memberlist.actors.Endpoint.$Properties|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.UserMessageDelivered.$Properties;
+        }
+
+        interface IAckPayloadUpdate extends memberlist.actors.AckPayloadUpdate.$Properties {
+        }
+
+        class AckPayloadUpdate {
+            constructor(p?: memberlist.actors.AckPayloadUpdate.$Properties);
+            $unknowns?: Uint8Array[];
+            payload: Uint8Array;
+            static create(properties: memberlist.actors.AckPayloadUpdate.$Shape): memberlist.actors.AckPayloadUpdate & memberlist.actors.AckPayloadUpdate.$Shape;
+            static create(properties?: memberlist.actors.AckPayloadUpdate.$Properties): memberlist.actors.AckPayloadUpdate;
+            static encode(m: memberlist.actors.AckPayloadUpdate.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.AckPayloadUpdate & memberlist.actors.AckPayloadUpdate.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.AckPayloadUpdate;
+            static toObject(m: memberlist.actors.AckPayloadUpdate, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace AckPayloadUpdate {
+            interface $Properties {
+                payload?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.AckPayloadUpdate.$Properties;
+        }
+
+        interface IDelegateRefused extends memberlist.actors.DelegateRefused.$Properties {
+        }
+
+        class DelegateRefused {
+            constructor(p?: memberlist.actors.DelegateRefused.$Properties);
+            $unknowns?: Uint8Array[];
+            hook: string;
+            reason: string;
+            static create(properties: memberlist.actors.DelegateRefused.$Shape): memberlist.actors.DelegateRefused & memberlist.actors.DelegateRefused.$Shape;
+            static create(properties?: memberlist.actors.DelegateRefused.$Properties): memberlist.actors.DelegateRefused;
+            static encode(m: memberlist.actors.DelegateRefused.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.DelegateRefused & memberlist.actors.DelegateRefused.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.DelegateRefused;
+            static toObject(m: memberlist.actors.DelegateRefused, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace DelegateRefused {
+            interface $Properties {
+                hook?: (string|null);
+                reason?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.DelegateRefused.$Properties;
         }
     }
 

@@ -3842,6 +3842,10 @@ export const memberlist = $root.memberlist = (() => {
              * Properties of a UserMessage.
              * @typedef {Object} memberlist.wire.UserMessage.$Properties
              * @property {Uint8Array|null} [payload] UserMessage payload
+             * @property {string|null} [origin] UserMessage origin
+             * @property {number|null} [seq] UserMessage seq
+             * @property {string|null} [key] UserMessage key
+             * @property {string|null} [from] UserMessage from
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -3882,6 +3886,38 @@ export const memberlist = $root.memberlist = (() => {
             UserMessage.prototype.payload = $util.newBuffer([]);
 
             /**
+             * UserMessage origin.
+             * @member {string} origin
+             * @memberof memberlist.wire.UserMessage
+             * @instance
+             */
+            UserMessage.prototype.origin = "";
+
+            /**
+             * UserMessage seq.
+             * @member {number} seq
+             * @memberof memberlist.wire.UserMessage
+             * @instance
+             */
+            UserMessage.prototype.seq = 0;
+
+            /**
+             * UserMessage key.
+             * @member {string} key
+             * @memberof memberlist.wire.UserMessage
+             * @instance
+             */
+            UserMessage.prototype.key = "";
+
+            /**
+             * UserMessage from.
+             * @member {string} from
+             * @memberof memberlist.wire.UserMessage
+             * @instance
+             */
+            UserMessage.prototype.from = "";
+
+            /**
              * Creates a new UserMessage instance using the specified properties.
              * @function create
              * @memberof memberlist.wire.UserMessage
@@ -3915,6 +3951,14 @@ export const memberlist = $root.memberlist = (() => {
                     throw $Error("max depth exceeded");
                 if (m.payload != null && $Object.hasOwnProperty.call(m, "payload") && m.payload.length)
                     w.uint32(/* id 1, wireType 2 =*/10).bytes(m.payload);
+                if (m.origin != null && $Object.hasOwnProperty.call(m, "origin") && m.origin !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.origin);
+                if (m.seq != null && $Object.hasOwnProperty.call(m, "seq") && m.seq !== 0)
+                    w.uint32(/* id 3, wireType 0 =*/24).uint32(m.seq);
+                if (m.key != null && $Object.hasOwnProperty.call(m, "key") && m.key !== "")
+                    w.uint32(/* id 4, wireType 2 =*/34).string(m.key);
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from") && m.from !== "")
+                    w.uint32(/* id 5, wireType 2 =*/42).string(m.from);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -3968,6 +4012,42 @@ export const memberlist = $root.memberlist = (() => {
                                 delete m.payload;
                             continue;
                         }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.origin = v;
+                            else
+                                delete m.origin;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.seq = v;
+                            else
+                                delete m.seq;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.key = v;
+                            else
+                                delete m.key;
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.from = v;
+                            else
+                                delete m.from;
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -4011,6 +4091,26 @@ export const memberlist = $root.memberlist = (() => {
                             m.payload = d.payload;
                     }
                 }
+                if (d.origin != null) {
+                    if (typeof d.origin !== "string" || d.origin.length) {
+                        m.origin = $String(d.origin);
+                    }
+                }
+                if (d.seq != null) {
+                    if ($Number(d.seq) !== 0) {
+                        m.seq = d.seq >>> 0;
+                    }
+                }
+                if (d.key != null) {
+                    if (typeof d.key !== "string" || d.key.length) {
+                        m.key = $String(d.key);
+                    }
+                }
+                if (d.from != null) {
+                    if (typeof d.from !== "string" || d.from.length) {
+                        m.from = $String(d.from);
+                    }
+                }
                 return m;
             };
 
@@ -4039,9 +4139,25 @@ export const memberlist = $root.memberlist = (() => {
                         if (o.bytes !== $Array)
                             d.payload = $util.newBuffer(d.payload);
                     }
+                    d.origin = "";
+                    d.seq = 0;
+                    d.key = "";
+                    d.from = "";
                 }
                 if (m.payload != null && $Object.hasOwnProperty.call(m, "payload")) {
                     d.payload = o.bytes === $String ? $util.base64.encode(m.payload, 0, m.payload.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.payload) : m.payload;
+                }
+                if (m.origin != null && $Object.hasOwnProperty.call(m, "origin")) {
+                    d.origin = m.origin;
+                }
+                if (m.seq != null && $Object.hasOwnProperty.call(m, "seq")) {
+                    d.seq = m.seq;
+                }
+                if (m.key != null && $Object.hasOwnProperty.call(m, "key")) {
+                    d.key = m.key;
+                }
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from")) {
+                    d.from = m.from;
                 }
                 return d;
             };
@@ -9775,6 +9891,7 @@ export const memberlist = $root.memberlist = (() => {
              * @typedef {Object} memberlist.actors.UserPacketReceived.$Properties
              * @property {memberlist.wire.UserMessage.$Properties|null} [user] UserPacketReceived user
              * @property {memberlist.actors.Endpoint.$Properties|null} [from] UserPacketReceived from
+             * @property {boolean|null} [reliable] UserPacketReceived reliable
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -9823,6 +9940,14 @@ export const memberlist = $root.memberlist = (() => {
             UserPacketReceived.prototype.from = null;
 
             /**
+             * UserPacketReceived reliable.
+             * @member {boolean} reliable
+             * @memberof memberlist.actors.UserPacketReceived
+             * @instance
+             */
+            UserPacketReceived.prototype.reliable = false;
+
+            /**
              * Creates a new UserPacketReceived instance using the specified properties.
              * @function create
              * @memberof memberlist.actors.UserPacketReceived
@@ -9858,6 +9983,8 @@ export const memberlist = $root.memberlist = (() => {
                     $root.memberlist.wire.UserMessage.encode(m.user, w.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
                 if (m.from != null && $Object.hasOwnProperty.call(m, "from"))
                     $root.memberlist.actors.Endpoint.encode(m.from, w.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                if (m.reliable != null && $Object.hasOwnProperty.call(m, "reliable") && m.reliable !== false)
+                    w.uint32(/* id 3, wireType 0 =*/24).bool(m.reliable);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -9914,6 +10041,15 @@ export const memberlist = $root.memberlist = (() => {
                             m.from = $root.memberlist.actors.Endpoint.decode(r, r.size(), $undefined, q + 1, m.from);
                             continue;
                         }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.reliable = v;
+                            else
+                                delete m.reliable;
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -9959,6 +10095,11 @@ export const memberlist = $root.memberlist = (() => {
                         throw $TypeError(".memberlist.actors.UserPacketReceived.from: object expected");
                     m.from = $root.memberlist.actors.Endpoint.fromObject(d.from, q + 1);
                 }
+                if (d.reliable != null) {
+                    if (d.reliable) {
+                        m.reliable = $Boolean(d.reliable);
+                    }
+                }
                 return m;
             };
 
@@ -9982,12 +10123,16 @@ export const memberlist = $root.memberlist = (() => {
                 if (o.defaults) {
                     d.user = null;
                     d.from = null;
+                    d.reliable = false;
                 }
                 if (m.user != null && $Object.hasOwnProperty.call(m, "user")) {
                     d.user = $root.memberlist.wire.UserMessage.toObject(m.user, o, q + 1);
                 }
                 if (m.from != null && $Object.hasOwnProperty.call(m, "from")) {
                     d.from = $root.memberlist.actors.Endpoint.toObject(m.from, o, q + 1);
+                }
+                if (m.reliable != null && $Object.hasOwnProperty.call(m, "reliable")) {
+                    d.reliable = m.reliable;
                 }
                 return d;
             };
@@ -17310,6 +17455,1961 @@ export const memberlist = $root.memberlist = (() => {
             };
 
             return DigestMismatch;
+        })();
+
+        actors.UpdateMetaRequest = (function() {
+
+            /**
+             * Properties of an UpdateMetaRequest.
+             * @typedef {Object} memberlist.actors.UpdateMetaRequest.$Properties
+             * @property {number|null} [requestId] UpdateMetaRequest requestId
+             * @property {Uint8Array|null} [meta] UpdateMetaRequest meta
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an UpdateMetaRequest.
+             * @memberof memberlist.actors
+             * @interface IUpdateMetaRequest
+             * @augments memberlist.actors.UpdateMetaRequest.$Properties
+             * @deprecated Use memberlist.actors.UpdateMetaRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of an UpdateMetaRequest.
+             * @typedef {memberlist.actors.UpdateMetaRequest.$Properties} memberlist.actors.UpdateMetaRequest.$Shape
+             */
+
+            /**
+             * Constructs a new UpdateMetaRequest.
+             * @memberof memberlist.actors
+             * @classdesc Represents an UpdateMetaRequest.
+             * @constructor
+             * @param {memberlist.actors.UpdateMetaRequest.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const UpdateMetaRequest = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * UpdateMetaRequest requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.UpdateMetaRequest
+             * @instance
+             */
+            UpdateMetaRequest.prototype.requestId = 0;
+
+            /**
+             * UpdateMetaRequest meta.
+             * @member {Uint8Array} meta
+             * @memberof memberlist.actors.UpdateMetaRequest
+             * @instance
+             */
+            UpdateMetaRequest.prototype.meta = $util.newBuffer([]);
+
+            /**
+             * Creates a new UpdateMetaRequest instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.UpdateMetaRequest
+             * @static
+             * @param {memberlist.actors.UpdateMetaRequest.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.UpdateMetaRequest} UpdateMetaRequest instance
+             * @type {{
+             *   (properties: memberlist.actors.UpdateMetaRequest.$Shape): memberlist.actors.UpdateMetaRequest & memberlist.actors.UpdateMetaRequest.$Shape;
+             *   (properties?: memberlist.actors.UpdateMetaRequest.$Properties): memberlist.actors.UpdateMetaRequest;
+             * }}
+             */
+            UpdateMetaRequest.create = function(properties) {
+                return new UpdateMetaRequest(properties);
+            };
+
+            /**
+             * Encodes the specified UpdateMetaRequest message. Does not implicitly {@link memberlist.actors.UpdateMetaRequest.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.UpdateMetaRequest
+             * @static
+             * @param {memberlist.actors.UpdateMetaRequest.$Properties} m UpdateMetaRequest message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            UpdateMetaRequest.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.meta != null && $Object.hasOwnProperty.call(m, "meta") && m.meta.length)
+                    w.uint32(/* id 2, wireType 2 =*/18).bytes(m.meta);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes an UpdateMetaRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.UpdateMetaRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.UpdateMetaRequest & memberlist.actors.UpdateMetaRequest.$Shape} UpdateMetaRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            UpdateMetaRequest.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.UpdateMetaRequest();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.meta = v;
+                            else
+                                delete m.meta;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates an UpdateMetaRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.UpdateMetaRequest
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.UpdateMetaRequest} UpdateMetaRequest
+             */
+            UpdateMetaRequest.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.UpdateMetaRequest)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.UpdateMetaRequest: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.UpdateMetaRequest();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.meta != null) {
+                    if (d.meta.length) {
+                        if (typeof d.meta === "string")
+                            $util.base64.decode(d.meta, m.meta = $util.newBuffer($util.base64.length(d.meta)), 0);
+                        else if (d.meta.length >= 0)
+                            m.meta = d.meta;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from an UpdateMetaRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.UpdateMetaRequest
+             * @static
+             * @param {memberlist.actors.UpdateMetaRequest} m UpdateMetaRequest
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            UpdateMetaRequest.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.requestId = 0;
+                    if (o.bytes === $String)
+                        d.meta = "";
+                    else {
+                        d.meta = [];
+                        if (o.bytes !== $Array)
+                            d.meta = $util.newBuffer(d.meta);
+                    }
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.meta != null && $Object.hasOwnProperty.call(m, "meta")) {
+                    d.meta = o.bytes === $String ? $util.base64.encode(m.meta, 0, m.meta.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.meta) : m.meta;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this UpdateMetaRequest to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.UpdateMetaRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            UpdateMetaRequest.prototype.toJSON = function() {
+                return UpdateMetaRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for UpdateMetaRequest
+             * @function getTypeUrl
+             * @memberof memberlist.actors.UpdateMetaRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            UpdateMetaRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.UpdateMetaRequest";
+            };
+
+            return UpdateMetaRequest;
+        })();
+
+        actors.UpdateMetaResult = (function() {
+
+            /**
+             * Properties of an UpdateMetaResult.
+             * @typedef {Object} memberlist.actors.UpdateMetaResult.$Properties
+             * @property {number|null} [requestId] UpdateMetaResult requestId
+             * @property {boolean|null} [broadcastDone] UpdateMetaResult broadcastDone
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an UpdateMetaResult.
+             * @memberof memberlist.actors
+             * @interface IUpdateMetaResult
+             * @augments memberlist.actors.UpdateMetaResult.$Properties
+             * @deprecated Use memberlist.actors.UpdateMetaResult.$Properties instead.
+             */
+
+            /**
+             * Shape of an UpdateMetaResult.
+             * @typedef {memberlist.actors.UpdateMetaResult.$Properties} memberlist.actors.UpdateMetaResult.$Shape
+             */
+
+            /**
+             * Constructs a new UpdateMetaResult.
+             * @memberof memberlist.actors
+             * @classdesc Represents an UpdateMetaResult.
+             * @constructor
+             * @param {memberlist.actors.UpdateMetaResult.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const UpdateMetaResult = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * UpdateMetaResult requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.UpdateMetaResult
+             * @instance
+             */
+            UpdateMetaResult.prototype.requestId = 0;
+
+            /**
+             * UpdateMetaResult broadcastDone.
+             * @member {boolean} broadcastDone
+             * @memberof memberlist.actors.UpdateMetaResult
+             * @instance
+             */
+            UpdateMetaResult.prototype.broadcastDone = false;
+
+            /**
+             * Creates a new UpdateMetaResult instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.UpdateMetaResult
+             * @static
+             * @param {memberlist.actors.UpdateMetaResult.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.UpdateMetaResult} UpdateMetaResult instance
+             * @type {{
+             *   (properties: memberlist.actors.UpdateMetaResult.$Shape): memberlist.actors.UpdateMetaResult & memberlist.actors.UpdateMetaResult.$Shape;
+             *   (properties?: memberlist.actors.UpdateMetaResult.$Properties): memberlist.actors.UpdateMetaResult;
+             * }}
+             */
+            UpdateMetaResult.create = function(properties) {
+                return new UpdateMetaResult(properties);
+            };
+
+            /**
+             * Encodes the specified UpdateMetaResult message. Does not implicitly {@link memberlist.actors.UpdateMetaResult.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.UpdateMetaResult
+             * @static
+             * @param {memberlist.actors.UpdateMetaResult.$Properties} m UpdateMetaResult message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            UpdateMetaResult.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.broadcastDone != null && $Object.hasOwnProperty.call(m, "broadcastDone") && m.broadcastDone !== false)
+                    w.uint32(/* id 2, wireType 0 =*/16).bool(m.broadcastDone);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes an UpdateMetaResult message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.UpdateMetaResult
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.UpdateMetaResult & memberlist.actors.UpdateMetaResult.$Shape} UpdateMetaResult
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            UpdateMetaResult.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.UpdateMetaResult();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.broadcastDone = v;
+                            else
+                                delete m.broadcastDone;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates an UpdateMetaResult message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.UpdateMetaResult
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.UpdateMetaResult} UpdateMetaResult
+             */
+            UpdateMetaResult.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.UpdateMetaResult)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.UpdateMetaResult: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.UpdateMetaResult();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.broadcastDone != null) {
+                    if (d.broadcastDone) {
+                        m.broadcastDone = $Boolean(d.broadcastDone);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from an UpdateMetaResult message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.UpdateMetaResult
+             * @static
+             * @param {memberlist.actors.UpdateMetaResult} m UpdateMetaResult
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            UpdateMetaResult.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.requestId = 0;
+                    d.broadcastDone = false;
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.broadcastDone != null && $Object.hasOwnProperty.call(m, "broadcastDone")) {
+                    d.broadcastDone = m.broadcastDone;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this UpdateMetaResult to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.UpdateMetaResult
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            UpdateMetaResult.prototype.toJSON = function() {
+                return UpdateMetaResult.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for UpdateMetaResult
+             * @function getTypeUrl
+             * @memberof memberlist.actors.UpdateMetaResult
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            UpdateMetaResult.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.UpdateMetaResult";
+            };
+
+            return UpdateMetaResult;
+        })();
+
+        actors.UserBroadcastRequest = (function() {
+
+            /**
+             * Properties of a UserBroadcastRequest.
+             * @typedef {Object} memberlist.actors.UserBroadcastRequest.$Properties
+             * @property {number|null} [requestId] UserBroadcastRequest requestId
+             * @property {Uint8Array|null} [payload] UserBroadcastRequest payload
+             * @property {string|null} [key] UserBroadcastRequest key
+             * @property {boolean|null} [wantCompletion] UserBroadcastRequest wantCompletion
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a UserBroadcastRequest.
+             * @memberof memberlist.actors
+             * @interface IUserBroadcastRequest
+             * @augments memberlist.actors.UserBroadcastRequest.$Properties
+             * @deprecated Use memberlist.actors.UserBroadcastRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a UserBroadcastRequest.
+             * @typedef {memberlist.actors.UserBroadcastRequest.$Properties} memberlist.actors.UserBroadcastRequest.$Shape
+             */
+
+            /**
+             * Constructs a new UserBroadcastRequest.
+             * @memberof memberlist.actors
+             * @classdesc Represents a UserBroadcastRequest.
+             * @constructor
+             * @param {memberlist.actors.UserBroadcastRequest.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const UserBroadcastRequest = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * UserBroadcastRequest requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.UserBroadcastRequest
+             * @instance
+             */
+            UserBroadcastRequest.prototype.requestId = 0;
+
+            /**
+             * UserBroadcastRequest payload.
+             * @member {Uint8Array} payload
+             * @memberof memberlist.actors.UserBroadcastRequest
+             * @instance
+             */
+            UserBroadcastRequest.prototype.payload = $util.newBuffer([]);
+
+            /**
+             * UserBroadcastRequest key.
+             * @member {string} key
+             * @memberof memberlist.actors.UserBroadcastRequest
+             * @instance
+             */
+            UserBroadcastRequest.prototype.key = "";
+
+            /**
+             * UserBroadcastRequest wantCompletion.
+             * @member {boolean} wantCompletion
+             * @memberof memberlist.actors.UserBroadcastRequest
+             * @instance
+             */
+            UserBroadcastRequest.prototype.wantCompletion = false;
+
+            /**
+             * Creates a new UserBroadcastRequest instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.UserBroadcastRequest
+             * @static
+             * @param {memberlist.actors.UserBroadcastRequest.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.UserBroadcastRequest} UserBroadcastRequest instance
+             * @type {{
+             *   (properties: memberlist.actors.UserBroadcastRequest.$Shape): memberlist.actors.UserBroadcastRequest & memberlist.actors.UserBroadcastRequest.$Shape;
+             *   (properties?: memberlist.actors.UserBroadcastRequest.$Properties): memberlist.actors.UserBroadcastRequest;
+             * }}
+             */
+            UserBroadcastRequest.create = function(properties) {
+                return new UserBroadcastRequest(properties);
+            };
+
+            /**
+             * Encodes the specified UserBroadcastRequest message. Does not implicitly {@link memberlist.actors.UserBroadcastRequest.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.UserBroadcastRequest
+             * @static
+             * @param {memberlist.actors.UserBroadcastRequest.$Properties} m UserBroadcastRequest message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            UserBroadcastRequest.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.payload != null && $Object.hasOwnProperty.call(m, "payload") && m.payload.length)
+                    w.uint32(/* id 2, wireType 2 =*/18).bytes(m.payload);
+                if (m.key != null && $Object.hasOwnProperty.call(m, "key") && m.key !== "")
+                    w.uint32(/* id 3, wireType 2 =*/26).string(m.key);
+                if (m.wantCompletion != null && $Object.hasOwnProperty.call(m, "wantCompletion") && m.wantCompletion !== false)
+                    w.uint32(/* id 4, wireType 0 =*/32).bool(m.wantCompletion);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a UserBroadcastRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.UserBroadcastRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.UserBroadcastRequest & memberlist.actors.UserBroadcastRequest.$Shape} UserBroadcastRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            UserBroadcastRequest.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.UserBroadcastRequest();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.payload = v;
+                            else
+                                delete m.payload;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.key = v;
+                            else
+                                delete m.key;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.wantCompletion = v;
+                            else
+                                delete m.wantCompletion;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a UserBroadcastRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.UserBroadcastRequest
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.UserBroadcastRequest} UserBroadcastRequest
+             */
+            UserBroadcastRequest.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.UserBroadcastRequest)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.UserBroadcastRequest: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.UserBroadcastRequest();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.payload != null) {
+                    if (d.payload.length) {
+                        if (typeof d.payload === "string")
+                            $util.base64.decode(d.payload, m.payload = $util.newBuffer($util.base64.length(d.payload)), 0);
+                        else if (d.payload.length >= 0)
+                            m.payload = d.payload;
+                    }
+                }
+                if (d.key != null) {
+                    if (typeof d.key !== "string" || d.key.length) {
+                        m.key = $String(d.key);
+                    }
+                }
+                if (d.wantCompletion != null) {
+                    if (d.wantCompletion) {
+                        m.wantCompletion = $Boolean(d.wantCompletion);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a UserBroadcastRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.UserBroadcastRequest
+             * @static
+             * @param {memberlist.actors.UserBroadcastRequest} m UserBroadcastRequest
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            UserBroadcastRequest.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.requestId = 0;
+                    if (o.bytes === $String)
+                        d.payload = "";
+                    else {
+                        d.payload = [];
+                        if (o.bytes !== $Array)
+                            d.payload = $util.newBuffer(d.payload);
+                    }
+                    d.key = "";
+                    d.wantCompletion = false;
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.payload != null && $Object.hasOwnProperty.call(m, "payload")) {
+                    d.payload = o.bytes === $String ? $util.base64.encode(m.payload, 0, m.payload.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.payload) : m.payload;
+                }
+                if (m.key != null && $Object.hasOwnProperty.call(m, "key")) {
+                    d.key = m.key;
+                }
+                if (m.wantCompletion != null && $Object.hasOwnProperty.call(m, "wantCompletion")) {
+                    d.wantCompletion = m.wantCompletion;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this UserBroadcastRequest to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.UserBroadcastRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            UserBroadcastRequest.prototype.toJSON = function() {
+                return UserBroadcastRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for UserBroadcastRequest
+             * @function getTypeUrl
+             * @memberof memberlist.actors.UserBroadcastRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            UserBroadcastRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.UserBroadcastRequest";
+            };
+
+            return UserBroadcastRequest;
+        })();
+
+        actors.UserBroadcastSent = (function() {
+
+            /**
+             * Properties of a UserBroadcastSent.
+             * @typedef {Object} memberlist.actors.UserBroadcastSent.$Properties
+             * @property {number|null} [requestId] UserBroadcastSent requestId
+             * @property {boolean|null} [transmitted] UserBroadcastSent transmitted
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a UserBroadcastSent.
+             * @memberof memberlist.actors
+             * @interface IUserBroadcastSent
+             * @augments memberlist.actors.UserBroadcastSent.$Properties
+             * @deprecated Use memberlist.actors.UserBroadcastSent.$Properties instead.
+             */
+
+            /**
+             * Shape of a UserBroadcastSent.
+             * @typedef {memberlist.actors.UserBroadcastSent.$Properties} memberlist.actors.UserBroadcastSent.$Shape
+             */
+
+            /**
+             * Constructs a new UserBroadcastSent.
+             * @memberof memberlist.actors
+             * @classdesc Represents a UserBroadcastSent.
+             * @constructor
+             * @param {memberlist.actors.UserBroadcastSent.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const UserBroadcastSent = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * UserBroadcastSent requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.UserBroadcastSent
+             * @instance
+             */
+            UserBroadcastSent.prototype.requestId = 0;
+
+            /**
+             * UserBroadcastSent transmitted.
+             * @member {boolean} transmitted
+             * @memberof memberlist.actors.UserBroadcastSent
+             * @instance
+             */
+            UserBroadcastSent.prototype.transmitted = false;
+
+            /**
+             * Creates a new UserBroadcastSent instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.UserBroadcastSent
+             * @static
+             * @param {memberlist.actors.UserBroadcastSent.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.UserBroadcastSent} UserBroadcastSent instance
+             * @type {{
+             *   (properties: memberlist.actors.UserBroadcastSent.$Shape): memberlist.actors.UserBroadcastSent & memberlist.actors.UserBroadcastSent.$Shape;
+             *   (properties?: memberlist.actors.UserBroadcastSent.$Properties): memberlist.actors.UserBroadcastSent;
+             * }}
+             */
+            UserBroadcastSent.create = function(properties) {
+                return new UserBroadcastSent(properties);
+            };
+
+            /**
+             * Encodes the specified UserBroadcastSent message. Does not implicitly {@link memberlist.actors.UserBroadcastSent.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.UserBroadcastSent
+             * @static
+             * @param {memberlist.actors.UserBroadcastSent.$Properties} m UserBroadcastSent message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            UserBroadcastSent.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.transmitted != null && $Object.hasOwnProperty.call(m, "transmitted") && m.transmitted !== false)
+                    w.uint32(/* id 2, wireType 0 =*/16).bool(m.transmitted);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a UserBroadcastSent message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.UserBroadcastSent
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.UserBroadcastSent & memberlist.actors.UserBroadcastSent.$Shape} UserBroadcastSent
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            UserBroadcastSent.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.UserBroadcastSent();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.transmitted = v;
+                            else
+                                delete m.transmitted;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a UserBroadcastSent message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.UserBroadcastSent
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.UserBroadcastSent} UserBroadcastSent
+             */
+            UserBroadcastSent.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.UserBroadcastSent)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.UserBroadcastSent: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.UserBroadcastSent();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.transmitted != null) {
+                    if (d.transmitted) {
+                        m.transmitted = $Boolean(d.transmitted);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a UserBroadcastSent message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.UserBroadcastSent
+             * @static
+             * @param {memberlist.actors.UserBroadcastSent} m UserBroadcastSent
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            UserBroadcastSent.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.requestId = 0;
+                    d.transmitted = false;
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.transmitted != null && $Object.hasOwnProperty.call(m, "transmitted")) {
+                    d.transmitted = m.transmitted;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this UserBroadcastSent to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.UserBroadcastSent
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            UserBroadcastSent.prototype.toJSON = function() {
+                return UserBroadcastSent.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for UserBroadcastSent
+             * @function getTypeUrl
+             * @memberof memberlist.actors.UserBroadcastSent
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            UserBroadcastSent.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.UserBroadcastSent";
+            };
+
+            return UserBroadcastSent;
+        })();
+
+        actors.UserMessageDelivered = (function() {
+
+            /**
+             * Properties of a UserMessageDelivered.
+             * @typedef {Object} memberlist.actors.UserMessageDelivered.$Properties
+             * @property {Uint8Array|null} [payload] UserMessageDelivered payload
+             * @property {string|null} [via] UserMessageDelivered via
+             * @property {string|null} [from] UserMessageDelivered from
+             * @property {string|null} [key] UserMessageDelivered key
+             * @property {memberlist.actors.Endpoint.$Properties|null} [addr] UserMessageDelivered addr
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a UserMessageDelivered.
+             * @memberof memberlist.actors
+             * @interface IUserMessageDelivered
+             * @augments memberlist.actors.UserMessageDelivered.$Properties
+             * @deprecated Use memberlist.actors.UserMessageDelivered.$Properties instead.
+             */
+
+            /**
+             * Shape of a UserMessageDelivered.
+             * @typedef {memberlist.actors.UserMessageDelivered.$Properties} memberlist.actors.UserMessageDelivered.$Shape
+             */
+
+            /**
+             * Constructs a new UserMessageDelivered.
+             * @memberof memberlist.actors
+             * @classdesc Represents a UserMessageDelivered.
+             * @constructor
+             * @param {memberlist.actors.UserMessageDelivered.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const UserMessageDelivered = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * UserMessageDelivered payload.
+             * @member {Uint8Array} payload
+             * @memberof memberlist.actors.UserMessageDelivered
+             * @instance
+             */
+            UserMessageDelivered.prototype.payload = $util.newBuffer([]);
+
+            /**
+             * UserMessageDelivered via.
+             * @member {string} via
+             * @memberof memberlist.actors.UserMessageDelivered
+             * @instance
+             */
+            UserMessageDelivered.prototype.via = "";
+
+            /**
+             * UserMessageDelivered from.
+             * @member {string} from
+             * @memberof memberlist.actors.UserMessageDelivered
+             * @instance
+             */
+            UserMessageDelivered.prototype.from = "";
+
+            /**
+             * UserMessageDelivered key.
+             * @member {string} key
+             * @memberof memberlist.actors.UserMessageDelivered
+             * @instance
+             */
+            UserMessageDelivered.prototype.key = "";
+
+            /**
+             * UserMessageDelivered addr.
+             * @member {memberlist.actors.Endpoint.$Properties|null|undefined} addr
+             * @memberof memberlist.actors.UserMessageDelivered
+             * @instance
+             */
+            UserMessageDelivered.prototype.addr = null;
+
+            /**
+             * Creates a new UserMessageDelivered instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.UserMessageDelivered
+             * @static
+             * @param {memberlist.actors.UserMessageDelivered.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.UserMessageDelivered} UserMessageDelivered instance
+             * @type {{
+             *   (properties: memberlist.actors.UserMessageDelivered.$Shape): memberlist.actors.UserMessageDelivered & memberlist.actors.UserMessageDelivered.$Shape;
+             *   (properties?: memberlist.actors.UserMessageDelivered.$Properties): memberlist.actors.UserMessageDelivered;
+             * }}
+             */
+            UserMessageDelivered.create = function(properties) {
+                return new UserMessageDelivered(properties);
+            };
+
+            /**
+             * Encodes the specified UserMessageDelivered message. Does not implicitly {@link memberlist.actors.UserMessageDelivered.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.UserMessageDelivered
+             * @static
+             * @param {memberlist.actors.UserMessageDelivered.$Properties} m UserMessageDelivered message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            UserMessageDelivered.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.payload != null && $Object.hasOwnProperty.call(m, "payload") && m.payload.length)
+                    w.uint32(/* id 1, wireType 2 =*/10).bytes(m.payload);
+                if (m.via != null && $Object.hasOwnProperty.call(m, "via") && m.via !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.via);
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from") && m.from !== "")
+                    w.uint32(/* id 3, wireType 2 =*/26).string(m.from);
+                if (m.key != null && $Object.hasOwnProperty.call(m, "key") && m.key !== "")
+                    w.uint32(/* id 4, wireType 2 =*/34).string(m.key);
+                if (m.addr != null && $Object.hasOwnProperty.call(m, "addr"))
+                    $root.memberlist.actors.Endpoint.encode(m.addr, w.uint32(/* id 5, wireType 2 =*/42).fork(), q + 1).ldelim();
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a UserMessageDelivered message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.UserMessageDelivered
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.UserMessageDelivered & memberlist.actors.UserMessageDelivered.$Shape} UserMessageDelivered
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            UserMessageDelivered.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.UserMessageDelivered();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.payload = v;
+                            else
+                                delete m.payload;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.via = v;
+                            else
+                                delete m.via;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.from = v;
+                            else
+                                delete m.from;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.key = v;
+                            else
+                                delete m.key;
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 2)
+                                break;
+                            m.addr = $root.memberlist.actors.Endpoint.decode(r, r.size(), $undefined, q + 1, m.addr);
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a UserMessageDelivered message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.UserMessageDelivered
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.UserMessageDelivered} UserMessageDelivered
+             */
+            UserMessageDelivered.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.UserMessageDelivered)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.UserMessageDelivered: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.UserMessageDelivered();
+                if (d.payload != null) {
+                    if (d.payload.length) {
+                        if (typeof d.payload === "string")
+                            $util.base64.decode(d.payload, m.payload = $util.newBuffer($util.base64.length(d.payload)), 0);
+                        else if (d.payload.length >= 0)
+                            m.payload = d.payload;
+                    }
+                }
+                if (d.via != null) {
+                    if (typeof d.via !== "string" || d.via.length) {
+                        m.via = $String(d.via);
+                    }
+                }
+                if (d.from != null) {
+                    if (typeof d.from !== "string" || d.from.length) {
+                        m.from = $String(d.from);
+                    }
+                }
+                if (d.key != null) {
+                    if (typeof d.key !== "string" || d.key.length) {
+                        m.key = $String(d.key);
+                    }
+                }
+                if (d.addr != null) {
+                    if (!$util.isObject(d.addr))
+                        throw $TypeError(".memberlist.actors.UserMessageDelivered.addr: object expected");
+                    m.addr = $root.memberlist.actors.Endpoint.fromObject(d.addr, q + 1);
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a UserMessageDelivered message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.UserMessageDelivered
+             * @static
+             * @param {memberlist.actors.UserMessageDelivered} m UserMessageDelivered
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            UserMessageDelivered.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    if (o.bytes === $String)
+                        d.payload = "";
+                    else {
+                        d.payload = [];
+                        if (o.bytes !== $Array)
+                            d.payload = $util.newBuffer(d.payload);
+                    }
+                    d.via = "";
+                    d.from = "";
+                    d.key = "";
+                    d.addr = null;
+                }
+                if (m.payload != null && $Object.hasOwnProperty.call(m, "payload")) {
+                    d.payload = o.bytes === $String ? $util.base64.encode(m.payload, 0, m.payload.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.payload) : m.payload;
+                }
+                if (m.via != null && $Object.hasOwnProperty.call(m, "via")) {
+                    d.via = m.via;
+                }
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from")) {
+                    d.from = m.from;
+                }
+                if (m.key != null && $Object.hasOwnProperty.call(m, "key")) {
+                    d.key = m.key;
+                }
+                if (m.addr != null && $Object.hasOwnProperty.call(m, "addr")) {
+                    d.addr = $root.memberlist.actors.Endpoint.toObject(m.addr, o, q + 1);
+                }
+                return d;
+            };
+
+            /**
+             * Converts this UserMessageDelivered to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.UserMessageDelivered
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            UserMessageDelivered.prototype.toJSON = function() {
+                return UserMessageDelivered.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for UserMessageDelivered
+             * @function getTypeUrl
+             * @memberof memberlist.actors.UserMessageDelivered
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            UserMessageDelivered.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.UserMessageDelivered";
+            };
+
+            return UserMessageDelivered;
+        })();
+
+        actors.AckPayloadUpdate = (function() {
+
+            /**
+             * Properties of an AckPayloadUpdate.
+             * @typedef {Object} memberlist.actors.AckPayloadUpdate.$Properties
+             * @property {Uint8Array|null} [payload] AckPayloadUpdate payload
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an AckPayloadUpdate.
+             * @memberof memberlist.actors
+             * @interface IAckPayloadUpdate
+             * @augments memberlist.actors.AckPayloadUpdate.$Properties
+             * @deprecated Use memberlist.actors.AckPayloadUpdate.$Properties instead.
+             */
+
+            /**
+             * Shape of an AckPayloadUpdate.
+             * @typedef {memberlist.actors.AckPayloadUpdate.$Properties} memberlist.actors.AckPayloadUpdate.$Shape
+             */
+
+            /**
+             * Constructs a new AckPayloadUpdate.
+             * @memberof memberlist.actors
+             * @classdesc Represents an AckPayloadUpdate.
+             * @constructor
+             * @param {memberlist.actors.AckPayloadUpdate.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const AckPayloadUpdate = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * AckPayloadUpdate payload.
+             * @member {Uint8Array} payload
+             * @memberof memberlist.actors.AckPayloadUpdate
+             * @instance
+             */
+            AckPayloadUpdate.prototype.payload = $util.newBuffer([]);
+
+            /**
+             * Creates a new AckPayloadUpdate instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.AckPayloadUpdate
+             * @static
+             * @param {memberlist.actors.AckPayloadUpdate.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.AckPayloadUpdate} AckPayloadUpdate instance
+             * @type {{
+             *   (properties: memberlist.actors.AckPayloadUpdate.$Shape): memberlist.actors.AckPayloadUpdate & memberlist.actors.AckPayloadUpdate.$Shape;
+             *   (properties?: memberlist.actors.AckPayloadUpdate.$Properties): memberlist.actors.AckPayloadUpdate;
+             * }}
+             */
+            AckPayloadUpdate.create = function(properties) {
+                return new AckPayloadUpdate(properties);
+            };
+
+            /**
+             * Encodes the specified AckPayloadUpdate message. Does not implicitly {@link memberlist.actors.AckPayloadUpdate.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.AckPayloadUpdate
+             * @static
+             * @param {memberlist.actors.AckPayloadUpdate.$Properties} m AckPayloadUpdate message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            AckPayloadUpdate.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.payload != null && $Object.hasOwnProperty.call(m, "payload") && m.payload.length)
+                    w.uint32(/* id 1, wireType 2 =*/10).bytes(m.payload);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes an AckPayloadUpdate message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.AckPayloadUpdate
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.AckPayloadUpdate & memberlist.actors.AckPayloadUpdate.$Shape} AckPayloadUpdate
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            AckPayloadUpdate.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.AckPayloadUpdate();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.payload = v;
+                            else
+                                delete m.payload;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates an AckPayloadUpdate message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.AckPayloadUpdate
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.AckPayloadUpdate} AckPayloadUpdate
+             */
+            AckPayloadUpdate.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.AckPayloadUpdate)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.AckPayloadUpdate: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.AckPayloadUpdate();
+                if (d.payload != null) {
+                    if (d.payload.length) {
+                        if (typeof d.payload === "string")
+                            $util.base64.decode(d.payload, m.payload = $util.newBuffer($util.base64.length(d.payload)), 0);
+                        else if (d.payload.length >= 0)
+                            m.payload = d.payload;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from an AckPayloadUpdate message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.AckPayloadUpdate
+             * @static
+             * @param {memberlist.actors.AckPayloadUpdate} m AckPayloadUpdate
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            AckPayloadUpdate.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    if (o.bytes === $String)
+                        d.payload = "";
+                    else {
+                        d.payload = [];
+                        if (o.bytes !== $Array)
+                            d.payload = $util.newBuffer(d.payload);
+                    }
+                }
+                if (m.payload != null && $Object.hasOwnProperty.call(m, "payload")) {
+                    d.payload = o.bytes === $String ? $util.base64.encode(m.payload, 0, m.payload.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.payload) : m.payload;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this AckPayloadUpdate to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.AckPayloadUpdate
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            AckPayloadUpdate.prototype.toJSON = function() {
+                return AckPayloadUpdate.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for AckPayloadUpdate
+             * @function getTypeUrl
+             * @memberof memberlist.actors.AckPayloadUpdate
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            AckPayloadUpdate.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.AckPayloadUpdate";
+            };
+
+            return AckPayloadUpdate;
+        })();
+
+        actors.DelegateRefused = (function() {
+
+            /**
+             * Properties of a DelegateRefused.
+             * @typedef {Object} memberlist.actors.DelegateRefused.$Properties
+             * @property {string|null} [hook] DelegateRefused hook
+             * @property {string|null} [reason] DelegateRefused reason
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a DelegateRefused.
+             * @memberof memberlist.actors
+             * @interface IDelegateRefused
+             * @augments memberlist.actors.DelegateRefused.$Properties
+             * @deprecated Use memberlist.actors.DelegateRefused.$Properties instead.
+             */
+
+            /**
+             * Shape of a DelegateRefused.
+             * @typedef {memberlist.actors.DelegateRefused.$Properties} memberlist.actors.DelegateRefused.$Shape
+             */
+
+            /**
+             * Constructs a new DelegateRefused.
+             * @memberof memberlist.actors
+             * @classdesc Represents a DelegateRefused.
+             * @constructor
+             * @param {memberlist.actors.DelegateRefused.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const DelegateRefused = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * DelegateRefused hook.
+             * @member {string} hook
+             * @memberof memberlist.actors.DelegateRefused
+             * @instance
+             */
+            DelegateRefused.prototype.hook = "";
+
+            /**
+             * DelegateRefused reason.
+             * @member {string} reason
+             * @memberof memberlist.actors.DelegateRefused
+             * @instance
+             */
+            DelegateRefused.prototype.reason = "";
+
+            /**
+             * Creates a new DelegateRefused instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.DelegateRefused
+             * @static
+             * @param {memberlist.actors.DelegateRefused.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.DelegateRefused} DelegateRefused instance
+             * @type {{
+             *   (properties: memberlist.actors.DelegateRefused.$Shape): memberlist.actors.DelegateRefused & memberlist.actors.DelegateRefused.$Shape;
+             *   (properties?: memberlist.actors.DelegateRefused.$Properties): memberlist.actors.DelegateRefused;
+             * }}
+             */
+            DelegateRefused.create = function(properties) {
+                return new DelegateRefused(properties);
+            };
+
+            /**
+             * Encodes the specified DelegateRefused message. Does not implicitly {@link memberlist.actors.DelegateRefused.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.DelegateRefused
+             * @static
+             * @param {memberlist.actors.DelegateRefused.$Properties} m DelegateRefused message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            DelegateRefused.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.hook != null && $Object.hasOwnProperty.call(m, "hook") && m.hook !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.hook);
+                if (m.reason != null && $Object.hasOwnProperty.call(m, "reason") && m.reason !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.reason);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a DelegateRefused message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.DelegateRefused
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.DelegateRefused & memberlist.actors.DelegateRefused.$Shape} DelegateRefused
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            DelegateRefused.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.DelegateRefused();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.hook = v;
+                            else
+                                delete m.hook;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.reason = v;
+                            else
+                                delete m.reason;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a DelegateRefused message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.DelegateRefused
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.DelegateRefused} DelegateRefused
+             */
+            DelegateRefused.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.DelegateRefused)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.DelegateRefused: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.DelegateRefused();
+                if (d.hook != null) {
+                    if (typeof d.hook !== "string" || d.hook.length) {
+                        m.hook = $String(d.hook);
+                    }
+                }
+                if (d.reason != null) {
+                    if (typeof d.reason !== "string" || d.reason.length) {
+                        m.reason = $String(d.reason);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a DelegateRefused message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.DelegateRefused
+             * @static
+             * @param {memberlist.actors.DelegateRefused} m DelegateRefused
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            DelegateRefused.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.hook = "";
+                    d.reason = "";
+                }
+                if (m.hook != null && $Object.hasOwnProperty.call(m, "hook")) {
+                    d.hook = m.hook;
+                }
+                if (m.reason != null && $Object.hasOwnProperty.call(m, "reason")) {
+                    d.reason = m.reason;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this DelegateRefused to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.DelegateRefused
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            DelegateRefused.prototype.toJSON = function() {
+                return DelegateRefused.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for DelegateRefused
+             * @function getTypeUrl
+             * @memberof memberlist.actors.DelegateRefused
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            DelegateRefused.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.DelegateRefused";
+            };
+
+            return DelegateRefused;
         })();
 
         return actors;

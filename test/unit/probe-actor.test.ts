@@ -594,7 +594,7 @@ describe('ProbeActor: answering and relaying', () => {
       }),
     );
     expect(h.net.map((e) => e.m)).toEqual([
-      expect.objectContaining({ to: { host: '10.0.0.9', port: 8000 }, toNode: 'req', messages: [{ ack: { seqNo: 5, membersDigest: expect.any(Number) } }] }),
+      expect.objectContaining({ to: { host: '10.0.0.9', port: 8000 }, toNode: 'req', messages: [{ ack: { seqNo: 5, membersDigest: expect.any(Number), payload: new Uint8Array(0) } }] }),
     ]);
     h.send(actors.PingReceived.create({ ping: { seqNo: 6, node: 'someone-else' }, from: { host: '10.0.0.99', port: 9000 } }));
     expect(h.net).toHaveLength(1);

@@ -22,6 +22,12 @@ export interface ProbeOptions {
   disableTcpPings?: boolean;
   /** Lifeguard's AwarenessMaxMultiplier (default 8; 1 disables the back-off). */
   awarenessMaxMultiplier?: number;
+  /**
+   * The application's ack payload (PingDelegate.AckPayload), called for every ack we give. When
+   * absent, acks carry the payload of the latest AckPayloadUpdate (how a custom actor, such as
+   * network coordinates, publishes its own).
+   */
+  ackPayload?: () => Uint8Array;
 }
 
 interface PeerView {
@@ -112,8 +118,10 @@ export class ProbeActor implements Actor {
     actors.AwarenessDelta,
     actors.MemberChanged,
     actors.MemberRemoved,
+    actors.AckPayloadUpdate,
   ];
   #ctx!: ActorContext;
+  #ackPayload: Uint8Array = new Uint8Array(0);
   #peers = new Map<string, PeerView>();
   #digest = new MemberDigest();
   #list!: ProbeList;
@@ -196,6 +204,7 @@ export class ProbeActor implements Actor {
     else if (message instanceof actors.AwarenessDelta) this.#applyAwareness(message.delta);
     else if (message instanceof actors.MemberChanged) this.#onMemberChanged(message);
     else if (message instanceof actors.MemberRemoved) this.#onMemberRemoved(message);
+    else if (message instanceof actors.AckPayloadUpdate) this.#ackPayload = new Uint8Array(message.payload);
   }
 
   // ───── member view ─────
@@ -491,7 +500,15 @@ export class ProbeActor implements Actor {
       actors.OutboundPacket.create({
         to: replyTo,
         toNode: ping.sourceNode ?? '',
-        messages: [{ ack: { seqNo: ping.seqNo ?? 0, membersDigest: this.#digest.value } }],
+        messages: [
+          {
+            ack: {
+              seqNo: ping.seqNo ?? 0,
+              membersDigest: this.#digest.value,
+              payload: this.options.ackPayload?.() ?? this.#ackPayload,
+            },
+          },
+        ],
       }),
     );
   }
