@@ -4,6 +4,9 @@ import { RingQueue } from './util/ring-queue.js';
 
 export type LeaveReason = 'left' | 'failed';
 
+/** How a user message arrived: a cluster broadcast, a best-effort UDP send or a reliable TCP send. */
+export type MessageVia = 'broadcast' | 'best-effort' | 'reliable';
+
 /** Every event a node emits, by name, with its payload. */
 export interface NodeEventMap {
   join: { member: Member };
@@ -13,6 +16,8 @@ export interface NodeEventMap {
   alive: { member: Member };
   /** Two addresses claim one name; the newer claim was refused (memberlist's NotifyConflict). */
   conflict: { existing: Member; other: Member };
+  /** A user message: `from` is the broadcast's origin or the direct sender's name; `key` a broadcast's key. */
+  message: { payload: Uint8Array; via: MessageVia; from: string; key: string };
   error: { error: Error };
 }
 

@@ -9,7 +9,11 @@ import { advertiseEndpoint } from './advertise.js';
 import { RealClock, type Clock, type TimerHandle } from './clock.js';
 import { ProtobufCodec } from './codec/protobuf-codec.js';
 import { resolveConfig, PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX, type MemberlistConfig, type NodeConfigOptions } from './config.js';
-import { InvalidArgumentError, JoinError, NotRunningError } from './errors.js';
+import { InvalidArgumentError, JoinError, NotRunningError, TransportError } from './errors.js';
+import { HookRunner, type Delegates } from './delegates.js';
+import { actors } from './gen/index.js';
+import type { WireCodec } from './codec/wire-codec.js';
+import { UserMessagesActor } from './actors/user-messages/user-messages-actor.js';
 import { NodeEvents, type NodeEvent, type NodeEventMap, type NodeEventName } from './events.js';
 import { silentLogger, type Logger } from './log.js';
 import type { Member } from './member.js';
@@ -43,14 +47,11 @@ export interface NodeOptions extends NodeConfigOptions {
    * start-up (our own `join` fires then, as memberlist's NotifyJoin does for the local node).
    */
   listeners?: { [K in NodeEventName]?: (event: NodeEventMap[K]) => void };
-  /**
-   * Called when two addresses claim one member name (memberlist's ConflictDelegate); the newer
-   * claim has been refused. Also emitted as the `conflict` event. A throw is caught and logged.
-   */
-  notifyConflict?: (existing: Member, other: Member) => void;
+  /** Application hooks (memberlist's delegates): see Delegates. Each is optional. */
+  delegates?: Delegates;
 }
 
-const NON_CONFIG_KEYS = ['logger', 'meta', 'transport', 'network', 'clock', 'random', 'listeners', 'notifyConflict'] as const;
+const NON_CONFIG_KEYS = ['logger', 'meta', 'transport', 'network', 'clock', 'random', 'listeners', 'delegates'] as const;
 
 /** Traffic and runtime counters of a node. */
 export interface NodeMetrics {
@@ -82,6 +83,7 @@ export class MemberlistNode {
   readonly #logger: Logger;
   readonly #advertise: Endpoint;
   readonly #clock: Clock;
+  readonly #codec: WireCodec;
   #state: 'running' | 'stopping' | 'stopped' = 'running';
 
   /** @internal use createNode(). */
@@ -95,6 +97,7 @@ export class MemberlistNode {
     logger: Logger;
     advertise: Endpoint;
     clock: Clock;
+    codec: WireCodec;
   }) {
     this.name = parts.config.name;
     this.config = parts.config;
@@ -106,6 +109,7 @@ export class MemberlistNode {
     this.#logger = parts.logger;
     this.#advertise = parts.advertise;
     this.#clock = parts.clock;
+    this.#codec = parts.codec;
     this.#supervisor.onFailure((error) => {
       this.#logger.error({ err: error }, 'node failed: shutting down');
       this.#events.emit('error', { error });
@@ -197,7 +201,7 @@ export class MemberlistNode {
       throw new InvalidArgumentError('join() needs an array of non-empty "host:port" strings');
     }
     if (seeds.length === 0) return 0;
-    const result = await this.#facade.join(seeds);
+    const result = await this.#facade.request(actors.JoinResult, (requestId) => actors.JoinRequest.create({ requestId, seeds: [...seeds] }));
     if (result.reached === 0) {
       throw new JoinError(
         result.seeds.map((s) => ({ seed: s.address ? `${s.seed} (${s.address})` : (s.seed ?? ''), error: new Error(s.error || 'unreachable') })),
@@ -215,15 +219,100 @@ export class MemberlistNode {
   async leave(timeoutMs = 5000): Promise<boolean> {
     this.#assertRunning();
     if (!(timeoutMs >= 0)) throw new InvalidArgumentError('leave() timeoutMs must be >= 0');
-    let timer: TimerHandle | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = this.#clock.setTimer(timeoutMs, () => resolve(false));
-    });
-    const done = this.#facade.leave().then((r) => r.broadcastDone);
-    const ok = await Promise.race([done, timeout]);
-    timer?.cancel();
+    const done = this.#facade
+      .request(actors.LeaveResult, (requestId) => actors.LeaveRequest.create({ requestId }))
+      .then((r) => r.broadcastDone);
+    const ok = await this.#withTimeout(done, timeoutMs, false);
     if (!ok) this.#logger.warn({ timeoutMs }, 'leave broadcast not confirmed before the timeout');
     return ok;
+  }
+
+  /**
+   * Changes our metadata: gossips an alive message at our next incarnation, and every node fires
+   * `update` with the old and new member. Resolves true once the message was sent its retransmit
+   * limit (false after `timeoutMs`, or when no other member is alive).
+   */
+  async updateMeta(meta: Uint8Array, timeoutMs = 5000): Promise<boolean> {
+    this.#assertRunning();
+    if (!(meta instanceof Uint8Array)) throw new InvalidArgumentError('meta must be a Uint8Array');
+    if (meta.length > this.config.metaMaxSize) {
+      throw new InvalidArgumentError(`meta is ${meta.length} bytes; metaMaxSize is ${this.config.metaMaxSize} (raise it in the config)`);
+    }
+    const done = this.#facade
+      .request(actors.UpdateMetaResult, (requestId) => actors.UpdateMetaRequest.create({ requestId, meta: new Uint8Array(meta) }))
+      .then((r) => r.broadcastDone);
+    return this.#withTimeout(done, timeoutMs, false);
+  }
+
+  /**
+   * Broadcasts `payload` to every member: queued behind membership messages, piggybacked and gossiped
+   * like them, delivered once per node as a `message` event (via 'broadcast'). A later broadcast from
+   * this node with the same `key` replaces a queued one. The promise resolves when the broadcast has
+   * been sent its retransmit limit (true) or was replaced (false).
+   */
+  broadcast(payload: Uint8Array, options: { key?: string } = {}): Promise<boolean> {
+    this.#assertRunning();
+    if (!(payload instanceof Uint8Array)) throw new InvalidArgumentError('broadcast payload must be a Uint8Array');
+    const key = options.key ?? '';
+    if (typeof key !== 'string') throw new InvalidArgumentError('broadcast key must be a string');
+    this.#checkFits(this.#codec.encodePart({ user: { payload, origin: this.name, seq: 0xffffffff, key } }).length, 'broadcast');
+    return this.#facade
+      .request(actors.UserBroadcastSent, (requestId) =>
+        actors.UserBroadcastRequest.create({ requestId, payload: new Uint8Array(payload), key, wantCompletion: true }),
+      )
+      .then((r) => r.transmitted);
+  }
+
+  /**
+   * Sends `payload` to one member in a single UDP datagram (no retries, no ordering). Rejects with
+   * InvalidArgumentError for an unknown or dead member, or a payload that does not fit the packet
+   * budget (udpBufferSize); resolves once handed to the network.
+   */
+  async sendBestEffort(name: string, payload: Uint8Array): Promise<void> {
+    const to = this.#target(name, payload);
+    const message = { user: { payload: new Uint8Array(payload), from: this.name } };
+    this.#checkFits(this.#codec.encodePacket([message]).length, 'sendBestEffort');
+    this.#supervisor.send(actors.SendPacket.create({ to, toNode: name, messages: [message] }));
+  }
+
+  /**
+   * Sends `payload` to one member over a TCP stream; resolves once written. Rejects for an unknown or
+   * dead member, and with a TransportError when the stream could not be opened or written.
+   */
+  async sendReliable(name: string, payload: Uint8Array): Promise<void> {
+    const to = this.#target(name, payload);
+    if (payload.length > this.config.maxStreamFrameBytes - 64) {
+      throw new InvalidArgumentError(`payload is ${payload.length} bytes; maxStreamFrameBytes is ${this.config.maxStreamFrameBytes}`);
+    }
+    const error = await this.#facade.sendStream(to, { user: { payload: new Uint8Array(payload), from: this.name } }, this.config.tcpTimeoutMs);
+    if (error !== '') throw new TransportError(`sendReliable to ${name} failed: ${error}`);
+  }
+
+  #target(name: string, payload: Uint8Array): { host: string; port: number } {
+    this.#assertRunning();
+    if (!(payload instanceof Uint8Array)) throw new InvalidArgumentError('payload must be a Uint8Array');
+    const m = this.#facade.members.get(name);
+    if (m === undefined) throw new InvalidArgumentError(`unknown member "${name}"`);
+    if (m.state === 'dead' || m.state === 'left') throw new InvalidArgumentError(`member "${name}" is ${m.state}`);
+    return { host: m.addr, port: m.port };
+  }
+
+  #checkFits(packetBytes: number, what: string): void {
+    if (packetBytes > this.config.udpBufferSize) {
+      throw new InvalidArgumentError(
+        `${what}: the message needs ${packetBytes} bytes but a packet holds udpBufferSize = ${this.config.udpBufferSize}; send it with sendReliable or raise udpBufferSize`,
+      );
+    }
+  }
+
+  async #withTimeout<T>(promise: Promise<T>, timeoutMs: number, onTimeout: T): Promise<T> {
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<T>((resolve) => {
+      timer = this.#clock.setTimer(timeoutMs, () => resolve(onTimeout));
+    });
+    const r = await Promise.race([promise, timeout]);
+    timer?.cancel();
+    return r;
   }
 
   /** Traffic and runtime counters. */
@@ -260,6 +349,15 @@ export class MemberlistNode {
   }
 }
 
+function validDelegates(d: Delegates | undefined): Delegates {
+  if (d === undefined) return {};
+  if (typeof d !== 'object' || d === null) throw new InvalidArgumentError('delegates must be an object of hook functions');
+  for (const [k, v] of Object.entries(d)) {
+    if (v !== undefined && typeof v !== 'function') throw new InvalidArgumentError(`delegates.${k} must be a function`);
+  }
+  return d;
+}
+
 /**
  * Creates and starts a node: resolves and validates the config (throws ConfigError), binds its
  * transport, and starts its actors. It does not contact anyone until told to (join, or a member
@@ -287,10 +385,9 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
     if (typeof listener !== 'function') throw new InvalidArgumentError(`listeners.${name} must be a function`);
     events.on(name as NodeEventName, listener as (e: NodeEventMap[NodeEventName]) => void);
   }
-  const notifyConflict = options.notifyConflict;
-  if (notifyConflict !== undefined) {
-    if (typeof notifyConflict !== 'function') throw new InvalidArgumentError('notifyConflict must be a function');
-    events.on('conflict', ({ existing, other }) => notifyConflict(existing, other));
+  const hooks = new HookRunner(validDelegates(options.delegates), clock, logger.child({ actor: 'delegates' }));
+  if (hooks.has('notifyConflict')) {
+    events.on('conflict', ({ existing, other }) => void hooks.run('notifyConflict', (d) => d.notifyConflict?.(existing, other), undefined));
   }
   const supervisor = new Supervisor({
     nodeName: config.name,
@@ -308,7 +405,7 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
     maxConcurrentStreams: config.maxConcurrentPushPulls,
     streamTimeoutMs: config.tcpTimeoutMs,
   });
-  const facade = new FacadeActor(events);
+  const facade = new FacadeActor(events, hooks);
   // Start order: the facade first so it sees our own join; the network before the actors that send.
   supervisor.spawn(facade);
   supervisor.spawn(network);
@@ -331,6 +428,12 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       suspicionMaxTimeoutMult: config.suspicionMaxTimeoutMult,
       probeIntervalMs: config.probeIntervalMs,
       gossipToTheDeadMs: config.gossipToTheDeadMs,
+      authorizeAlive: hooks.has('authorizeAlive')
+        ? (member) => {
+            const r = hooks.run('authorizeAlive', (d) => d.authorizeAlive?.(member), 'authorizeAlive threw');
+            return typeof r.value === 'string' ? r.value : undefined;
+          }
+        : undefined,
     }),
   );
   supervisor.spawn(
@@ -343,8 +446,12 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       indirectChecks: config.indirectChecks,
       disableTcpPings: config.disableTcpPings,
       awarenessMaxMultiplier: config.awarenessMaxMultiplier,
+      ackPayload: hooks.has('ackPayload')
+        ? () => hooks.run('ackPayload', (d) => d.ackPayload?.(), undefined).value ?? new Uint8Array(0)
+        : undefined,
     }),
   );
+  supervisor.spawn(new UserMessagesActor({ name: config.name }));
   supervisor.spawn(new SuspicionActor());
   supervisor.spawn(
     new PushPullActor({
@@ -354,6 +461,7 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       maxPushPullEntries: config.maxPushPullEntries,
       defaultPort: config.bindPort || transport.localAddress.port,
       digestSyncCooldownMs: config.probeIntervalMs,
+      hooks,
     }),
   );
   supervisor.spawn(
@@ -367,7 +475,7 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       udpBufferSize: config.udpBufferSize,
     }),
   );
-  const node = new MemberlistNode({ config, supervisor, transport, facade, network, events, logger, advertise, clock });
+  const node = new MemberlistNode({ config, supervisor, transport, facade, network, events, logger, advertise, clock, codec });
   supervisor.start();
   logger.info({ address: transport.localAddress, advertise, transport: transport.kind }, 'node started');
   return node;

@@ -1584,6 +1584,7 @@ export namespace memberlist {
             $unknowns?: Uint8Array[];
             notifyId: number;
             transmitted: boolean;
+            user: boolean;
             static create(properties: memberlist.actors.BroadcastDone.$Shape): memberlist.actors.BroadcastDone & memberlist.actors.BroadcastDone.$Shape;
             static create(properties?: memberlist.actors.BroadcastDone.$Properties): memberlist.actors.BroadcastDone;
             static encode(m: memberlist.actors.BroadcastDone.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -1598,6 +1599,7 @@ export namespace memberlist {
             interface $Properties {
                 notifyId?: (number|null);
                 transmitted?: (boolean|null);
+                user?: (boolean|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = memberlist.actors.BroadcastDone.$Properties;

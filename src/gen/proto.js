@@ -15369,6 +15369,7 @@ export const memberlist = $root.memberlist = (() => {
              * @typedef {Object} memberlist.actors.BroadcastDone.$Properties
              * @property {number|null} [notifyId] BroadcastDone notifyId
              * @property {boolean|null} [transmitted] BroadcastDone transmitted
+             * @property {boolean|null} [user] BroadcastDone user
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -15417,6 +15418,14 @@ export const memberlist = $root.memberlist = (() => {
             BroadcastDone.prototype.transmitted = false;
 
             /**
+             * BroadcastDone user.
+             * @member {boolean} user
+             * @memberof memberlist.actors.BroadcastDone
+             * @instance
+             */
+            BroadcastDone.prototype.user = false;
+
+            /**
              * Creates a new BroadcastDone instance using the specified properties.
              * @function create
              * @memberof memberlist.actors.BroadcastDone
@@ -15452,6 +15461,8 @@ export const memberlist = $root.memberlist = (() => {
                     w.uint32(/* id 1, wireType 0 =*/8).uint32(m.notifyId);
                 if (m.transmitted != null && $Object.hasOwnProperty.call(m, "transmitted") && m.transmitted !== false)
                     w.uint32(/* id 2, wireType 0 =*/16).bool(m.transmitted);
+                if (m.user != null && $Object.hasOwnProperty.call(m, "user") && m.user !== false)
+                    w.uint32(/* id 3, wireType 0 =*/24).bool(m.user);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -15514,6 +15525,15 @@ export const memberlist = $root.memberlist = (() => {
                                 delete m.transmitted;
                             continue;
                         }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.user = v;
+                            else
+                                delete m.user;
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -15559,6 +15579,11 @@ export const memberlist = $root.memberlist = (() => {
                         m.transmitted = $Boolean(d.transmitted);
                     }
                 }
+                if (d.user != null) {
+                    if (d.user) {
+                        m.user = $Boolean(d.user);
+                    }
+                }
                 return m;
             };
 
@@ -15582,12 +15607,16 @@ export const memberlist = $root.memberlist = (() => {
                 if (o.defaults) {
                     d.notifyId = 0;
                     d.transmitted = false;
+                    d.user = false;
                 }
                 if (m.notifyId != null && $Object.hasOwnProperty.call(m, "notifyId")) {
                     d.notifyId = m.notifyId;
                 }
                 if (m.transmitted != null && $Object.hasOwnProperty.call(m, "transmitted")) {
                     d.transmitted = m.transmitted;
+                }
+                if (m.user != null && $Object.hasOwnProperty.call(m, "user")) {
+                    d.user = m.user;
                 }
                 return d;
             };

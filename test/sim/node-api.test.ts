@@ -39,7 +39,7 @@ describe('node API on virtual time', () => {
   it('reports a name conflict through the event and the notifyConflict hook, and keeps the existing entry', async () => {
     cluster = new SimulatedCluster({ seed: 6 });
     const conflicts: Array<[Member, Member]> = [];
-    const [a] = await cluster.addNodes(1, { notifyConflict: (e, o) => conflicts.push([e, o]) });
+    const [a] = await cluster.addNodes(1, { delegates: { notifyConflict: (e, o) => void conflicts.push([e, o]) } });
     const [b] = await cluster.addNodes(1);
     await cluster.joinAll(0);
     await cluster.runUntil(() => cluster.converged(), 10_000);

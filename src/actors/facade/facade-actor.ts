@@ -1,12 +1,12 @@
 import { actors, wire } from '../../gen/index.js';
-import type { NodeEvents } from '../../events.js';
+import type { HookRunner } from '../../delegates.js';
+import type { MessageVia, NodeEvents } from '../../events.js';
 import { memberFromMessage, type Member } from '../../member.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { isDeadOrLeft } from '../membership/member-record.js';
 
-interface Pending<T> {
-  resolve(value: T): void;
-}
+/** The facade's name as a StreamRequest requester. */
+const FACADE = 'facade';
 
 /**
  * The public node's window onto the actors: it keeps the snapshot that node.members() returns, turns
@@ -23,37 +23,49 @@ export class FacadeActor implements Actor {
     actors.HealthChanged,
     actors.JoinResult,
     actors.LeaveResult,
+    actors.UpdateMetaResult,
+    actors.UserBroadcastSent,
+    actors.UserMessageDelivered,
+    actors.StreamResult,
+    actors.PingCompleted,
   ];
   readonly members = new Map<string, Member>();
   local: Member | undefined;
   healthScore = 0;
   #ctx: ActorContext | undefined;
   #nextRequestId = 1;
-  readonly #joins = new Map<number, Pending<actors.JoinResult>>();
-  readonly #leaves = new Map<number, Pending<actors.LeaveResult>>();
+  /** API calls waiting for their result message, by request id (unique across kinds). */
+  readonly #pending = new Map<number, (result: object) => void>();
 
-  constructor(private readonly events: NodeEvents) {}
+  constructor(
+    private readonly events: NodeEvents,
+    private readonly hooks?: HookRunner,
+  ) {}
 
   start(ctx: ActorContext): void {
     this.#ctx = ctx;
   }
 
-  /** Sends a JoinRequest and resolves with its JoinResult. */
-  join(seeds: readonly string[]): Promise<actors.JoinResult> {
+  /**
+   * Sends the request `make(requestId)` into the actors and resolves with the result message that
+   * carries the same request id (of class `result`).
+   */
+  request<T extends object>(result: new (...args: never[]) => T, make: (requestId: number) => object): Promise<T> {
     const requestId = this.#nextRequestId++;
     return new Promise((resolve) => {
-      this.#joins.set(requestId, { resolve });
-      this.#ctx?.send(actors.JoinRequest.create({ requestId, seeds: [...seeds] }));
+      this.#pending.set(requestId, (r) => {
+        if (r instanceof result) resolve(r);
+      });
+      this.#ctx?.send(make(requestId));
     });
   }
 
-  /** Sends a LeaveRequest and resolves with its LeaveResult. */
-  leave(): Promise<actors.LeaveResult> {
-    const requestId = this.#nextRequestId++;
-    return new Promise((resolve) => {
-      this.#leaves.set(requestId, { resolve });
-      this.#ctx?.send(actors.LeaveRequest.create({ requestId }));
-    });
+  /** Sends one user message over a TCP stream; resolves with the error text ('' when written). */
+  async sendStream(to: { host: string; port: number }, request: object, timeoutMs: number): Promise<string> {
+    const r = await this.request(actors.StreamResult, (requestId) =>
+      actors.StreamRequest.create({ requestId, requester: FACADE, to, request, timeoutMs, expectReply: false }),
+    );
+    return r.error;
   }
 
   receive(message: object): void {
@@ -64,8 +76,40 @@ export class FacadeActor implements Actor {
       if (message.existing && message.other) {
         this.events.emit('conflict', { existing: memberFromMessage(message.existing), other: memberFromMessage(message.other) });
       }
-    } else if (message instanceof actors.JoinResult) complete(this.#joins, message.requestId, message);
-    else if (message instanceof actors.LeaveResult) complete(this.#leaves, message.requestId, message);
+    } else if (message instanceof actors.UserMessageDelivered) {
+      this.events.emit('message', {
+        payload: message.payload,
+        via: message.via as MessageVia,
+        from: message.from,
+        key: message.key,
+      });
+    } else if (message instanceof actors.PingCompleted) {
+      this.#pingCompleted(message);
+    } else if (message instanceof actors.StreamResult) {
+      if (message.requester === FACADE) this.#complete(message.requestId, message);
+    } else if (
+      message instanceof actors.JoinResult ||
+      message instanceof actors.LeaveResult ||
+      message instanceof actors.UpdateMetaResult ||
+      message instanceof actors.UserBroadcastSent
+    ) {
+      this.#complete(message.requestId, message);
+    }
+  }
+
+  #complete(requestId: number, result: object): void {
+    const done = this.#pending.get(requestId);
+    if (done === undefined) return;
+    this.#pending.delete(requestId);
+    done(result);
+  }
+
+  #pingCompleted(m: actors.PingCompleted): void {
+    const hooks = this.hooks;
+    if (hooks === undefined || !hooks.has('onPingComplete')) return;
+    const member = this.members.get(m.node);
+    if (member === undefined) return;
+    hooks.run('onPingComplete', (d) => d.onPingComplete?.(member, m.rttMs, m.payload), undefined);
   }
 
   #onMemberChanged(m: actors.MemberChanged): void {
@@ -90,13 +134,6 @@ export class FacadeActor implements Actor {
       this.events.emit('update', { old: prev, member });
     }
   }
-}
-
-function complete<T>(pending: Map<number, Pending<T>>, id: number, value: T): void {
-  const p = pending.get(id);
-  if (p === undefined) return;
-  pending.delete(id);
-  p.resolve(value);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -184,7 +184,7 @@ export class GossipActor implements Actor {
     const notifyId = m.notifyId || undefined;
     if (m.message === null || m.message === undefined) {
       this.#ctx.logger.warn({ key: m.key }, 'QueueBroadcast without a message, ignored');
-      if (notifyId !== undefined) this.#ctx.send(actors.BroadcastDone.create({ notifyId, transmitted: false }));
+      if (notifyId !== undefined) this.#ctx.send(actors.BroadcastDone.create({ notifyId, transmitted: false, user: m.user }));
       return;
     }
     const part = this.#options.codec.encodePart(m.message);
@@ -194,7 +194,7 @@ export class GossipActor implements Actor {
         { key: m.key, bytes: part.length, udpBufferSize: this.#options.udpBufferSize },
         'broadcast larger than a packet, dropped',
       );
-      if (notifyId !== undefined) this.#ctx.send(actors.BroadcastDone.create({ notifyId, transmitted: false }));
+      if (notifyId !== undefined) this.#ctx.send(actors.BroadcastDone.create({ notifyId, transmitted: false, user: m.user }));
       return;
     }
     const r = this.#queue.queue({ key: m.key, part, notifyId, user: m.user });
@@ -255,7 +255,7 @@ export class GossipActor implements Actor {
 
   #done(item: QueuedBroadcast, transmitted: boolean): void {
     if (item.notifyId !== undefined) {
-      this.#ctx.send(actors.BroadcastDone.create({ notifyId: item.notifyId, transmitted }));
+      this.#ctx.send(actors.BroadcastDone.create({ notifyId: item.notifyId, transmitted, user: item.user }));
     }
   }
 

@@ -1,5 +1,6 @@
 import { actors, wire } from '../../gen/index.js';
 import { toWireAddress } from '../../codec/address.js';
+import { memberFromMessage, type Member } from '../../member.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { suspicionK, suspicionTimeoutMs } from '../../timing.js';
 import { decideAlive, type AliveClaim } from './alive-rule.js';
@@ -26,6 +27,11 @@ export interface MembershipOptions {
   suspicionMaxTimeoutMult: number;
   probeIntervalMs: number;
   gossipToTheDeadMs: number;
+  /**
+   * AliveDelegate: vets every alive claim about another member before the rules apply; a reason
+   * (string) refuses it. Called through the node's HookRunner, so a throw refuses too (fail closed).
+   */
+  authorizeAlive?: (member: Member) => string | undefined;
 }
 
 /**
@@ -43,6 +49,7 @@ export class MembershipActor implements Actor {
     actors.SuspicionExpired,
     actors.ProbeListWrapped,
     actors.LeaveRequest,
+    actors.UpdateMetaRequest,
     actors.BroadcastDone,
   ];
   #ctx!: ActorContext;
@@ -50,7 +57,8 @@ export class MembershipActor implements Actor {
   #incarnation = 0;
   #leaving = false;
   #nextNotifyId = 1;
-  #leaveRequests = new Map<number, number>();
+  /** Broadcasts whose completion an API call waits for: notify id -> the request to answer. */
+  #awaiting = new Map<number, { kind: 'leave' | 'meta'; requestId: number }>();
   /** Claims dropped by reason (malformed, stale, unknown, conflict...), for metrics and tests. */
   readonly ignored = new Map<string, number>();
   refutations = 0;
@@ -62,7 +70,7 @@ export class MembershipActor implements Actor {
     this.#members = new Map();
     this.#leaving = false;
     this.#incarnation = 0;
-    this.#leaveRequests = new Map();
+    this.#awaiting = new Map();
     const o = this.options;
     this.#applyAlive(
       { name: o.name, host: o.host, port: o.port, meta: o.meta, incarnation: this.#bumpIncarnation(), vsn: o.vsn },
@@ -79,6 +87,7 @@ export class MembershipActor implements Actor {
     } else if (message instanceof actors.SuspicionExpired) this.#onSuspicionExpired(message);
     else if (message instanceof actors.ProbeListWrapped) this.#reap();
     else if (message instanceof actors.LeaveRequest) this.#leave(message.requestId);
+    else if (message instanceof actors.UpdateMetaRequest) this.#updateMeta(message);
     else if (message instanceof actors.BroadcastDone) this.#onBroadcastDone(message);
   }
 
@@ -91,13 +100,20 @@ export class MembershipActor implements Actor {
       this.#ignore('malformed-alive');
       return;
     }
-    this.#applyAlive(
-      { name: a.node, host, port: a.port, meta: ownedBytes(a.meta), incarnation: a.incarnation ?? 0, vsn: vsnOfAlive(a) },
-      false,
-    );
+    const claim: AliveClaim = { name: a.node, host, port: a.port, meta: ownedBytes(a.meta), incarnation: a.incarnation ?? 0, vsn: vsnOfAlive(a) };
+    const authorize = this.options.authorizeAlive;
+    if (authorize !== undefined && claim.name !== this.options.name) {
+      const refusal = authorize(memberFromMessage(toMemberMessage({ ...claim, state: wire.MemberState.ALIVE, stateChangeMs: 0 })));
+      if (refusal !== undefined) {
+        this.#ignore('alive-refused');
+        this.#ctx.logger.debug({ member: claim.name, reason: refusal }, 'alive refused by authorizeAlive');
+        return;
+      }
+    }
+    this.#applyAlive(claim, false);
   }
 
-  #applyAlive(claim: AliveClaim, bootstrap: boolean): void {
+  #applyAlive(claim: AliveClaim, bootstrap: boolean, notifyId = 0): void {
     const existing = this.#members.get(claim.name);
     const d = decideAlive(existing, claim, {
       localName: this.options.name,
@@ -129,7 +145,7 @@ export class MembershipActor implements Actor {
       case 'apply':
         this.#members.set(d.record.name, d.record);
         if (d.record.name === this.options.name) this.#incarnation = Math.max(this.#incarnation, d.record.incarnation);
-        this.#broadcast(d.record.name, { alive: aliveMessage(d.record) });
+        this.#broadcast(d.record.name, { alive: aliveMessage(d.record) }, notifyId);
         this.#publish(d.record, d.previous);
         if (d.event === 'join') this.#ctx.logger.info({ member: d.record.name }, 'member joined');
         return;
@@ -237,6 +253,30 @@ export class MembershipActor implements Actor {
     }
   }
 
+  /** Our new meta goes out as an alive at the next incarnation (memberlist's UpdateNode). */
+  #updateMeta(m: actors.UpdateMetaRequest): void {
+    const me = this.#members.get(this.options.name);
+    if (me === undefined || this.#leaving) {
+      this.#ctx.send(actors.UpdateMetaResult.create({ requestId: m.requestId, broadcastDone: false }));
+      return;
+    }
+    const notifyId = this.#anyoneToTell() ? this.#nextNotifyId++ : 0;
+    if (notifyId !== 0) this.#awaiting.set(notifyId, { kind: 'meta', requestId: m.requestId });
+    this.#applyAlive(
+      { name: me.name, host: me.host, port: me.port, meta: ownedBytes(m.meta), incarnation: this.#bumpIncarnation(), vsn: me.vsn },
+      true,
+      notifyId,
+    );
+    if (notifyId === 0) this.#ctx.send(actors.UpdateMetaResult.create({ requestId: m.requestId, broadcastDone: false }));
+  }
+
+  #anyoneToTell(): boolean {
+    for (const r of this.#members.values()) {
+      if (r.name !== this.options.name && (r.state === wire.MemberState.ALIVE || r.state === wire.MemberState.SUSPECT)) return true;
+    }
+    return false;
+  }
+
   #leave(requestId: number): void {
     const me = this.#members.get(this.options.name);
     if (me === undefined || this.#leaving) {
@@ -244,20 +284,19 @@ export class MembershipActor implements Actor {
       return;
     }
     this.#leaving = true;
-    const anyoneToTell = [...this.#members.values()].some(
-      (r) => r.name !== this.options.name && (r.state === wire.MemberState.ALIVE || r.state === wire.MemberState.SUSPECT),
-    );
-    const notifyId = anyoneToTell ? this.#nextNotifyId++ : 0;
-    if (notifyId !== 0) this.#leaveRequests.set(notifyId, requestId);
+    const notifyId = this.#anyoneToTell() ? this.#nextNotifyId++ : 0;
+    if (notifyId !== 0) this.#awaiting.set(notifyId, { kind: 'leave', requestId });
     this.#onDead({ node: me.name, incarnation: me.incarnation, from: me.name }, notifyId);
     if (notifyId === 0) this.#ctx.send(actors.LeaveResult.create({ requestId, broadcastDone: false }));
   }
 
   #onBroadcastDone(m: actors.BroadcastDone): void {
-    const requestId = this.#leaveRequests.get(m.notifyId);
-    if (requestId === undefined) return;
-    this.#leaveRequests.delete(m.notifyId);
-    this.#ctx.send(actors.LeaveResult.create({ requestId, broadcastDone: m.transmitted }));
+    if (m.user) return;
+    const waiting = this.#awaiting.get(m.notifyId);
+    if (waiting === undefined) return;
+    this.#awaiting.delete(m.notifyId);
+    const result = { requestId: waiting.requestId, broadcastDone: m.transmitted };
+    this.#ctx.send(waiting.kind === 'leave' ? actors.LeaveResult.create(result) : actors.UpdateMetaResult.create(result));
   }
 
   // ───── refutation and reaping ─────

@@ -467,7 +467,7 @@ export class NetworkActor implements Actor {
         return;
       }
       case 'user':
-        this.#ctx.send(actors.UserPacketReceived.create({ user: msg.user, from: s.from }));
+        this.#ctx.send(actors.UserPacketReceived.create({ user: msg.user, from: s.from, reliable: true }));
         this.#finishInbound(s, undefined);
         return;
       case 'pushPull':

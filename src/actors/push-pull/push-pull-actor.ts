@@ -1,11 +1,13 @@
 import { lookup } from 'node:dns/promises';
 
 import { actors, wire } from '../../gen/index.js';
-import { toWireAddress } from '../../codec/address.js';
+import { fromWireAddress, toWireAddress } from '../../codec/address.js';
+import type { HookRunner } from '../../delegates.js';
+import type { Member } from '../../member.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { pushPullScaleMs } from '../../timing.js';
 import { endpointKey } from '../../transport/transport.js';
-import type { ProtocolVersions } from '../membership/member-record.js';
+import { STATE_NAMES, type ProtocolVersions } from '../membership/member-record.js';
 import { checkEntryLimit, InlineMergeExecutor, type MergeDiff, type MergeExecutor, type MirrorEntry } from './merge.js';
 import { parseSeed, type HostResolver, type ParsedSeed } from './seeds.js';
 
@@ -29,6 +31,8 @@ export interface PushPullOptions {
    * disables them. The node passes its probe interval: at most one repair sync per probe.
    */
   digestSyncCooldownMs?: number;
+  /** Application hooks: localState, mergeRemoteState and authorizeMerge are called from here. */
+  hooks?: HookRunner;
 }
 
 /** Counters of the push-pull actor, read by metrics and tests. */
@@ -203,7 +207,29 @@ export class PushPullActor implements Actor {
   #localState(join: boolean): wire.Message.$Properties {
     const states: wire.PushNodeState.$Properties[] = [];
     for (const r of this.#mirror.values()) states.push(r.push);
-    return { pushPull: { header: { nodes: states.length, userStateLen: 0, join }, states } };
+    const hooks = this.options.hooks;
+    let userState: Uint8Array | undefined;
+    if (hooks !== undefined && hooks.has('localState')) {
+      const v = hooks.run('localState', (d) => d.localState?.(join), undefined).value;
+      if (v instanceof Uint8Array && v.length > 0) userState = v;
+    }
+    return {
+      pushPull: { header: { nodes: states.length, userStateLen: userState?.length ?? 0, join }, states, userState: userState ?? null },
+    };
+  }
+
+  /**
+   * authorizeMerge (MergeDelegate): the application may refuse the members a push-pull would merge.
+   * Returns the refusal text, which a joiner receives as its error.
+   */
+  #authorize(remote: wire.PushPull.$Properties): string | undefined {
+    const hooks = this.options.hooks;
+    if (hooks === undefined || !hooks.has('authorizeMerge')) return undefined;
+    const peers = (remote.states ?? []).map(memberOfPushState);
+    const join = remote.header?.join ?? false;
+    const r = hooks.run('authorizeMerge', (d) => d.authorizeMerge?.(peers, { join }), undefined);
+    if (r.failed) return `merge refused: authorizeMerge threw: ${errorText(r.error)}`;
+    return typeof r.value === 'string' ? `merge refused: ${r.value}` : undefined;
   }
 
   // ───── periodic push/pull ─────
@@ -383,7 +409,7 @@ export class PushPullActor implements Actor {
       if (remote === null || remote === undefined) {
         error = `unexpected response ${m.response?.body ?? 'none'} to a push/pull`;
       } else {
-        error = this.#merge(remote, pending.to);
+        error = this.#authorize(remote) ?? this.#merge(remote, pending.to);
         const took = this.#ctx.clock.now() - pending.startedMs;
         this.counters.lastDurationMs = took;
         this.counters.totalDurationMs += took;
@@ -413,6 +439,15 @@ export class PushPullActor implements Actor {
       this.counters.refused++;
       this.#ctx.logger.warn({ peer, error: limitError }, 'push/pull refused');
       this.#ctx.send(actors.StreamReply.create({ streamId: m.streamId, response: { error: { error: limitError } } }));
+      return;
+    }
+    // A refusal by the application goes back as the error the joiner sees (memberlist only fails
+    // the server side's merge silently).
+    const refusal = this.#authorize(remote);
+    if (refusal !== undefined) {
+      this.counters.refused++;
+      this.#ctx.logger.info({ peer, reason: refusal }, 'push/pull refused by authorizeMerge');
+      this.#ctx.send(actors.StreamReply.create({ streamId: m.streamId, response: { error: { error: refusal } } }));
       return;
     }
     // Our state first (with the client's join flag), then the merge: the reply does not depend on it.
@@ -455,11 +490,28 @@ export class PushPullActor implements Actor {
         }
       }
     }
+    const userState = remote.userState;
+    const hooks = this.options.hooks;
+    if (userState && userState.length > 0 && hooks !== undefined && hooks.has('mergeRemoteState')) {
+      const join = remote.header?.join ?? false;
+      hooks.run('mergeRemoteState', (d) => d.mergeRemoteState?.(new Uint8Array(userState), join), undefined);
+    }
     this.counters.entriesMerged += diff.claims.length;
     this.counters.entriesSkipped += diff.skipped;
     if (diff.invalid > 0) this.#ctx.logger.debug({ peer: endpointKey(from), invalid: diff.invalid }, 'push/pull entries without a name dropped');
     return undefined;
   }
+}
+
+function memberOfPushState(p: wire.PushNodeState.$Properties): Member {
+  return {
+    name: p.name ?? '',
+    addr: fromWireAddress(p.ipv4, p.ipv6) ?? '',
+    port: p.port ?? 0,
+    meta: p.meta ? new Uint8Array(p.meta) : new Uint8Array(0),
+    state: STATE_NAMES[p.state ?? 0] ?? 'alive',
+    incarnation: p.incarnation ?? 0,
+  };
 }
 
 function vsnOfMember(m: actors.Member.$Properties): ProtocolVersions {
