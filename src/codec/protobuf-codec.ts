@@ -71,8 +71,13 @@ export class ProtobufCodec implements WireCodec {
   }
 
   decodePacket(buf: Uint8Array): DecodeResult<WireMessage[]> {
-    if (buf.length === 0) return { ok: false, reason: 'empty' };
     if (buf.length > this.#limits.maxPacketBytes) return { ok: false, reason: 'too-large', detail: `${buf.length} bytes` };
+    return this.#decodeCompound(buf);
+  }
+
+  /** A datagram or a stream frame: [FrameKind][Compound]. Size limits are the caller's. */
+  #decodeCompound(buf: Uint8Array): DecodeResult<WireMessage[]> {
+    if (buf.length === 0) return { ok: false, reason: 'empty' };
     if (buf[0] !== wire.FrameKind.FRAME_COMPOUND_V1) {
       return { ok: false, reason: 'unknown-frame', detail: `frame kind ${String(buf[0])}` };
     }
@@ -93,7 +98,8 @@ export class ProtobufCodec implements WireCodec {
   }
 
   decodeStreamMessage(buf: Uint8Array): DecodeResult<WireMessage> {
-    const r = this.decodePacket(buf);
+    // Stream frames are bounded by the framing layer (maxStreamFrameBytes) before they get here.
+    const r = this.#decodeCompound(buf);
     if (!r.ok) return r;
     if (r.value.length !== 1) return { ok: false, reason: 'malformed', detail: `stream frame with ${r.value.length} messages` };
     return { ok: true, value: r.value[0] as WireMessage };
