@@ -2,7 +2,8 @@
 export { createNode, MemberlistNode } from './node.js';
 export type { NodeOptions, NodeMetrics, TransportFactory } from './node.js';
 export type { Member, MemberStateName } from './member.js';
-export type { NodeEvent, NodeEventMap, NodeEventName, LeaveReason } from './events.js';
+export type { NodeEvent, NodeEventMap, NodeEventName, LeaveReason, MessageVia } from './events.js';
+export type { Delegates, HookName, HookStats } from './delegates.js';
 
 export { resolveConfig, PRESETS, CONFIG_KEYS } from './config.js';
 export type { MemberlistConfig, NodeConfigOptions, Profile } from './config.js';

@@ -10,7 +10,7 @@ import { RealClock, type Clock, type TimerHandle } from './clock.js';
 import { ProtobufCodec } from './codec/protobuf-codec.js';
 import { resolveConfig, PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX, type MemberlistConfig, type NodeConfigOptions } from './config.js';
 import { InvalidArgumentError, JoinError, NotRunningError, TransportError } from './errors.js';
-import { HookRunner, type Delegates } from './delegates.js';
+import { HookRunner, type Delegates, type HookStats } from './delegates.js';
 import { actors } from './gen/index.js';
 import type { WireCodec } from './codec/wire-codec.js';
 import { UserMessagesActor } from './actors/user-messages/user-messages-actor.js';
@@ -66,6 +66,8 @@ export interface NodeMetrics {
   transport: Readonly<TransportStats>;
   actors: ActorStats[];
   healthScore: number;
+  /** Delegate hook calls, throws and slow calls, by hook. */
+  hooks: Record<string, HookStats>;
 }
 
 /**
@@ -84,6 +86,7 @@ export class MemberlistNode {
   readonly #advertise: Endpoint;
   readonly #clock: Clock;
   readonly #codec: WireCodec;
+  readonly #hooks: HookRunner;
   #state: 'running' | 'stopping' | 'stopped' = 'running';
 
   /** @internal use createNode(). */
@@ -98,6 +101,7 @@ export class MemberlistNode {
     advertise: Endpoint;
     clock: Clock;
     codec: WireCodec;
+    hooks: HookRunner;
   }) {
     this.name = parts.config.name;
     this.config = parts.config;
@@ -110,6 +114,7 @@ export class MemberlistNode {
     this.#advertise = parts.advertise;
     this.#clock = parts.clock;
     this.#codec = parts.codec;
+    this.#hooks = parts.hooks;
     this.#supervisor.onFailure((error) => {
       this.#logger.error({ err: error }, 'node failed: shutting down');
       this.#events.emit('error', { error });
@@ -330,6 +335,7 @@ export class MemberlistNode {
       transport: { ...this.#transport.stats },
       actors: this.#supervisor.stats(),
       healthScore: this.#facade.healthScore,
+      hooks: Object.fromEntries([...this.#hooks.stats].map(([k, v]) => [k, { ...v }])),
     };
   }
 
@@ -475,7 +481,7 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       udpBufferSize: config.udpBufferSize,
     }),
   );
-  const node = new MemberlistNode({ config, supervisor, transport, facade, network, events, logger, advertise, clock, codec });
+  const node = new MemberlistNode({ config, supervisor, transport, facade, network, events, logger, advertise, clock, codec, hooks });
   supervisor.start();
   logger.info({ address: transport.localAddress, advertise, transport: transport.kind }, 'node started');
   return node;
