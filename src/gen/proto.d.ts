@@ -339,6 +339,7 @@ export namespace memberlist {
             header?: (memberlist.wire.PushPullHeader.$Properties|null);
             states: memberlist.wire.PushNodeState.$Properties[];
             userState: Uint8Array;
+            broadcasts: memberlist.wire.UserMessage.$Properties[];
             static create(properties: memberlist.wire.PushPull.$Shape): memberlist.wire.PushPull & memberlist.wire.PushPull.$Shape;
             static create(properties?: memberlist.wire.PushPull.$Properties): memberlist.wire.PushPull;
             static encode(m: memberlist.wire.PushPull.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -354,6 +355,7 @@ export namespace memberlist {
                 header?: (memberlist.wire.PushPullHeader.$Properties|null);
                 states?: (memberlist.wire.PushNodeState.$Properties[]|null);
                 userState?: (Uint8Array|null);
+                broadcasts?: (memberlist.wire.UserMessage.$Properties[]|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = memberlist.wire.PushPull.$Properties;
@@ -1989,6 +1991,31 @@ export namespace memberlist {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = memberlist.actors.DelegateRefused.$Properties;
+        }
+
+        interface IRecentBroadcast extends memberlist.actors.RecentBroadcast.$Properties {
+        }
+
+        class RecentBroadcast {
+            constructor(p?: memberlist.actors.RecentBroadcast.$Properties);
+            $unknowns?: Uint8Array[];
+            user?: (memberlist.wire.UserMessage.$Properties|null);
+            static create(properties: memberlist.actors.RecentBroadcast.$Shape): memberlist.actors.RecentBroadcast & memberlist.actors.RecentBroadcast.$Shape;
+            static create(properties?: memberlist.actors.RecentBroadcast.$Properties): memberlist.actors.RecentBroadcast;
+            static encode(m: memberlist.actors.RecentBroadcast.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.RecentBroadcast & memberlist.actors.RecentBroadcast.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.RecentBroadcast;
+            static toObject(m: memberlist.actors.RecentBroadcast, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace RecentBroadcast {
+            interface $Properties {
+                user?: (memberlist.wire.UserMessage.$Properties|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.RecentBroadcast.$Properties;
         }
     }
 

@@ -3539,6 +3539,7 @@ export const memberlist = $root.memberlist = (() => {
              * @property {memberlist.wire.PushPullHeader.$Properties|null} [header] PushPull header
              * @property {Array.<memberlist.wire.PushNodeState.$Properties>|null} [states] PushPull states
              * @property {Uint8Array|null} [userState] PushPull userState
+             * @property {Array.<memberlist.wire.UserMessage.$Properties>|null} [broadcasts] PushPull broadcasts
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -3565,6 +3566,7 @@ export const memberlist = $root.memberlist = (() => {
              */
             const PushPull = function (p) {
                 this.states = [];
+                this.broadcasts = [];
                 if (p)
                     for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
                         if (p[ks[i]] != null && ks[i] !== "__proto__")
@@ -3594,6 +3596,14 @@ export const memberlist = $root.memberlist = (() => {
              * @instance
              */
             PushPull.prototype.userState = $util.newBuffer([]);
+
+            /**
+             * PushPull broadcasts.
+             * @member {Array.<memberlist.wire.UserMessage.$Properties>} broadcasts
+             * @memberof memberlist.wire.PushPull
+             * @instance
+             */
+            PushPull.prototype.broadcasts = $util.emptyArray;
 
             /**
              * Creates a new PushPull instance using the specified properties.
@@ -3635,6 +3645,10 @@ export const memberlist = $root.memberlist = (() => {
                 }
                 if (m.userState != null && $Object.hasOwnProperty.call(m, "userState") && m.userState.length)
                     w.uint32(/* id 3, wireType 2 =*/26).bytes(m.userState);
+                if (m.broadcasts != null && m.broadcasts.length) {
+                    for (var i = 0; i < m.broadcasts.length; ++i)
+                        $root.memberlist.wire.UserMessage.encode(m.broadcasts[i], w.uint32(/* id 4, wireType 2 =*/34).fork(), q + 1).ldelim();
+                }
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -3702,6 +3716,14 @@ export const memberlist = $root.memberlist = (() => {
                                 delete m.userState;
                             continue;
                         }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.broadcasts && m.broadcasts.length))
+                                m.broadcasts = [];
+                            m.broadcasts.push($root.memberlist.wire.UserMessage.decode(r, r.size(), $undefined, q + 1));
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -3760,6 +3782,16 @@ export const memberlist = $root.memberlist = (() => {
                             m.userState = d.userState;
                     }
                 }
+                if (d.broadcasts) {
+                    if (!$Array.isArray(d.broadcasts))
+                        throw $TypeError(".memberlist.wire.PushPull.broadcasts: array expected");
+                    m.broadcasts = $Array(d.broadcasts.length);
+                    for (var i = 0; i < d.broadcasts.length; ++i) {
+                        if (!$util.isObject(d.broadcasts[i]))
+                            throw $TypeError(".memberlist.wire.PushPull.broadcasts: object expected");
+                        m.broadcasts[i] = $root.memberlist.wire.UserMessage.fromObject(d.broadcasts[i], q + 1);
+                    }
+                }
                 return m;
             };
 
@@ -3782,6 +3814,7 @@ export const memberlist = $root.memberlist = (() => {
                 var d = {};
                 if (o.arrays || o.defaults) {
                     d.states = [];
+                    d.broadcasts = [];
                 }
                 if (o.defaults) {
                     d.header = null;
@@ -3804,6 +3837,12 @@ export const memberlist = $root.memberlist = (() => {
                 }
                 if (m.userState != null && $Object.hasOwnProperty.call(m, "userState")) {
                     d.userState = o.bytes === $String ? $util.base64.encode(m.userState, 0, m.userState.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.userState) : m.userState;
+                }
+                if (m.broadcasts && m.broadcasts.length) {
+                    d.broadcasts = $Array(m.broadcasts.length);
+                    for (var j = 0; j < m.broadcasts.length; ++j) {
+                        d.broadcasts[j] = $root.memberlist.wire.UserMessage.toObject(m.broadcasts[j], o, q + 1);
+                    }
                 }
                 return d;
             };
@@ -19439,6 +19478,232 @@ export const memberlist = $root.memberlist = (() => {
             };
 
             return DelegateRefused;
+        })();
+
+        actors.RecentBroadcast = (function() {
+
+            /**
+             * Properties of a RecentBroadcast.
+             * @typedef {Object} memberlist.actors.RecentBroadcast.$Properties
+             * @property {memberlist.wire.UserMessage.$Properties|null} [user] RecentBroadcast user
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RecentBroadcast.
+             * @memberof memberlist.actors
+             * @interface IRecentBroadcast
+             * @augments memberlist.actors.RecentBroadcast.$Properties
+             * @deprecated Use memberlist.actors.RecentBroadcast.$Properties instead.
+             */
+
+            /**
+             * Shape of a RecentBroadcast.
+             * @typedef {memberlist.actors.RecentBroadcast.$Properties} memberlist.actors.RecentBroadcast.$Shape
+             */
+
+            /**
+             * Constructs a new RecentBroadcast.
+             * @memberof memberlist.actors
+             * @classdesc Represents a RecentBroadcast.
+             * @constructor
+             * @param {memberlist.actors.RecentBroadcast.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RecentBroadcast = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * RecentBroadcast user.
+             * @member {memberlist.wire.UserMessage.$Properties|null|undefined} user
+             * @memberof memberlist.actors.RecentBroadcast
+             * @instance
+             */
+            RecentBroadcast.prototype.user = null;
+
+            /**
+             * Creates a new RecentBroadcast instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.RecentBroadcast
+             * @static
+             * @param {memberlist.actors.RecentBroadcast.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.RecentBroadcast} RecentBroadcast instance
+             * @type {{
+             *   (properties: memberlist.actors.RecentBroadcast.$Shape): memberlist.actors.RecentBroadcast & memberlist.actors.RecentBroadcast.$Shape;
+             *   (properties?: memberlist.actors.RecentBroadcast.$Properties): memberlist.actors.RecentBroadcast;
+             * }}
+             */
+            RecentBroadcast.create = function(properties) {
+                return new RecentBroadcast(properties);
+            };
+
+            /**
+             * Encodes the specified RecentBroadcast message. Does not implicitly {@link memberlist.actors.RecentBroadcast.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.RecentBroadcast
+             * @static
+             * @param {memberlist.actors.RecentBroadcast.$Properties} m RecentBroadcast message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RecentBroadcast.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.user != null && $Object.hasOwnProperty.call(m, "user"))
+                    $root.memberlist.wire.UserMessage.encode(m.user, w.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a RecentBroadcast message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.RecentBroadcast
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.RecentBroadcast & memberlist.actors.RecentBroadcast.$Shape} RecentBroadcast
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RecentBroadcast.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.RecentBroadcast();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            m.user = $root.memberlist.wire.UserMessage.decode(r, r.size(), $undefined, q + 1, m.user);
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a RecentBroadcast message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.RecentBroadcast
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.RecentBroadcast} RecentBroadcast
+             */
+            RecentBroadcast.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.RecentBroadcast)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.RecentBroadcast: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.RecentBroadcast();
+                if (d.user != null) {
+                    if (!$util.isObject(d.user))
+                        throw $TypeError(".memberlist.actors.RecentBroadcast.user: object expected");
+                    m.user = $root.memberlist.wire.UserMessage.fromObject(d.user, q + 1);
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a RecentBroadcast message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.RecentBroadcast
+             * @static
+             * @param {memberlist.actors.RecentBroadcast} m RecentBroadcast
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            RecentBroadcast.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.user = null;
+                }
+                if (m.user != null && $Object.hasOwnProperty.call(m, "user")) {
+                    d.user = $root.memberlist.wire.UserMessage.toObject(m.user, o, q + 1);
+                }
+                return d;
+            };
+
+            /**
+             * Converts this RecentBroadcast to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.RecentBroadcast
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            RecentBroadcast.prototype.toJSON = function() {
+                return RecentBroadcast.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for RecentBroadcast
+             * @function getTypeUrl
+             * @memberof memberlist.actors.RecentBroadcast
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            RecentBroadcast.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.RecentBroadcast";
+            };
+
+            return RecentBroadcast;
         })();
 
         return actors;

@@ -195,11 +195,25 @@ export class NetTransport implements Transport {
     const error = new TransportError('transport shut down', 'ERR_STREAM_CLOSED');
     for (const abort of [...this.#dials]) abort(new TransportError('transport shut down during dial', 'ERR_TRANSPORT'));
     for (const conn of [...this.#conns]) conn.destroy(error);
-    await Promise.all([
+    const closed = Promise.all([
       ...this.#sockets.values(),
       closeServer(this.#tcp),
       new Promise<void>((resolve) => this.#udp.close(() => resolve())),
     ]);
+    // A socket that does not report 'close' must not hang shutdown (a test run saw one TCP socket
+    // linger, rarely). After a grace period every remaining socket is destroyed outright. This is a
+    // wall-clock bound on process hygiene, not protocol timing, so it does not use the node's clock.
+    let grace: NodeJS.Timeout | undefined;
+    const forced = new Promise<void>((resolve) => {
+      grace = setTimeout(() => {
+        this.#log.warn({ sockets: this.#sockets.size }, 'sockets still open after shutdown grace period: destroying them');
+        for (const socket of this.#sockets.keys()) socket.destroy();
+        resolve();
+      }, 2000);
+      grace.unref();
+    });
+    await Promise.race([closed, forced]);
+    clearTimeout(grace);
     // dgram and net.Server emit 'close' when they ask libuv to close the handle, but libuv only releases
     // it in the "close callbacks" phase, which follows the check phase of that loop iteration. A second
     // setImmediate runs after that phase, so once shutdown resolves nothing of this transport is left.

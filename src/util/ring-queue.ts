@@ -38,6 +38,11 @@ export class RingQueue<T> {
     return this.#size === 0 ? undefined : this.#buf[this.#head];
   }
 
+  /** Items from oldest to newest, without removing them. */
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let i = 0; i < this.#size; i++) yield this.#buf[(this.#head + i) & this.#mask] as T;
+  }
+
   clear(): void {
     this.#buf.fill(undefined);
     this.#head = 0;

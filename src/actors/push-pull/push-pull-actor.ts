@@ -4,6 +4,7 @@ import { actors, wire } from '../../gen/index.js';
 import { fromWireAddress, toWireAddress } from '../../codec/address.js';
 import type { HookRunner } from '../../delegates.js';
 import type { Member } from '../../member.js';
+import { RingQueue } from '../../util/ring-queue.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { pushPullScaleMs } from '../../timing.js';
 import { endpointKey } from '../../transport/transport.js';
@@ -33,6 +34,10 @@ export interface PushPullOptions {
   digestSyncCooldownMs?: number;
   /** Application hooks: localState, mergeRemoteState and authorizeMerge are called from here. */
   hooks?: HookRunner;
+  /** Most recent broadcasts carried in a push-pull (default 128). */
+  maxRecentBroadcasts?: number;
+  /** How long a broadcast is carried in push-pulls (default: two scaled push-pull intervals, at least 60 s). */
+  recentBroadcastMaxAgeMs?: number;
 }
 
 /** Counters of the push-pull actor, read by metrics and tests. */
@@ -116,6 +121,7 @@ export class PushPullActor implements Actor {
     actors.StreamResult,
     actors.StreamRequestReceived,
     actors.DigestMismatch,
+    actors.RecentBroadcast,
   ];
   readonly counters: PushPullCounters = {
     sent: 0,
@@ -138,6 +144,8 @@ export class PushPullActor implements Actor {
   #round = 0;
   /** Request id of the periodic push/pull in flight (0: none). */
   #periodic = 0;
+  /** Recent user broadcasts carried in push-pulls, oldest first (bounded by count and age). */
+  #recent = new RingQueue<{ atMs: number; user: wire.UserMessage.$Properties }>(16);
   /** Request id of the digest-triggered push/pull in flight (0: none), and when it started. */
   #repair = 0;
   #lastRepairMs = Number.NEGATIVE_INFINITY;
@@ -185,6 +193,7 @@ export class PushPullActor implements Actor {
     else if (message instanceof actors.StreamRequestReceived) this.#onStreamRequest(message);
     else if (message instanceof actors.PushPullTick) this.#onTick();
     else if (message instanceof actors.DigestMismatch) this.#onDigestMismatch(message);
+    else if (message instanceof actors.RecentBroadcast) this.#onRecentBroadcast(message);
     else if (message instanceof actors.JoinRequest) this.#onJoin(message);
     else if (message instanceof actors.SeedsResolved) this.#onSeedsResolved(message);
   }
@@ -214,8 +223,28 @@ export class PushPullActor implements Actor {
       if (v instanceof Uint8Array && v.length > 0) userState = v;
     }
     return {
-      pushPull: { header: { nodes: states.length, userStateLen: userState?.length ?? 0, join }, states, userState: userState ?? null },
+      pushPull: {
+        header: { nodes: states.length, userStateLen: userState?.length ?? 0, join },
+        states,
+        userState: userState ?? null,
+        broadcasts: this.#recentBroadcasts(),
+      },
     };
+  }
+
+  #onRecentBroadcast(m: actors.RecentBroadcast): void {
+    if (m.user === null || m.user === undefined) return;
+    this.#recent.push({ atMs: this.#ctx.clock.now(), user: m.user });
+    while (this.#recent.size > (this.options.maxRecentBroadcasts ?? 128)) this.#recent.shift();
+  }
+
+  #recentBroadcasts(): wire.UserMessage.$Properties[] {
+    const maxAge =
+      this.options.recentBroadcastMaxAgeMs ??
+      Math.max(60_000, 2 * pushPullScaleMs(this.options.pushPullIntervalMs, Math.max(this.#numMembers, this.#mirror.size)));
+    const oldest = this.#ctx.clock.now() - maxAge;
+    while (this.#recent.size > 0 && (this.#recent.peek()?.atMs ?? 0) < oldest) this.#recent.shift();
+    return [...this.#recent].map((e) => e.user);
   }
 
   /**
@@ -489,6 +518,10 @@ export class PushPullActor implements Actor {
           return `unknown claim ${String(never)}`;
         }
       }
+    }
+    // Broadcasts the epidemic may have missed: the user-messages actor delivers each at most once.
+    for (const user of remote.broadcasts ?? []) {
+      if (user.origin) this.#ctx.send(actors.UserPacketReceived.create({ user, from }));
     }
     const userState = remote.userState;
     const hooks = this.options.hooks;

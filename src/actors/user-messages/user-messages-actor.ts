@@ -69,6 +69,7 @@ export class UserMessagesActor implements Actor {
   }
 
   #queue(origin: string, seq: number, key: string, payload: Uint8Array, notifyId: number): void {
+    this.#ctx.send(actors.RecentBroadcast.create({ user: { payload, origin, seq, key } }));
     this.#ctx.send(
       actors.QueueBroadcast.create({
         // Scoped by origin: keys are the application's names for what a broadcast is about, and two
