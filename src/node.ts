@@ -186,6 +186,11 @@ export class MemberlistNode {
   spawn(actor: Actor): void {
     this.#assertRunning();
     this.#supervisor.spawn(actor);
+    // An actor that starts late has missed every MemberChanged so far: if it takes snapshots, it gets
+    // the whole table now (filter MembersSnapshot by `requester === this.name`).
+    if (actor.accepts.includes(actors.MembersSnapshot)) {
+      this.#supervisor.send(actors.MembersSnapshotRequest.create({ requester: actor.name }));
+    }
   }
 
   /** Routes a protobuf message to the node's actors, as if an actor had sent it. */

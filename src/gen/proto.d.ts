@@ -2017,6 +2017,60 @@ export namespace memberlist {
             }
             type $Shape = memberlist.actors.RecentBroadcast.$Properties;
         }
+
+        interface IMembersSnapshotRequest extends memberlist.actors.MembersSnapshotRequest.$Properties {
+        }
+
+        class MembersSnapshotRequest {
+            constructor(p?: memberlist.actors.MembersSnapshotRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            requester: string;
+            static create(properties: memberlist.actors.MembersSnapshotRequest.$Shape): memberlist.actors.MembersSnapshotRequest & memberlist.actors.MembersSnapshotRequest.$Shape;
+            static create(properties?: memberlist.actors.MembersSnapshotRequest.$Properties): memberlist.actors.MembersSnapshotRequest;
+            static encode(m: memberlist.actors.MembersSnapshotRequest.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.MembersSnapshotRequest & memberlist.actors.MembersSnapshotRequest.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.MembersSnapshotRequest;
+            static toObject(m: memberlist.actors.MembersSnapshotRequest, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace MembersSnapshotRequest {
+            interface $Properties {
+                requester?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.MembersSnapshotRequest.$Properties;
+        }
+
+        interface IMembersSnapshot extends memberlist.actors.MembersSnapshot.$Properties {
+        }
+
+        class MembersSnapshot {
+            constructor(p?: memberlist.actors.MembersSnapshot.$Properties);
+            $unknowns?: Uint8Array[];
+            requester: string;
+            members: memberlist.actors.Member.$Properties[];
+            numMembers: number;
+            static create(properties: memberlist.actors.MembersSnapshot.$Shape): memberlist.actors.MembersSnapshot & memberlist.actors.MembersSnapshot.$Shape;
+            static create(properties?: memberlist.actors.MembersSnapshot.$Properties): memberlist.actors.MembersSnapshot;
+            static encode(m: memberlist.actors.MembersSnapshot.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.MembersSnapshot & memberlist.actors.MembersSnapshot.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.MembersSnapshot;
+            static toObject(m: memberlist.actors.MembersSnapshot, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace MembersSnapshot {
+            interface $Properties {
+                requester?: (string|null);
+                members?: (memberlist.actors.Member.$Properties[]|null);
+                numMembers?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.MembersSnapshot.$Properties;
+        }
     }
 
     namespace worker {

@@ -19706,6 +19706,534 @@ export const memberlist = $root.memberlist = (() => {
             return RecentBroadcast;
         })();
 
+        actors.MembersSnapshotRequest = (function() {
+
+            /**
+             * Properties of a MembersSnapshotRequest.
+             * @typedef {Object} memberlist.actors.MembersSnapshotRequest.$Properties
+             * @property {string|null} [requester] MembersSnapshotRequest requester
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a MembersSnapshotRequest.
+             * @memberof memberlist.actors
+             * @interface IMembersSnapshotRequest
+             * @augments memberlist.actors.MembersSnapshotRequest.$Properties
+             * @deprecated Use memberlist.actors.MembersSnapshotRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a MembersSnapshotRequest.
+             * @typedef {memberlist.actors.MembersSnapshotRequest.$Properties} memberlist.actors.MembersSnapshotRequest.$Shape
+             */
+
+            /**
+             * Constructs a new MembersSnapshotRequest.
+             * @memberof memberlist.actors
+             * @classdesc Represents a MembersSnapshotRequest.
+             * @constructor
+             * @param {memberlist.actors.MembersSnapshotRequest.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const MembersSnapshotRequest = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * MembersSnapshotRequest requester.
+             * @member {string} requester
+             * @memberof memberlist.actors.MembersSnapshotRequest
+             * @instance
+             */
+            MembersSnapshotRequest.prototype.requester = "";
+
+            /**
+             * Creates a new MembersSnapshotRequest instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.MembersSnapshotRequest
+             * @static
+             * @param {memberlist.actors.MembersSnapshotRequest.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.MembersSnapshotRequest} MembersSnapshotRequest instance
+             * @type {{
+             *   (properties: memberlist.actors.MembersSnapshotRequest.$Shape): memberlist.actors.MembersSnapshotRequest & memberlist.actors.MembersSnapshotRequest.$Shape;
+             *   (properties?: memberlist.actors.MembersSnapshotRequest.$Properties): memberlist.actors.MembersSnapshotRequest;
+             * }}
+             */
+            MembersSnapshotRequest.create = function(properties) {
+                return new MembersSnapshotRequest(properties);
+            };
+
+            /**
+             * Encodes the specified MembersSnapshotRequest message. Does not implicitly {@link memberlist.actors.MembersSnapshotRequest.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.MembersSnapshotRequest
+             * @static
+             * @param {memberlist.actors.MembersSnapshotRequest.$Properties} m MembersSnapshotRequest message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MembersSnapshotRequest.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requester != null && $Object.hasOwnProperty.call(m, "requester") && m.requester !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.requester);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a MembersSnapshotRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.MembersSnapshotRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.MembersSnapshotRequest & memberlist.actors.MembersSnapshotRequest.$Shape} MembersSnapshotRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MembersSnapshotRequest.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.MembersSnapshotRequest();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.requester = v;
+                            else
+                                delete m.requester;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a MembersSnapshotRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.MembersSnapshotRequest
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.MembersSnapshotRequest} MembersSnapshotRequest
+             */
+            MembersSnapshotRequest.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.MembersSnapshotRequest)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.MembersSnapshotRequest: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.MembersSnapshotRequest();
+                if (d.requester != null) {
+                    if (typeof d.requester !== "string" || d.requester.length) {
+                        m.requester = $String(d.requester);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a MembersSnapshotRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.MembersSnapshotRequest
+             * @static
+             * @param {memberlist.actors.MembersSnapshotRequest} m MembersSnapshotRequest
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            MembersSnapshotRequest.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.requester = "";
+                }
+                if (m.requester != null && $Object.hasOwnProperty.call(m, "requester")) {
+                    d.requester = m.requester;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this MembersSnapshotRequest to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.MembersSnapshotRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            MembersSnapshotRequest.prototype.toJSON = function() {
+                return MembersSnapshotRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for MembersSnapshotRequest
+             * @function getTypeUrl
+             * @memberof memberlist.actors.MembersSnapshotRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            MembersSnapshotRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.MembersSnapshotRequest";
+            };
+
+            return MembersSnapshotRequest;
+        })();
+
+        actors.MembersSnapshot = (function() {
+
+            /**
+             * Properties of a MembersSnapshot.
+             * @typedef {Object} memberlist.actors.MembersSnapshot.$Properties
+             * @property {string|null} [requester] MembersSnapshot requester
+             * @property {Array.<memberlist.actors.Member.$Properties>|null} [members] MembersSnapshot members
+             * @property {number|null} [numMembers] MembersSnapshot numMembers
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a MembersSnapshot.
+             * @memberof memberlist.actors
+             * @interface IMembersSnapshot
+             * @augments memberlist.actors.MembersSnapshot.$Properties
+             * @deprecated Use memberlist.actors.MembersSnapshot.$Properties instead.
+             */
+
+            /**
+             * Shape of a MembersSnapshot.
+             * @typedef {memberlist.actors.MembersSnapshot.$Properties} memberlist.actors.MembersSnapshot.$Shape
+             */
+
+            /**
+             * Constructs a new MembersSnapshot.
+             * @memberof memberlist.actors
+             * @classdesc Represents a MembersSnapshot.
+             * @constructor
+             * @param {memberlist.actors.MembersSnapshot.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const MembersSnapshot = function (p) {
+                this.members = [];
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * MembersSnapshot requester.
+             * @member {string} requester
+             * @memberof memberlist.actors.MembersSnapshot
+             * @instance
+             */
+            MembersSnapshot.prototype.requester = "";
+
+            /**
+             * MembersSnapshot members.
+             * @member {Array.<memberlist.actors.Member.$Properties>} members
+             * @memberof memberlist.actors.MembersSnapshot
+             * @instance
+             */
+            MembersSnapshot.prototype.members = $util.emptyArray;
+
+            /**
+             * MembersSnapshot numMembers.
+             * @member {number} numMembers
+             * @memberof memberlist.actors.MembersSnapshot
+             * @instance
+             */
+            MembersSnapshot.prototype.numMembers = 0;
+
+            /**
+             * Creates a new MembersSnapshot instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.MembersSnapshot
+             * @static
+             * @param {memberlist.actors.MembersSnapshot.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.MembersSnapshot} MembersSnapshot instance
+             * @type {{
+             *   (properties: memberlist.actors.MembersSnapshot.$Shape): memberlist.actors.MembersSnapshot & memberlist.actors.MembersSnapshot.$Shape;
+             *   (properties?: memberlist.actors.MembersSnapshot.$Properties): memberlist.actors.MembersSnapshot;
+             * }}
+             */
+            MembersSnapshot.create = function(properties) {
+                return new MembersSnapshot(properties);
+            };
+
+            /**
+             * Encodes the specified MembersSnapshot message. Does not implicitly {@link memberlist.actors.MembersSnapshot.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.MembersSnapshot
+             * @static
+             * @param {memberlist.actors.MembersSnapshot.$Properties} m MembersSnapshot message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MembersSnapshot.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requester != null && $Object.hasOwnProperty.call(m, "requester") && m.requester !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.requester);
+                if (m.members != null && m.members.length) {
+                    for (var i = 0; i < m.members.length; ++i)
+                        $root.memberlist.actors.Member.encode(m.members[i], w.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                }
+                if (m.numMembers != null && $Object.hasOwnProperty.call(m, "numMembers") && m.numMembers !== 0)
+                    w.uint32(/* id 3, wireType 0 =*/24).uint32(m.numMembers);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a MembersSnapshot message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.MembersSnapshot
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.MembersSnapshot & memberlist.actors.MembersSnapshot.$Shape} MembersSnapshot
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MembersSnapshot.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.MembersSnapshot();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.requester = v;
+                            else
+                                delete m.requester;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.members && m.members.length))
+                                m.members = [];
+                            m.members.push($root.memberlist.actors.Member.decode(r, r.size(), $undefined, q + 1));
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.numMembers = v;
+                            else
+                                delete m.numMembers;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a MembersSnapshot message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.MembersSnapshot
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.MembersSnapshot} MembersSnapshot
+             */
+            MembersSnapshot.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.MembersSnapshot)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.MembersSnapshot: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.MembersSnapshot();
+                if (d.requester != null) {
+                    if (typeof d.requester !== "string" || d.requester.length) {
+                        m.requester = $String(d.requester);
+                    }
+                }
+                if (d.members) {
+                    if (!$Array.isArray(d.members))
+                        throw $TypeError(".memberlist.actors.MembersSnapshot.members: array expected");
+                    m.members = $Array(d.members.length);
+                    for (var i = 0; i < d.members.length; ++i) {
+                        if (!$util.isObject(d.members[i]))
+                            throw $TypeError(".memberlist.actors.MembersSnapshot.members: object expected");
+                        m.members[i] = $root.memberlist.actors.Member.fromObject(d.members[i], q + 1);
+                    }
+                }
+                if (d.numMembers != null) {
+                    if ($Number(d.numMembers) !== 0) {
+                        m.numMembers = d.numMembers >>> 0;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a MembersSnapshot message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.MembersSnapshot
+             * @static
+             * @param {memberlist.actors.MembersSnapshot} m MembersSnapshot
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            MembersSnapshot.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.arrays || o.defaults) {
+                    d.members = [];
+                }
+                if (o.defaults) {
+                    d.requester = "";
+                    d.numMembers = 0;
+                }
+                if (m.requester != null && $Object.hasOwnProperty.call(m, "requester")) {
+                    d.requester = m.requester;
+                }
+                if (m.members && m.members.length) {
+                    d.members = $Array(m.members.length);
+                    for (var j = 0; j < m.members.length; ++j) {
+                        d.members[j] = $root.memberlist.actors.Member.toObject(m.members[j], o, q + 1);
+                    }
+                }
+                if (m.numMembers != null && $Object.hasOwnProperty.call(m, "numMembers")) {
+                    d.numMembers = m.numMembers;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this MembersSnapshot to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.MembersSnapshot
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            MembersSnapshot.prototype.toJSON = function() {
+                return MembersSnapshot.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for MembersSnapshot
+             * @function getTypeUrl
+             * @memberof memberlist.actors.MembersSnapshot
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            MembersSnapshot.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.MembersSnapshot";
+            };
+
+            return MembersSnapshot;
+        })();
+
         return actors;
     })();
 

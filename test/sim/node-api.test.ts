@@ -73,3 +73,23 @@ describe('node API on virtual time', () => {
     await expect((a as MemberlistNode).join([''])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 });
+
+describe('late actors', () => {
+  it('an actor spawned on a running node that accepts MembersSnapshot gets the whole member table', async () => {
+    const cluster = new SimulatedCluster({ seed: 12 });
+    await cluster.addNodes(4);
+    await cluster.joinAll(0);
+    await cluster.runUntil(() => cluster.converged(), 10_000);
+    const names: string[] = [];
+    (cluster.nodes[2] as MemberlistNode).spawn({
+      name: 'late',
+      accepts: [actors.MembersSnapshot],
+      receive: (m) => {
+        if (m instanceof actors.MembersSnapshot && m.requester === 'late') for (const x of m.members) names.push(x.name ?? '');
+      },
+    });
+    await cluster.runFor(1);
+    expect(names.sort()).toEqual(['node-0', 'node-1', 'node-2', 'node-3']);
+    await cluster.shutdown();
+  });
+});

@@ -51,6 +51,7 @@ export class MembershipActor implements Actor {
     actors.LeaveRequest,
     actors.UpdateMetaRequest,
     actors.BroadcastDone,
+    actors.MembersSnapshotRequest,
   ];
   #ctx!: ActorContext;
   #members = new Map<string, MemberRecord>();
@@ -88,6 +89,15 @@ export class MembershipActor implements Actor {
     else if (message instanceof actors.ProbeListWrapped) this.#reap();
     else if (message instanceof actors.LeaveRequest) this.#leave(message.requestId);
     else if (message instanceof actors.UpdateMetaRequest) this.#updateMeta(message);
+    else if (message instanceof actors.MembersSnapshotRequest) {
+      this.#ctx.send(
+        actors.MembersSnapshot.create({
+          requester: message.requester,
+          members: [...this.#members.values()].map(toMemberMessage),
+          numMembers: this.#members.size,
+        }),
+      );
+    }
     else if (message instanceof actors.BroadcastDone) this.#onBroadcastDone(message);
   }
 
