@@ -7,7 +7,8 @@ import { SuspicionActor } from './actors/suspicion/suspicion-actor.js';
 import { PushPullActor } from './actors/push-pull/push-pull-actor.js';
 import { advertiseEndpoint } from './advertise.js';
 import { RealClock, type Clock, type TimerHandle } from './clock.js';
-import { ProtobufCodec } from './codec/protobuf-codec.js';
+import { LayeredCodec } from './codec/layers.js';
+import { Keyring } from './security/keyring.js';
 import { resolveConfig, PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX, type MemberlistConfig, type NodeConfigOptions } from './config.js';
 import { InvalidArgumentError, JoinError, NotRunningError, TransportError } from './errors.js';
 import { HookRunner, type Delegates, type HookStats } from './delegates.js';
@@ -134,6 +135,15 @@ export class MemberlistNode {
 
   get running(): boolean {
     return this.#state === 'running';
+  }
+
+  /**
+   * The AES-GCM keyring when the node was created with a secretKey (undefined otherwise): install a
+   * key, use it as the primary, remove an old one, list them (primary first). Changes apply to the
+   * next packet and stream.
+   */
+  get keyring(): Keyring | undefined {
+    return this.#codec instanceof LayeredCodec ? this.#codec.keyring : undefined;
   }
 
   /** Lifeguard's local health score: 0 is healthy; higher means this node scales its timeouts up. */
@@ -265,7 +275,8 @@ export class MemberlistNode {
     if (!(payload instanceof Uint8Array)) throw new InvalidArgumentError('broadcast payload must be a Uint8Array');
     const key = options.key ?? '';
     if (typeof key !== 'string') throw new InvalidArgumentError('broadcast key must be a string');
-    this.#checkFits(this.#codec.encodePart({ user: { payload, origin: this.name, seq: 0xffffffff, key } }).length, 'broadcast');
+    const part = this.#codec.encodePart({ user: { payload, origin: this.name, seq: 0xffffffff, key } });
+    this.#checkFits(this.#codec.partSize(part.length) + this.#codec.packetOverhead, 'broadcast');
     return this.#facade
       .request(actors.UserBroadcastSent, (requestId) =>
         actors.UserBroadcastRequest.create({ requestId, payload: new Uint8Array(payload), key, wantCompletion: true }),
@@ -281,7 +292,7 @@ export class MemberlistNode {
   async sendBestEffort(name: string, payload: Uint8Array): Promise<void> {
     const to = this.#target(name, payload);
     const message = { user: { payload: new Uint8Array(payload), from: this.name } };
-    this.#checkFits(this.#codec.encodePacket([message]).length, 'sendBestEffort');
+    this.#checkFits(this.#codec.partSize(this.#codec.encodePart(message).length) + this.#codec.packetOverhead, 'sendBestEffort');
     this.#supervisor.send(actors.SendPacket.create({ to, toNode: name, messages: [message] }));
   }
 
@@ -291,7 +302,7 @@ export class MemberlistNode {
    */
   async sendReliable(name: string, payload: Uint8Array): Promise<void> {
     const to = this.#target(name, payload);
-    if (payload.length > this.config.maxStreamFrameBytes - 64) {
+    if (payload.length > this.config.maxStreamFrameBytes - 64 - this.#codec.packetOverhead) {
       throw new InvalidArgumentError(`payload is ${payload.length} bytes; maxStreamFrameBytes is ${this.config.maxStreamFrameBytes}`);
     }
     const error = await this.#facade.sendStream(to, { user: { payload: new Uint8Array(payload), from: this.name } }, this.config.tcpTimeoutMs);
@@ -409,12 +420,24 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
     maxRestarts: config.actorMaxRestarts,
     restartWindowMs: config.actorRestartWindowMs,
   });
-  const codec = new ProtobufCodec({ maxPacketBytes: config.maxPacketSize });
+  const keyring = config.secretKey !== null ? new Keyring([config.secretKey]) : undefined;
+  const codec = new LayeredCodec({
+    label: config.label,
+    skipInboundLabelCheck: config.skipInboundLabelCheck,
+    keyring,
+    gossipVerifyIncoming: config.gossipVerifyIncoming,
+    gossipVerifyOutgoing: config.gossipVerifyOutgoing,
+    enableCompression: config.enableCompression,
+    maxPacketBytes: config.maxPacketSize,
+    maxStreamFrameBytes: config.maxStreamFrameBytes,
+    maxPushPullEntries: config.maxPushPullEntries,
+  });
   const network = new NetworkActor(transport, codec, {
     name: config.name,
     maxStreamFrameBytes: config.maxStreamFrameBytes,
     maxConcurrentStreams: config.maxConcurrentPushPulls,
     streamTimeoutMs: config.tcpTimeoutMs,
+    cidrsAllowed: config.cidrsAllowed,
   });
   const facade = new FacadeActor(events, hooks);
   // Start order: the facade first so it sees our own join; the network before the actors that send.

@@ -1,8 +1,13 @@
 import { wire } from '../gen/index.js';
+import { scanField, SCAN_MALFORMED } from './field-scan.js';
 import type { DecodeResult, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
 
 /** Field 1, wire type 2 (length-delimited): the tag of Compound.parts. */
 const PARTS_TAG = 0x0a;
+/** Compound.parts, Message.push_pull and PushPull.states field numbers (proto/wire.proto). */
+const COMPOUND_PARTS = 1;
+const MESSAGE_PUSH_PULL = 8;
+const PUSH_PULL_STATES = 2;
 
 function varintSize(n: number): number {
   let size = 1;
@@ -25,8 +30,13 @@ function writeVarint(out: Uint8Array, pos: number, n: number): number {
 export interface ProtobufCodecLimits {
   /** Largest datagram accepted. */
   maxPacketBytes: number;
-  /** Most messages one datagram may carry. */
+  /** Most messages one datagram may carry (counted before decoding). */
   maxParts: number;
+  /**
+   * Most member entries a push-pull stream message may carry, counted on the bytes before decoding
+   * (config maxPushPullEntries). Default: no limit here (the push-pull actor checks after decoding).
+   */
+  maxPushPullEntries: number;
 }
 
 /**
@@ -40,7 +50,11 @@ export class ProtobufCodec implements WireCodec {
   readonly #limits: ProtobufCodecLimits;
 
   constructor(limits: Partial<ProtobufCodecLimits> = {}) {
-    this.#limits = { maxPacketBytes: limits.maxPacketBytes ?? 65_507, maxParts: limits.maxParts ?? 4096 };
+    this.#limits = {
+      maxPacketBytes: limits.maxPacketBytes ?? 65_507,
+      maxParts: limits.maxParts ?? 4096,
+      maxPushPullEntries: limits.maxPushPullEntries ?? Number.POSITIVE_INFINITY,
+    };
   }
 
   encodePart(message: WireMessageInput): Uint8Array {
@@ -81,6 +95,10 @@ export class ProtobufCodec implements WireCodec {
     if (buf[0] !== wire.FrameKind.FRAME_COMPOUND_V1) {
       return { ok: false, reason: 'unknown-frame', detail: `frame kind ${String(buf[0])}` };
     }
+    // Count the parts on the bytes first: a packet of many tiny parts must not make us build them all.
+    const parts = scanField(buf, 1, buf.length, COMPOUND_PARTS, this.#limits.maxParts);
+    if (parts === SCAN_MALFORMED) return { ok: false, reason: 'malformed', detail: 'invalid compound encoding' };
+    if (parts > this.#limits.maxParts) return { ok: false, reason: 'too-many-parts', detail: `more than ${this.#limits.maxParts} parts` };
     let compound: wire.Compound;
     try {
       compound = wire.Compound.decode(buf.subarray(1));
@@ -99,9 +117,34 @@ export class ProtobufCodec implements WireCodec {
 
   decodeStreamMessage(buf: Uint8Array): DecodeResult<WireMessage> {
     // Stream frames are bounded by the framing layer (maxStreamFrameBytes) before they get here.
+    const maxEntries = this.#limits.maxPushPullEntries;
+    if (maxEntries !== Number.POSITIVE_INFINITY && buf.length > 1 && buf[0] === wire.FrameKind.FRAME_COMPOUND_V1) {
+      const entries = countPushPullEntries(buf, maxEntries);
+      if (entries > maxEntries) {
+        return { ok: false, reason: 'too-many-entries', detail: `push-pull with more than ${maxEntries} entries` };
+      }
+    }
     const r = this.#decodeCompound(buf);
     if (!r.ok) return r;
     if (r.value.length !== 1) return { ok: false, reason: 'malformed', detail: `stream frame with ${r.value.length} messages` };
     return { ok: true, value: r.value[0] as WireMessage };
   }
+}
+
+/**
+ * Member entries of every push-pull in a [FrameKind][Compound] frame, counted on the bytes (an upper
+ * bound of what decoding yields); stops once above `stopAbove`. A scan that cannot finish returns 0 and
+ * leaves the verdict to the decoder.
+ */
+function countPushPullEntries(buf: Uint8Array, stopAbove: number): number {
+  let total = 0;
+  scanField(buf, 1, buf.length, COMPOUND_PARTS, Number.POSITIVE_INFINITY, (ps, pe) => {
+    scanField(buf, ps, pe, MESSAGE_PUSH_PULL, Number.POSITIVE_INFINITY, (qs, qe) => {
+      const n = scanField(buf, qs, qe, PUSH_PULL_STATES, stopAbove - total);
+      if (n > 0) total += n;
+      return total <= stopAbove;
+    });
+    return total <= stopAbove;
+  });
+  return total;
 }

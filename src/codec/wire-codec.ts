@@ -11,7 +11,17 @@ export type DecodeFailure =
   | 'too-large'
   | 'unknown-frame'
   | 'malformed'
-  | 'too-many-parts';
+  | 'too-many-parts'
+  /** A push-pull claims more member entries than maxPushPullEntries (checked before decoding). */
+  | 'too-many-entries'
+  /** Outer layers (src/codec/layers.ts): another cluster's label, or none where one is required. */
+  | 'label-mismatch'
+  /** Encrypted with no installed key, not encrypted while gossipVerifyIncoming, or not authentic. */
+  | 'decrypt-failed'
+  /** The CRC32 of an unencrypted packet or frame does not match. */
+  | 'bad-checksum'
+  /** A compressed body would inflate beyond the packet or frame limit (decompression bomb). */
+  | 'decompress-limit';
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: DecodeFailure; detail?: string };
 
@@ -35,6 +45,19 @@ export interface WireCodec {
   /** Encodes the payload of one stream frame (one request or response). */
   encodeStreamMessage(message: WireMessageInput): Uint8Array;
   decodeStreamMessage(buf: Uint8Array): DecodeResult<WireMessage>;
+  /**
+   * Optional, for codecs with outer layers (LayeredCodec): decodes a stream frame like
+   * decodeStreamMessage and also returns the inner frame ([FrameKind][Compound], label, encryption,
+   * checksum and compression removed), which is what the network actor hands on as requestBytes /
+   * responseBytes (a push-pull merged on a worker is decoded there with the protobuf codec).
+   */
+  decodeStreamFrame?(buf: Uint8Array): DecodeResult<StreamFrame>;
+}
+
+/** A decoded stream message and the inner frame it was decoded from. */
+export interface StreamFrame {
+  readonly message: WireMessage;
+  readonly frame: Uint8Array;
 }
 
 const KINDS = ['ping', 'indirectPing', 'ack', 'nack', 'suspect', 'alive', 'dead', 'pushPull', 'user', 'error'] as const;

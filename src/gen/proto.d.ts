@@ -508,7 +508,11 @@ export namespace memberlist {
 
         enum FrameKind {
             FRAME_UNSPECIFIED = 0,
-            FRAME_COMPOUND_V1 = 1
+            FRAME_COMPOUND_V1 = 1,
+            FRAME_LABEL = 2,
+            FRAME_ENCRYPTED = 3,
+            FRAME_CRC32 = 4,
+            FRAME_COMPRESSED = 5
         }
     }
 
@@ -2071,6 +2075,35 @@ export namespace memberlist {
             }
             type $Shape = memberlist.actors.MembersSnapshot.$Properties;
         }
+
+        interface IMergeDone extends memberlist.actors.MergeDone.$Properties {
+        }
+
+        class MergeDone {
+            constructor(p?: memberlist.actors.MergeDone.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            diff: Uint8Array;
+            error: string;
+            static create(properties: memberlist.actors.MergeDone.$Shape): memberlist.actors.MergeDone & memberlist.actors.MergeDone.$Shape;
+            static create(properties?: memberlist.actors.MergeDone.$Properties): memberlist.actors.MergeDone;
+            static encode(m: memberlist.actors.MergeDone.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.MergeDone & memberlist.actors.MergeDone.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.MergeDone;
+            static toObject(m: memberlist.actors.MergeDone, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace MergeDone {
+            interface $Properties {
+                requestId?: (number|null);
+                diff?: (Uint8Array|null);
+                error?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.MergeDone.$Properties;
+        }
     }
 
     namespace worker {
@@ -2302,6 +2335,178 @@ export namespace memberlist {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = memberlist.worker.GroupFailed.$Properties;
+        }
+
+        interface IMergeMirrorEntry extends memberlist.worker.MergeMirrorEntry.$Properties {
+        }
+
+        class MergeMirrorEntry {
+            constructor(p?: memberlist.worker.MergeMirrorEntry.$Properties);
+            $unknowns?: Uint8Array[];
+            name: string;
+            incarnation: number;
+            state: memberlist.wire.MemberState;
+            host: string;
+            port: number;
+            protocolMin: number;
+            protocolMax: number;
+            protocolCur: number;
+            delegateMin: number;
+            delegateMax: number;
+            delegateCur: number;
+            removed: boolean;
+            hasHost: boolean;
+            hasPort: boolean;
+            static create(properties: memberlist.worker.MergeMirrorEntry.$Shape): memberlist.worker.MergeMirrorEntry & memberlist.worker.MergeMirrorEntry.$Shape;
+            static create(properties?: memberlist.worker.MergeMirrorEntry.$Properties): memberlist.worker.MergeMirrorEntry;
+            static encode(m: memberlist.worker.MergeMirrorEntry.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.worker.MergeMirrorEntry & memberlist.worker.MergeMirrorEntry.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.worker.MergeMirrorEntry;
+            static toObject(m: memberlist.worker.MergeMirrorEntry, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace MergeMirrorEntry {
+            interface $Properties {
+                name?: (string|null);
+                incarnation?: (number|null);
+                state?: (memberlist.wire.MemberState|null);
+                host?: (string|null);
+                port?: (number|null);
+                protocolMin?: (number|null);
+                protocolMax?: (number|null);
+                protocolCur?: (number|null);
+                delegateMin?: (number|null);
+                delegateMax?: (number|null);
+                delegateCur?: (number|null);
+                removed?: (boolean|null);
+                hasHost?: (boolean|null);
+                hasPort?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.worker.MergeMirrorEntry.$Properties;
+        }
+
+        interface IMergeMirrorUpdate extends memberlist.worker.MergeMirrorUpdate.$Properties {
+        }
+
+        class MergeMirrorUpdate {
+            constructor(p?: memberlist.worker.MergeMirrorUpdate.$Properties);
+            $unknowns?: Uint8Array[];
+            seq: number;
+            baseSeq: number;
+            reset: boolean;
+            entries: memberlist.worker.MergeMirrorEntry.$Properties[];
+            static create(properties: memberlist.worker.MergeMirrorUpdate.$Shape): memberlist.worker.MergeMirrorUpdate & memberlist.worker.MergeMirrorUpdate.$Shape;
+            static create(properties?: memberlist.worker.MergeMirrorUpdate.$Properties): memberlist.worker.MergeMirrorUpdate;
+            static encode(m: memberlist.worker.MergeMirrorUpdate.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.worker.MergeMirrorUpdate & memberlist.worker.MergeMirrorUpdate.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.worker.MergeMirrorUpdate;
+            static toObject(m: memberlist.worker.MergeMirrorUpdate, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace MergeMirrorUpdate {
+            interface $Properties {
+                seq?: (number|null);
+                baseSeq?: (number|null);
+                reset?: (boolean|null);
+                entries?: (memberlist.worker.MergeMirrorEntry.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.worker.MergeMirrorUpdate.$Properties;
+        }
+
+        interface IMergeClaim extends memberlist.worker.MergeClaim.$Properties {
+        }
+
+        class MergeClaim {
+            constructor(p?: memberlist.worker.MergeClaim.$Properties);
+            $unknowns?: Uint8Array[];
+            alive?: (memberlist.wire.Alive.$Properties|null);
+            suspect?: (memberlist.wire.Suspect.$Properties|null);
+            dead?: (memberlist.wire.Dead.$Properties|null);
+            kind?: ("alive"|"suspect"|"dead");
+            static create(properties: memberlist.worker.MergeClaim.$Shape): memberlist.worker.MergeClaim & memberlist.worker.MergeClaim.$Shape;
+            static create(properties?: memberlist.worker.MergeClaim.$Properties): memberlist.worker.MergeClaim;
+            static encode(m: memberlist.worker.MergeClaim.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.worker.MergeClaim & memberlist.worker.MergeClaim.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.worker.MergeClaim;
+            static toObject(m: memberlist.worker.MergeClaim, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace MergeClaim {
+            interface $Properties {
+                alive?: (memberlist.wire.Alive.$Properties|null);
+                suspect?: (memberlist.wire.Suspect.$Properties|null);
+                dead?: (memberlist.wire.Dead.$Properties|null);
+                kind?: ("alive"|"suspect"|"dead");
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              alive?: memberlist.wire.Alive.$Shape|null;
+              suspect?: memberlist.wire.Suspect.$Shape|null;
+              dead?: memberlist.wire.Dead.$Shape|null;
+              $unknowns?: Uint8Array[];
+            } & (
+              ({ kind?: undefined; alive?: null; suspect?: null; dead?: null }|{ kind?: "alive"; alive: memberlist.wire.Alive.$Shape; suspect?: null; dead?: null }|{ kind?: "suspect"; alive?: null; suspect: memberlist.wire.Suspect.$Shape; dead?: null }|{ kind?: "dead"; alive?: null; suspect?: null; dead: memberlist.wire.Dead.$Shape })
+            );
+        }
+
+        interface IMergeDiff extends memberlist.worker.MergeDiff.$Properties {
+        }
+
+        class MergeDiff {
+            constructor(p?: memberlist.worker.MergeDiff.$Properties);
+            $unknowns?: Uint8Array[];
+            claims: memberlist.worker.MergeClaim.$Properties[];
+            skipped: number;
+            invalid: number;
+            refused: string;
+            staleMirror: boolean;
+            error: string;
+            header?: (memberlist.wire.PushPullHeader.$Properties|null);
+            userState: Uint8Array;
+            broadcasts: memberlist.wire.UserMessage.$Properties[];
+            static create(properties: memberlist.worker.MergeDiff.$Shape): memberlist.worker.MergeDiff & memberlist.worker.MergeDiff.$Shape;
+            static create(properties?: memberlist.worker.MergeDiff.$Properties): memberlist.worker.MergeDiff;
+            static encode(m: memberlist.worker.MergeDiff.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.worker.MergeDiff & memberlist.worker.MergeDiff.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.worker.MergeDiff;
+            static toObject(m: memberlist.worker.MergeDiff, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace MergeDiff {
+            interface $Properties {
+                claims?: (memberlist.worker.MergeClaim.$Properties[]|null);
+                skipped?: (number|null);
+                invalid?: (number|null);
+                refused?: (string|null);
+                staleMirror?: (boolean|null);
+                error?: (string|null);
+                header?: (memberlist.wire.PushPullHeader.$Properties|null);
+                userState?: (Uint8Array|null);
+                broadcasts?: (memberlist.wire.UserMessage.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              claims?: memberlist.worker.MergeClaim.$Shape[]|null;
+              skipped?: number|null;
+              invalid?: number|null;
+              refused?: string|null;
+              staleMirror?: boolean|null;
+              error?: string|null;
+              header?: memberlist.wire.PushPullHeader.$Shape|null;
+              userState?: Uint8Array|null;
+              broadcasts?: memberlist.wire.UserMessage.$Shape[]|null;
+              $unknowns?: Uint8Array[];
+            };
         }
     }
 }

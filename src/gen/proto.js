@@ -5213,11 +5213,19 @@ export const memberlist = $root.memberlist = (() => {
          * @enum {number}
          * @property {number} FRAME_UNSPECIFIED=0 FRAME_UNSPECIFIED value
          * @property {number} FRAME_COMPOUND_V1=1 FRAME_COMPOUND_V1 value
+         * @property {number} FRAME_LABEL=2 FRAME_LABEL value
+         * @property {number} FRAME_ENCRYPTED=3 FRAME_ENCRYPTED value
+         * @property {number} FRAME_CRC32=4 FRAME_CRC32 value
+         * @property {number} FRAME_COMPRESSED=5 FRAME_COMPRESSED value
          */
         wire.FrameKind = (function() {
             const valuesById = $Object.create(null), values = $Object.create(valuesById);
             values[valuesById[0] = "FRAME_UNSPECIFIED"] = 0;
             values[valuesById[1] = "FRAME_COMPOUND_V1"] = 1;
+            values[valuesById[2] = "FRAME_LABEL"] = 2;
+            values[valuesById[3] = "FRAME_ENCRYPTED"] = 3;
+            values[valuesById[4] = "FRAME_CRC32"] = 4;
+            values[valuesById[5] = "FRAME_COMPRESSED"] = 5;
             return values;
         })();
 
@@ -20234,6 +20242,302 @@ export const memberlist = $root.memberlist = (() => {
             return MembersSnapshot;
         })();
 
+        actors.MergeDone = (function() {
+
+            /**
+             * Properties of a MergeDone.
+             * @typedef {Object} memberlist.actors.MergeDone.$Properties
+             * @property {number|null} [requestId] MergeDone requestId
+             * @property {Uint8Array|null} [diff] MergeDone diff
+             * @property {string|null} [error] MergeDone error
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a MergeDone.
+             * @memberof memberlist.actors
+             * @interface IMergeDone
+             * @augments memberlist.actors.MergeDone.$Properties
+             * @deprecated Use memberlist.actors.MergeDone.$Properties instead.
+             */
+
+            /**
+             * Shape of a MergeDone.
+             * @typedef {memberlist.actors.MergeDone.$Properties} memberlist.actors.MergeDone.$Shape
+             */
+
+            /**
+             * Constructs a new MergeDone.
+             * @memberof memberlist.actors
+             * @classdesc Represents a MergeDone.
+             * @constructor
+             * @param {memberlist.actors.MergeDone.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const MergeDone = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * MergeDone requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.MergeDone
+             * @instance
+             */
+            MergeDone.prototype.requestId = 0;
+
+            /**
+             * MergeDone diff.
+             * @member {Uint8Array} diff
+             * @memberof memberlist.actors.MergeDone
+             * @instance
+             */
+            MergeDone.prototype.diff = $util.newBuffer([]);
+
+            /**
+             * MergeDone error.
+             * @member {string} error
+             * @memberof memberlist.actors.MergeDone
+             * @instance
+             */
+            MergeDone.prototype.error = "";
+
+            /**
+             * Creates a new MergeDone instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.MergeDone
+             * @static
+             * @param {memberlist.actors.MergeDone.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.MergeDone} MergeDone instance
+             * @type {{
+             *   (properties: memberlist.actors.MergeDone.$Shape): memberlist.actors.MergeDone & memberlist.actors.MergeDone.$Shape;
+             *   (properties?: memberlist.actors.MergeDone.$Properties): memberlist.actors.MergeDone;
+             * }}
+             */
+            MergeDone.create = function(properties) {
+                return new MergeDone(properties);
+            };
+
+            /**
+             * Encodes the specified MergeDone message. Does not implicitly {@link memberlist.actors.MergeDone.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.MergeDone
+             * @static
+             * @param {memberlist.actors.MergeDone.$Properties} m MergeDone message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MergeDone.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.diff != null && $Object.hasOwnProperty.call(m, "diff") && m.diff.length)
+                    w.uint32(/* id 2, wireType 2 =*/18).bytes(m.diff);
+                if (m.error != null && $Object.hasOwnProperty.call(m, "error") && m.error !== "")
+                    w.uint32(/* id 3, wireType 2 =*/26).string(m.error);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a MergeDone message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.MergeDone
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.MergeDone & memberlist.actors.MergeDone.$Shape} MergeDone
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MergeDone.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.MergeDone();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.diff = v;
+                            else
+                                delete m.diff;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.error = v;
+                            else
+                                delete m.error;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a MergeDone message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.MergeDone
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.MergeDone} MergeDone
+             */
+            MergeDone.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.MergeDone)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.MergeDone: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.MergeDone();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.diff != null) {
+                    if (d.diff.length) {
+                        if (typeof d.diff === "string")
+                            $util.base64.decode(d.diff, m.diff = $util.newBuffer($util.base64.length(d.diff)), 0);
+                        else if (d.diff.length >= 0)
+                            m.diff = d.diff;
+                    }
+                }
+                if (d.error != null) {
+                    if (typeof d.error !== "string" || d.error.length) {
+                        m.error = $String(d.error);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a MergeDone message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.MergeDone
+             * @static
+             * @param {memberlist.actors.MergeDone} m MergeDone
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            MergeDone.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.requestId = 0;
+                    if (o.bytes === $String)
+                        d.diff = "";
+                    else {
+                        d.diff = [];
+                        if (o.bytes !== $Array)
+                            d.diff = $util.newBuffer(d.diff);
+                    }
+                    d.error = "";
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.diff != null && $Object.hasOwnProperty.call(m, "diff")) {
+                    d.diff = o.bytes === $String ? $util.base64.encode(m.diff, 0, m.diff.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.diff) : m.diff;
+                }
+                if (m.error != null && $Object.hasOwnProperty.call(m, "error")) {
+                    d.error = m.error;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this MergeDone to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.MergeDone
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            MergeDone.prototype.toJSON = function() {
+                return MergeDone.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for MergeDone
+             * @function getTypeUrl
+             * @memberof memberlist.actors.MergeDone
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            MergeDone.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.MergeDone";
+            };
+
+            return MergeDone;
+        })();
+
         return actors;
     })();
 
@@ -22383,6 +22687,1762 @@ export const memberlist = $root.memberlist = (() => {
             };
 
             return GroupFailed;
+        })();
+
+        worker.MergeMirrorEntry = (function() {
+
+            /**
+             * Properties of a MergeMirrorEntry.
+             * @typedef {Object} memberlist.worker.MergeMirrorEntry.$Properties
+             * @property {string|null} [name] MergeMirrorEntry name
+             * @property {number|null} [incarnation] MergeMirrorEntry incarnation
+             * @property {memberlist.wire.MemberState|null} [state] MergeMirrorEntry state
+             * @property {string|null} [host] MergeMirrorEntry host
+             * @property {number|null} [port] MergeMirrorEntry port
+             * @property {number|null} [protocolMin] MergeMirrorEntry protocolMin
+             * @property {number|null} [protocolMax] MergeMirrorEntry protocolMax
+             * @property {number|null} [protocolCur] MergeMirrorEntry protocolCur
+             * @property {number|null} [delegateMin] MergeMirrorEntry delegateMin
+             * @property {number|null} [delegateMax] MergeMirrorEntry delegateMax
+             * @property {number|null} [delegateCur] MergeMirrorEntry delegateCur
+             * @property {boolean|null} [removed] MergeMirrorEntry removed
+             * @property {boolean|null} [hasHost] MergeMirrorEntry hasHost
+             * @property {boolean|null} [hasPort] MergeMirrorEntry hasPort
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a MergeMirrorEntry.
+             * @memberof memberlist.worker
+             * @interface IMergeMirrorEntry
+             * @augments memberlist.worker.MergeMirrorEntry.$Properties
+             * @deprecated Use memberlist.worker.MergeMirrorEntry.$Properties instead.
+             */
+
+            /**
+             * Shape of a MergeMirrorEntry.
+             * @typedef {memberlist.worker.MergeMirrorEntry.$Properties} memberlist.worker.MergeMirrorEntry.$Shape
+             */
+
+            /**
+             * Constructs a new MergeMirrorEntry.
+             * @memberof memberlist.worker
+             * @classdesc Represents a MergeMirrorEntry.
+             * @constructor
+             * @param {memberlist.worker.MergeMirrorEntry.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const MergeMirrorEntry = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * MergeMirrorEntry name.
+             * @member {string} name
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             */
+            MergeMirrorEntry.prototype.name = "";
+
+            /**
+             * MergeMirrorEntry incarnation.
+             * @member {number} incarnation
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             */
+            MergeMirrorEntry.prototype.incarnation = 0;
+
+            /**
+             * MergeMirrorEntry state.
+             * @member {memberlist.wire.MemberState} state
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             */
+            MergeMirrorEntry.prototype.state = 0;
+
+            /**
+             * MergeMirrorEntry host.
+             * @member {string} host
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             */
+            MergeMirrorEntry.prototype.host = "";
+
+            /**
+             * MergeMirrorEntry port.
+             * @member {number} port
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             */
+            MergeMirrorEntry.prototype.port = 0;
+
+            /**
+             * MergeMirrorEntry protocolMin.
+             * @member {number} protocolMin
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             */
+            MergeMirrorEntry.prototype.protocolMin = 0;
+
+            /**
+             * MergeMirrorEntry protocolMax.
+             * @member {number} protocolMax
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             */
+            MergeMirrorEntry.prototype.protocolMax = 0;
+
+            /**
+             * MergeMirrorEntry protocolCur.
+             * @member {number} protocolCur
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             */
+            MergeMirrorEntry.prototype.protocolCur = 0;
+
+            /**
+             * MergeMirrorEntry delegateMin.
+             * @member {number} delegateMin
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             */
+            MergeMirrorEntry.prototype.delegateMin = 0;
+
+            /**
+             * MergeMirrorEntry delegateMax.
+             * @member {number} delegateMax
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             */
+            MergeMirrorEntry.prototype.delegateMax = 0;
+
+            /**
+             * MergeMirrorEntry delegateCur.
+             * @member {number} delegateCur
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             */
+            MergeMirrorEntry.prototype.delegateCur = 0;
+
+            /**
+             * MergeMirrorEntry removed.
+             * @member {boolean} removed
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             */
+            MergeMirrorEntry.prototype.removed = false;
+
+            /**
+             * MergeMirrorEntry hasHost.
+             * @member {boolean} hasHost
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             */
+            MergeMirrorEntry.prototype.hasHost = false;
+
+            /**
+             * MergeMirrorEntry hasPort.
+             * @member {boolean} hasPort
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             */
+            MergeMirrorEntry.prototype.hasPort = false;
+
+            /**
+             * Creates a new MergeMirrorEntry instance using the specified properties.
+             * @function create
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @static
+             * @param {memberlist.worker.MergeMirrorEntry.$Properties=} [properties] Properties to set
+             * @returns {memberlist.worker.MergeMirrorEntry} MergeMirrorEntry instance
+             * @type {{
+             *   (properties: memberlist.worker.MergeMirrorEntry.$Shape): memberlist.worker.MergeMirrorEntry & memberlist.worker.MergeMirrorEntry.$Shape;
+             *   (properties?: memberlist.worker.MergeMirrorEntry.$Properties): memberlist.worker.MergeMirrorEntry;
+             * }}
+             */
+            MergeMirrorEntry.create = function(properties) {
+                return new MergeMirrorEntry(properties);
+            };
+
+            /**
+             * Encodes the specified MergeMirrorEntry message. Does not implicitly {@link memberlist.worker.MergeMirrorEntry.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @static
+             * @param {memberlist.worker.MergeMirrorEntry.$Properties} m MergeMirrorEntry message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MergeMirrorEntry.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.name != null && $Object.hasOwnProperty.call(m, "name") && m.name !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.name);
+                if (m.incarnation != null && $Object.hasOwnProperty.call(m, "incarnation") && m.incarnation !== 0)
+                    w.uint32(/* id 2, wireType 0 =*/16).uint32(m.incarnation);
+                if (m.state != null && $Object.hasOwnProperty.call(m, "state") && m.state !== 0)
+                    w.uint32(/* id 3, wireType 0 =*/24).int32(m.state);
+                if (m.host != null && $Object.hasOwnProperty.call(m, "host") && m.host !== "")
+                    w.uint32(/* id 4, wireType 2 =*/34).string(m.host);
+                if (m.port != null && $Object.hasOwnProperty.call(m, "port") && m.port !== 0)
+                    w.uint32(/* id 5, wireType 0 =*/40).uint32(m.port);
+                if (m.protocolMin != null && $Object.hasOwnProperty.call(m, "protocolMin") && m.protocolMin !== 0)
+                    w.uint32(/* id 6, wireType 0 =*/48).uint32(m.protocolMin);
+                if (m.protocolMax != null && $Object.hasOwnProperty.call(m, "protocolMax") && m.protocolMax !== 0)
+                    w.uint32(/* id 7, wireType 0 =*/56).uint32(m.protocolMax);
+                if (m.protocolCur != null && $Object.hasOwnProperty.call(m, "protocolCur") && m.protocolCur !== 0)
+                    w.uint32(/* id 8, wireType 0 =*/64).uint32(m.protocolCur);
+                if (m.delegateMin != null && $Object.hasOwnProperty.call(m, "delegateMin") && m.delegateMin !== 0)
+                    w.uint32(/* id 9, wireType 0 =*/72).uint32(m.delegateMin);
+                if (m.delegateMax != null && $Object.hasOwnProperty.call(m, "delegateMax") && m.delegateMax !== 0)
+                    w.uint32(/* id 10, wireType 0 =*/80).uint32(m.delegateMax);
+                if (m.delegateCur != null && $Object.hasOwnProperty.call(m, "delegateCur") && m.delegateCur !== 0)
+                    w.uint32(/* id 11, wireType 0 =*/88).uint32(m.delegateCur);
+                if (m.removed != null && $Object.hasOwnProperty.call(m, "removed") && m.removed !== false)
+                    w.uint32(/* id 12, wireType 0 =*/96).bool(m.removed);
+                if (m.hasHost != null && $Object.hasOwnProperty.call(m, "hasHost") && m.hasHost !== false)
+                    w.uint32(/* id 13, wireType 0 =*/104).bool(m.hasHost);
+                if (m.hasPort != null && $Object.hasOwnProperty.call(m, "hasPort") && m.hasPort !== false)
+                    w.uint32(/* id 14, wireType 0 =*/112).bool(m.hasPort);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a MergeMirrorEntry message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.worker.MergeMirrorEntry & memberlist.worker.MergeMirrorEntry.$Shape} MergeMirrorEntry
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MergeMirrorEntry.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.worker.MergeMirrorEntry();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.name = v;
+                            else
+                                delete m.name;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.incarnation = v;
+                            else
+                                delete m.incarnation;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.int32())
+                                m.state = v;
+                            else
+                                delete m.state;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.host = v;
+                            else
+                                delete m.host;
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.port = v;
+                            else
+                                delete m.port;
+                            continue;
+                        }
+                    case 6: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.protocolMin = v;
+                            else
+                                delete m.protocolMin;
+                            continue;
+                        }
+                    case 7: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.protocolMax = v;
+                            else
+                                delete m.protocolMax;
+                            continue;
+                        }
+                    case 8: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.protocolCur = v;
+                            else
+                                delete m.protocolCur;
+                            continue;
+                        }
+                    case 9: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.delegateMin = v;
+                            else
+                                delete m.delegateMin;
+                            continue;
+                        }
+                    case 10: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.delegateMax = v;
+                            else
+                                delete m.delegateMax;
+                            continue;
+                        }
+                    case 11: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.delegateCur = v;
+                            else
+                                delete m.delegateCur;
+                            continue;
+                        }
+                    case 12: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.removed = v;
+                            else
+                                delete m.removed;
+                            continue;
+                        }
+                    case 13: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.hasHost = v;
+                            else
+                                delete m.hasHost;
+                            continue;
+                        }
+                    case 14: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.hasPort = v;
+                            else
+                                delete m.hasPort;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a MergeMirrorEntry message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.worker.MergeMirrorEntry} MergeMirrorEntry
+             */
+            MergeMirrorEntry.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.worker.MergeMirrorEntry)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.worker.MergeMirrorEntry: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.worker.MergeMirrorEntry();
+                if (d.name != null) {
+                    if (typeof d.name !== "string" || d.name.length) {
+                        m.name = $String(d.name);
+                    }
+                }
+                if (d.incarnation != null) {
+                    if ($Number(d.incarnation) !== 0) {
+                        m.incarnation = d.incarnation >>> 0;
+                    }
+                }
+                if (d.state !== 0 && (typeof d.state !== "string" || $root.memberlist.wire.MemberState[d.state] !== 0)) {
+                    switch (d.state) {
+                    case "ALIVE":
+                    case 0:
+                        m.state = 0;
+                        break;
+                    case "SUSPECT":
+                    case 1:
+                        m.state = 1;
+                        break;
+                    case "DEAD":
+                    case 2:
+                        m.state = 2;
+                        break;
+                    case "LEFT":
+                    case 3:
+                        m.state = 3;
+                        break;
+                    default:
+                        if (typeof d.state === "number" && (d.state | 0) === d.state)
+                            m.state = d.state;
+                    }
+                }
+                if (d.host != null) {
+                    if (typeof d.host !== "string" || d.host.length) {
+                        m.host = $String(d.host);
+                    }
+                }
+                if (d.port != null) {
+                    if ($Number(d.port) !== 0) {
+                        m.port = d.port >>> 0;
+                    }
+                }
+                if (d.protocolMin != null) {
+                    if ($Number(d.protocolMin) !== 0) {
+                        m.protocolMin = d.protocolMin >>> 0;
+                    }
+                }
+                if (d.protocolMax != null) {
+                    if ($Number(d.protocolMax) !== 0) {
+                        m.protocolMax = d.protocolMax >>> 0;
+                    }
+                }
+                if (d.protocolCur != null) {
+                    if ($Number(d.protocolCur) !== 0) {
+                        m.protocolCur = d.protocolCur >>> 0;
+                    }
+                }
+                if (d.delegateMin != null) {
+                    if ($Number(d.delegateMin) !== 0) {
+                        m.delegateMin = d.delegateMin >>> 0;
+                    }
+                }
+                if (d.delegateMax != null) {
+                    if ($Number(d.delegateMax) !== 0) {
+                        m.delegateMax = d.delegateMax >>> 0;
+                    }
+                }
+                if (d.delegateCur != null) {
+                    if ($Number(d.delegateCur) !== 0) {
+                        m.delegateCur = d.delegateCur >>> 0;
+                    }
+                }
+                if (d.removed != null) {
+                    if (d.removed) {
+                        m.removed = $Boolean(d.removed);
+                    }
+                }
+                if (d.hasHost != null) {
+                    if (d.hasHost) {
+                        m.hasHost = $Boolean(d.hasHost);
+                    }
+                }
+                if (d.hasPort != null) {
+                    if (d.hasPort) {
+                        m.hasPort = $Boolean(d.hasPort);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a MergeMirrorEntry message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @static
+             * @param {memberlist.worker.MergeMirrorEntry} m MergeMirrorEntry
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            MergeMirrorEntry.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.name = "";
+                    d.incarnation = 0;
+                    d.state = o.enums === $String ? "ALIVE" : 0;
+                    d.host = "";
+                    d.port = 0;
+                    d.protocolMin = 0;
+                    d.protocolMax = 0;
+                    d.protocolCur = 0;
+                    d.delegateMin = 0;
+                    d.delegateMax = 0;
+                    d.delegateCur = 0;
+                    d.removed = false;
+                    d.hasHost = false;
+                    d.hasPort = false;
+                }
+                if (m.name != null && $Object.hasOwnProperty.call(m, "name")) {
+                    d.name = m.name;
+                }
+                if (m.incarnation != null && $Object.hasOwnProperty.call(m, "incarnation")) {
+                    d.incarnation = m.incarnation;
+                }
+                if (m.state != null && $Object.hasOwnProperty.call(m, "state")) {
+                    d.state = o.enums === $String ? $root.memberlist.wire.MemberState[m.state] === $undefined ? m.state : $root.memberlist.wire.MemberState[m.state] : m.state;
+                }
+                if (m.host != null && $Object.hasOwnProperty.call(m, "host")) {
+                    d.host = m.host;
+                }
+                if (m.port != null && $Object.hasOwnProperty.call(m, "port")) {
+                    d.port = m.port;
+                }
+                if (m.protocolMin != null && $Object.hasOwnProperty.call(m, "protocolMin")) {
+                    d.protocolMin = m.protocolMin;
+                }
+                if (m.protocolMax != null && $Object.hasOwnProperty.call(m, "protocolMax")) {
+                    d.protocolMax = m.protocolMax;
+                }
+                if (m.protocolCur != null && $Object.hasOwnProperty.call(m, "protocolCur")) {
+                    d.protocolCur = m.protocolCur;
+                }
+                if (m.delegateMin != null && $Object.hasOwnProperty.call(m, "delegateMin")) {
+                    d.delegateMin = m.delegateMin;
+                }
+                if (m.delegateMax != null && $Object.hasOwnProperty.call(m, "delegateMax")) {
+                    d.delegateMax = m.delegateMax;
+                }
+                if (m.delegateCur != null && $Object.hasOwnProperty.call(m, "delegateCur")) {
+                    d.delegateCur = m.delegateCur;
+                }
+                if (m.removed != null && $Object.hasOwnProperty.call(m, "removed")) {
+                    d.removed = m.removed;
+                }
+                if (m.hasHost != null && $Object.hasOwnProperty.call(m, "hasHost")) {
+                    d.hasHost = m.hasHost;
+                }
+                if (m.hasPort != null && $Object.hasOwnProperty.call(m, "hasPort")) {
+                    d.hasPort = m.hasPort;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this MergeMirrorEntry to JSON.
+             * @function toJSON
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            MergeMirrorEntry.prototype.toJSON = function() {
+                return MergeMirrorEntry.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for MergeMirrorEntry
+             * @function getTypeUrl
+             * @memberof memberlist.worker.MergeMirrorEntry
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            MergeMirrorEntry.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.worker.MergeMirrorEntry";
+            };
+
+            return MergeMirrorEntry;
+        })();
+
+        worker.MergeMirrorUpdate = (function() {
+
+            /**
+             * Properties of a MergeMirrorUpdate.
+             * @typedef {Object} memberlist.worker.MergeMirrorUpdate.$Properties
+             * @property {number|null} [seq] MergeMirrorUpdate seq
+             * @property {number|null} [baseSeq] MergeMirrorUpdate baseSeq
+             * @property {boolean|null} [reset] MergeMirrorUpdate reset
+             * @property {Array.<memberlist.worker.MergeMirrorEntry.$Properties>|null} [entries] MergeMirrorUpdate entries
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a MergeMirrorUpdate.
+             * @memberof memberlist.worker
+             * @interface IMergeMirrorUpdate
+             * @augments memberlist.worker.MergeMirrorUpdate.$Properties
+             * @deprecated Use memberlist.worker.MergeMirrorUpdate.$Properties instead.
+             */
+
+            /**
+             * Shape of a MergeMirrorUpdate.
+             * @typedef {memberlist.worker.MergeMirrorUpdate.$Properties} memberlist.worker.MergeMirrorUpdate.$Shape
+             */
+
+            /**
+             * Constructs a new MergeMirrorUpdate.
+             * @memberof memberlist.worker
+             * @classdesc Represents a MergeMirrorUpdate.
+             * @constructor
+             * @param {memberlist.worker.MergeMirrorUpdate.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const MergeMirrorUpdate = function (p) {
+                this.entries = [];
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * MergeMirrorUpdate seq.
+             * @member {number} seq
+             * @memberof memberlist.worker.MergeMirrorUpdate
+             * @instance
+             */
+            MergeMirrorUpdate.prototype.seq = 0;
+
+            /**
+             * MergeMirrorUpdate baseSeq.
+             * @member {number} baseSeq
+             * @memberof memberlist.worker.MergeMirrorUpdate
+             * @instance
+             */
+            MergeMirrorUpdate.prototype.baseSeq = 0;
+
+            /**
+             * MergeMirrorUpdate reset.
+             * @member {boolean} reset
+             * @memberof memberlist.worker.MergeMirrorUpdate
+             * @instance
+             */
+            MergeMirrorUpdate.prototype.reset = false;
+
+            /**
+             * MergeMirrorUpdate entries.
+             * @member {Array.<memberlist.worker.MergeMirrorEntry.$Properties>} entries
+             * @memberof memberlist.worker.MergeMirrorUpdate
+             * @instance
+             */
+            MergeMirrorUpdate.prototype.entries = $util.emptyArray;
+
+            /**
+             * Creates a new MergeMirrorUpdate instance using the specified properties.
+             * @function create
+             * @memberof memberlist.worker.MergeMirrorUpdate
+             * @static
+             * @param {memberlist.worker.MergeMirrorUpdate.$Properties=} [properties] Properties to set
+             * @returns {memberlist.worker.MergeMirrorUpdate} MergeMirrorUpdate instance
+             * @type {{
+             *   (properties: memberlist.worker.MergeMirrorUpdate.$Shape): memberlist.worker.MergeMirrorUpdate & memberlist.worker.MergeMirrorUpdate.$Shape;
+             *   (properties?: memberlist.worker.MergeMirrorUpdate.$Properties): memberlist.worker.MergeMirrorUpdate;
+             * }}
+             */
+            MergeMirrorUpdate.create = function(properties) {
+                return new MergeMirrorUpdate(properties);
+            };
+
+            /**
+             * Encodes the specified MergeMirrorUpdate message. Does not implicitly {@link memberlist.worker.MergeMirrorUpdate.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.worker.MergeMirrorUpdate
+             * @static
+             * @param {memberlist.worker.MergeMirrorUpdate.$Properties} m MergeMirrorUpdate message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MergeMirrorUpdate.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.seq != null && $Object.hasOwnProperty.call(m, "seq") && m.seq !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.seq);
+                if (m.baseSeq != null && $Object.hasOwnProperty.call(m, "baseSeq") && m.baseSeq !== 0)
+                    w.uint32(/* id 2, wireType 0 =*/16).uint32(m.baseSeq);
+                if (m.reset != null && $Object.hasOwnProperty.call(m, "reset") && m.reset !== false)
+                    w.uint32(/* id 3, wireType 0 =*/24).bool(m.reset);
+                if (m.entries != null && m.entries.length) {
+                    for (var i = 0; i < m.entries.length; ++i)
+                        $root.memberlist.worker.MergeMirrorEntry.encode(m.entries[i], w.uint32(/* id 4, wireType 2 =*/34).fork(), q + 1).ldelim();
+                }
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a MergeMirrorUpdate message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.worker.MergeMirrorUpdate
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.worker.MergeMirrorUpdate & memberlist.worker.MergeMirrorUpdate.$Shape} MergeMirrorUpdate
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MergeMirrorUpdate.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.worker.MergeMirrorUpdate();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.seq = v;
+                            else
+                                delete m.seq;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.baseSeq = v;
+                            else
+                                delete m.baseSeq;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.reset = v;
+                            else
+                                delete m.reset;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.entries && m.entries.length))
+                                m.entries = [];
+                            m.entries.push($root.memberlist.worker.MergeMirrorEntry.decode(r, r.size(), $undefined, q + 1));
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a MergeMirrorUpdate message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.worker.MergeMirrorUpdate
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.worker.MergeMirrorUpdate} MergeMirrorUpdate
+             */
+            MergeMirrorUpdate.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.worker.MergeMirrorUpdate)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.worker.MergeMirrorUpdate: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.worker.MergeMirrorUpdate();
+                if (d.seq != null) {
+                    if ($Number(d.seq) !== 0) {
+                        m.seq = d.seq >>> 0;
+                    }
+                }
+                if (d.baseSeq != null) {
+                    if ($Number(d.baseSeq) !== 0) {
+                        m.baseSeq = d.baseSeq >>> 0;
+                    }
+                }
+                if (d.reset != null) {
+                    if (d.reset) {
+                        m.reset = $Boolean(d.reset);
+                    }
+                }
+                if (d.entries) {
+                    if (!$Array.isArray(d.entries))
+                        throw $TypeError(".memberlist.worker.MergeMirrorUpdate.entries: array expected");
+                    m.entries = $Array(d.entries.length);
+                    for (var i = 0; i < d.entries.length; ++i) {
+                        if (!$util.isObject(d.entries[i]))
+                            throw $TypeError(".memberlist.worker.MergeMirrorUpdate.entries: object expected");
+                        m.entries[i] = $root.memberlist.worker.MergeMirrorEntry.fromObject(d.entries[i], q + 1);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a MergeMirrorUpdate message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.worker.MergeMirrorUpdate
+             * @static
+             * @param {memberlist.worker.MergeMirrorUpdate} m MergeMirrorUpdate
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            MergeMirrorUpdate.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.arrays || o.defaults) {
+                    d.entries = [];
+                }
+                if (o.defaults) {
+                    d.seq = 0;
+                    d.baseSeq = 0;
+                    d.reset = false;
+                }
+                if (m.seq != null && $Object.hasOwnProperty.call(m, "seq")) {
+                    d.seq = m.seq;
+                }
+                if (m.baseSeq != null && $Object.hasOwnProperty.call(m, "baseSeq")) {
+                    d.baseSeq = m.baseSeq;
+                }
+                if (m.reset != null && $Object.hasOwnProperty.call(m, "reset")) {
+                    d.reset = m.reset;
+                }
+                if (m.entries && m.entries.length) {
+                    d.entries = $Array(m.entries.length);
+                    for (var j = 0; j < m.entries.length; ++j) {
+                        d.entries[j] = $root.memberlist.worker.MergeMirrorEntry.toObject(m.entries[j], o, q + 1);
+                    }
+                }
+                return d;
+            };
+
+            /**
+             * Converts this MergeMirrorUpdate to JSON.
+             * @function toJSON
+             * @memberof memberlist.worker.MergeMirrorUpdate
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            MergeMirrorUpdate.prototype.toJSON = function() {
+                return MergeMirrorUpdate.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for MergeMirrorUpdate
+             * @function getTypeUrl
+             * @memberof memberlist.worker.MergeMirrorUpdate
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            MergeMirrorUpdate.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.worker.MergeMirrorUpdate";
+            };
+
+            return MergeMirrorUpdate;
+        })();
+
+        worker.MergeClaim = (function() {
+
+            /**
+             * Properties of a MergeClaim.
+             * @typedef {Object} memberlist.worker.MergeClaim.$Properties
+             * @property {memberlist.wire.Alive.$Properties|null} [alive] MergeClaim alive
+             * @property {memberlist.wire.Suspect.$Properties|null} [suspect] MergeClaim suspect
+             * @property {memberlist.wire.Dead.$Properties|null} [dead] MergeClaim dead
+             * @property {"alive"|"suspect"|"dead"} [kind] MergeClaim kind
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a MergeClaim.
+             * @memberof memberlist.worker
+             * @interface IMergeClaim
+             * @augments memberlist.worker.MergeClaim.$Properties
+             * @deprecated Use memberlist.worker.MergeClaim.$Properties instead.
+             */
+
+            /**
+             * Narrowed shape of a MergeClaim.
+             * @typedef {{
+             *   alive?: memberlist.wire.Alive.$Shape|null;
+             *   suspect?: memberlist.wire.Suspect.$Shape|null;
+             *   dead?: memberlist.wire.Dead.$Shape|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * } & (
+             *   ({ kind?: undefined; alive?: null; suspect?: null; dead?: null }|{ kind?: "alive"; alive: memberlist.wire.Alive.$Shape; suspect?: null; dead?: null }|{ kind?: "suspect"; alive?: null; suspect: memberlist.wire.Suspect.$Shape; dead?: null }|{ kind?: "dead"; alive?: null; suspect?: null; dead: memberlist.wire.Dead.$Shape })
+             * )} memberlist.worker.MergeClaim.$Shape
+             */
+
+            /**
+             * Constructs a new MergeClaim.
+             * @memberof memberlist.worker
+             * @classdesc Represents a MergeClaim.
+             * @constructor
+             * @param {memberlist.worker.MergeClaim.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const MergeClaim = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * MergeClaim alive.
+             * @member {memberlist.wire.Alive.$Properties|null|undefined} alive
+             * @memberof memberlist.worker.MergeClaim
+             * @instance
+             */
+            MergeClaim.prototype.alive = null;
+
+            /**
+             * MergeClaim suspect.
+             * @member {memberlist.wire.Suspect.$Properties|null|undefined} suspect
+             * @memberof memberlist.worker.MergeClaim
+             * @instance
+             */
+            MergeClaim.prototype.suspect = null;
+
+            /**
+             * MergeClaim dead.
+             * @member {memberlist.wire.Dead.$Properties|null|undefined} dead
+             * @memberof memberlist.worker.MergeClaim
+             * @instance
+             */
+            MergeClaim.prototype.dead = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            /**
+             * MergeClaim kind.
+             * @member {"alive"|"suspect"|"dead"|undefined} kind
+             * @memberof memberlist.worker.MergeClaim
+             * @instance
+             */
+            $Object.defineProperty(MergeClaim.prototype, "kind", {
+                get: $util.oneOfGetter($oneOfFields = ["alive", "suspect", "dead"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new MergeClaim instance using the specified properties.
+             * @function create
+             * @memberof memberlist.worker.MergeClaim
+             * @static
+             * @param {memberlist.worker.MergeClaim.$Properties=} [properties] Properties to set
+             * @returns {memberlist.worker.MergeClaim} MergeClaim instance
+             * @type {{
+             *   (properties: memberlist.worker.MergeClaim.$Shape): memberlist.worker.MergeClaim & memberlist.worker.MergeClaim.$Shape;
+             *   (properties?: memberlist.worker.MergeClaim.$Properties): memberlist.worker.MergeClaim;
+             * }}
+             */
+            MergeClaim.create = function(properties) {
+                return new MergeClaim(properties);
+            };
+
+            /**
+             * Encodes the specified MergeClaim message. Does not implicitly {@link memberlist.worker.MergeClaim.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.worker.MergeClaim
+             * @static
+             * @param {memberlist.worker.MergeClaim.$Properties} m MergeClaim message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MergeClaim.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.alive != null && $Object.hasOwnProperty.call(m, "alive"))
+                    $root.memberlist.wire.Alive.encode(m.alive, w.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                if (m.suspect != null && $Object.hasOwnProperty.call(m, "suspect"))
+                    $root.memberlist.wire.Suspect.encode(m.suspect, w.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                if (m.dead != null && $Object.hasOwnProperty.call(m, "dead"))
+                    $root.memberlist.wire.Dead.encode(m.dead, w.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a MergeClaim message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.worker.MergeClaim
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.worker.MergeClaim & memberlist.worker.MergeClaim.$Shape} MergeClaim
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MergeClaim.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.worker.MergeClaim();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            m.alive = $root.memberlist.wire.Alive.decode(r, r.size(), $undefined, q + 1, m.alive);
+                            m.kind = "alive";
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            m.suspect = $root.memberlist.wire.Suspect.decode(r, r.size(), $undefined, q + 1, m.suspect);
+                            m.kind = "suspect";
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            m.dead = $root.memberlist.wire.Dead.decode(r, r.size(), $undefined, q + 1, m.dead);
+                            m.kind = "dead";
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a MergeClaim message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.worker.MergeClaim
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.worker.MergeClaim} MergeClaim
+             */
+            MergeClaim.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.worker.MergeClaim)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.worker.MergeClaim: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.worker.MergeClaim();
+                if (d.alive != null) {
+                    if (!$util.isObject(d.alive))
+                        throw $TypeError(".memberlist.worker.MergeClaim.alive: object expected");
+                    m.alive = $root.memberlist.wire.Alive.fromObject(d.alive, q + 1);
+                }
+                if (d.suspect != null) {
+                    if (!$util.isObject(d.suspect))
+                        throw $TypeError(".memberlist.worker.MergeClaim.suspect: object expected");
+                    m.suspect = $root.memberlist.wire.Suspect.fromObject(d.suspect, q + 1);
+                }
+                if (d.dead != null) {
+                    if (!$util.isObject(d.dead))
+                        throw $TypeError(".memberlist.worker.MergeClaim.dead: object expected");
+                    m.dead = $root.memberlist.wire.Dead.fromObject(d.dead, q + 1);
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a MergeClaim message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.worker.MergeClaim
+             * @static
+             * @param {memberlist.worker.MergeClaim} m MergeClaim
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            MergeClaim.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (m.alive != null && $Object.hasOwnProperty.call(m, "alive")) {
+                    d.alive = $root.memberlist.wire.Alive.toObject(m.alive, o, q + 1);
+                    if (o.oneofs)
+                        d.kind = "alive";
+                }
+                if (m.suspect != null && $Object.hasOwnProperty.call(m, "suspect")) {
+                    d.suspect = $root.memberlist.wire.Suspect.toObject(m.suspect, o, q + 1);
+                    if (o.oneofs)
+                        d.kind = "suspect";
+                }
+                if (m.dead != null && $Object.hasOwnProperty.call(m, "dead")) {
+                    d.dead = $root.memberlist.wire.Dead.toObject(m.dead, o, q + 1);
+                    if (o.oneofs)
+                        d.kind = "dead";
+                }
+                return d;
+            };
+
+            /**
+             * Converts this MergeClaim to JSON.
+             * @function toJSON
+             * @memberof memberlist.worker.MergeClaim
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            MergeClaim.prototype.toJSON = function() {
+                return MergeClaim.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for MergeClaim
+             * @function getTypeUrl
+             * @memberof memberlist.worker.MergeClaim
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            MergeClaim.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.worker.MergeClaim";
+            };
+
+            return MergeClaim;
+        })();
+
+        worker.MergeDiff = (function() {
+
+            /**
+             * Properties of a MergeDiff.
+             * @typedef {Object} memberlist.worker.MergeDiff.$Properties
+             * @property {Array.<memberlist.worker.MergeClaim.$Properties>|null} [claims] MergeDiff claims
+             * @property {number|null} [skipped] MergeDiff skipped
+             * @property {number|null} [invalid] MergeDiff invalid
+             * @property {string|null} [refused] MergeDiff refused
+             * @property {boolean|null} [staleMirror] MergeDiff staleMirror
+             * @property {string|null} [error] MergeDiff error
+             * @property {memberlist.wire.PushPullHeader.$Properties|null} [header] MergeDiff header
+             * @property {Uint8Array|null} [userState] MergeDiff userState
+             * @property {Array.<memberlist.wire.UserMessage.$Properties>|null} [broadcasts] MergeDiff broadcasts
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a MergeDiff.
+             * @memberof memberlist.worker
+             * @interface IMergeDiff
+             * @augments memberlist.worker.MergeDiff.$Properties
+             * @deprecated Use memberlist.worker.MergeDiff.$Properties instead.
+             */
+
+            /**
+             * Shape of a MergeDiff.
+             * @typedef {{
+             *   claims?: Array.<memberlist.worker.MergeClaim.$Shape>|null;
+             *   skipped?: number|null;
+             *   invalid?: number|null;
+             *   refused?: string|null;
+             *   staleMirror?: boolean|null;
+             *   error?: string|null;
+             *   header?: memberlist.wire.PushPullHeader.$Shape|null;
+             *   userState?: Uint8Array|null;
+             *   broadcasts?: Array.<memberlist.wire.UserMessage.$Shape>|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} memberlist.worker.MergeDiff.$Shape
+             */
+
+            /**
+             * Constructs a new MergeDiff.
+             * @memberof memberlist.worker
+             * @classdesc Represents a MergeDiff.
+             * @constructor
+             * @param {memberlist.worker.MergeDiff.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const MergeDiff = function (p) {
+                this.claims = [];
+                this.broadcasts = [];
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * MergeDiff claims.
+             * @member {Array.<memberlist.worker.MergeClaim.$Properties>} claims
+             * @memberof memberlist.worker.MergeDiff
+             * @instance
+             */
+            MergeDiff.prototype.claims = $util.emptyArray;
+
+            /**
+             * MergeDiff skipped.
+             * @member {number} skipped
+             * @memberof memberlist.worker.MergeDiff
+             * @instance
+             */
+            MergeDiff.prototype.skipped = 0;
+
+            /**
+             * MergeDiff invalid.
+             * @member {number} invalid
+             * @memberof memberlist.worker.MergeDiff
+             * @instance
+             */
+            MergeDiff.prototype.invalid = 0;
+
+            /**
+             * MergeDiff refused.
+             * @member {string} refused
+             * @memberof memberlist.worker.MergeDiff
+             * @instance
+             */
+            MergeDiff.prototype.refused = "";
+
+            /**
+             * MergeDiff staleMirror.
+             * @member {boolean} staleMirror
+             * @memberof memberlist.worker.MergeDiff
+             * @instance
+             */
+            MergeDiff.prototype.staleMirror = false;
+
+            /**
+             * MergeDiff error.
+             * @member {string} error
+             * @memberof memberlist.worker.MergeDiff
+             * @instance
+             */
+            MergeDiff.prototype.error = "";
+
+            /**
+             * MergeDiff header.
+             * @member {memberlist.wire.PushPullHeader.$Properties|null|undefined} header
+             * @memberof memberlist.worker.MergeDiff
+             * @instance
+             */
+            MergeDiff.prototype.header = null;
+
+            /**
+             * MergeDiff userState.
+             * @member {Uint8Array} userState
+             * @memberof memberlist.worker.MergeDiff
+             * @instance
+             */
+            MergeDiff.prototype.userState = $util.newBuffer([]);
+
+            /**
+             * MergeDiff broadcasts.
+             * @member {Array.<memberlist.wire.UserMessage.$Properties>} broadcasts
+             * @memberof memberlist.worker.MergeDiff
+             * @instance
+             */
+            MergeDiff.prototype.broadcasts = $util.emptyArray;
+
+            /**
+             * Creates a new MergeDiff instance using the specified properties.
+             * @function create
+             * @memberof memberlist.worker.MergeDiff
+             * @static
+             * @param {memberlist.worker.MergeDiff.$Properties=} [properties] Properties to set
+             * @returns {memberlist.worker.MergeDiff} MergeDiff instance
+             * @type {{
+             *   (properties: memberlist.worker.MergeDiff.$Shape): memberlist.worker.MergeDiff & memberlist.worker.MergeDiff.$Shape;
+             *   (properties?: memberlist.worker.MergeDiff.$Properties): memberlist.worker.MergeDiff;
+             * }}
+             */
+            MergeDiff.create = function(properties) {
+                return new MergeDiff(properties);
+            };
+
+            /**
+             * Encodes the specified MergeDiff message. Does not implicitly {@link memberlist.worker.MergeDiff.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.worker.MergeDiff
+             * @static
+             * @param {memberlist.worker.MergeDiff.$Properties} m MergeDiff message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MergeDiff.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.claims != null && m.claims.length) {
+                    for (var i = 0; i < m.claims.length; ++i)
+                        $root.memberlist.worker.MergeClaim.encode(m.claims[i], w.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                }
+                if (m.skipped != null && $Object.hasOwnProperty.call(m, "skipped") && m.skipped !== 0)
+                    w.uint32(/* id 2, wireType 0 =*/16).uint32(m.skipped);
+                if (m.invalid != null && $Object.hasOwnProperty.call(m, "invalid") && m.invalid !== 0)
+                    w.uint32(/* id 3, wireType 0 =*/24).uint32(m.invalid);
+                if (m.refused != null && $Object.hasOwnProperty.call(m, "refused") && m.refused !== "")
+                    w.uint32(/* id 4, wireType 2 =*/34).string(m.refused);
+                if (m.staleMirror != null && $Object.hasOwnProperty.call(m, "staleMirror") && m.staleMirror !== false)
+                    w.uint32(/* id 5, wireType 0 =*/40).bool(m.staleMirror);
+                if (m.error != null && $Object.hasOwnProperty.call(m, "error") && m.error !== "")
+                    w.uint32(/* id 6, wireType 2 =*/50).string(m.error);
+                if (m.header != null && $Object.hasOwnProperty.call(m, "header"))
+                    $root.memberlist.wire.PushPullHeader.encode(m.header, w.uint32(/* id 7, wireType 2 =*/58).fork(), q + 1).ldelim();
+                if (m.userState != null && $Object.hasOwnProperty.call(m, "userState") && m.userState.length)
+                    w.uint32(/* id 8, wireType 2 =*/66).bytes(m.userState);
+                if (m.broadcasts != null && m.broadcasts.length) {
+                    for (var i = 0; i < m.broadcasts.length; ++i)
+                        $root.memberlist.wire.UserMessage.encode(m.broadcasts[i], w.uint32(/* id 9, wireType 2 =*/74).fork(), q + 1).ldelim();
+                }
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a MergeDiff message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.worker.MergeDiff
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.worker.MergeDiff & memberlist.worker.MergeDiff.$Shape} MergeDiff
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MergeDiff.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.worker.MergeDiff();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.claims && m.claims.length))
+                                m.claims = [];
+                            m.claims.push($root.memberlist.worker.MergeClaim.decode(r, r.size(), $undefined, q + 1));
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.skipped = v;
+                            else
+                                delete m.skipped;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.invalid = v;
+                            else
+                                delete m.invalid;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.refused = v;
+                            else
+                                delete m.refused;
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.staleMirror = v;
+                            else
+                                delete m.staleMirror;
+                            continue;
+                        }
+                    case 6: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.error = v;
+                            else
+                                delete m.error;
+                            continue;
+                        }
+                    case 7: {
+                            if (u !== 2)
+                                break;
+                            m.header = $root.memberlist.wire.PushPullHeader.decode(r, r.size(), $undefined, q + 1, m.header);
+                            continue;
+                        }
+                    case 8: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.userState = v;
+                            else
+                                delete m.userState;
+                            continue;
+                        }
+                    case 9: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.broadcasts && m.broadcasts.length))
+                                m.broadcasts = [];
+                            m.broadcasts.push($root.memberlist.wire.UserMessage.decode(r, r.size(), $undefined, q + 1));
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a MergeDiff message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.worker.MergeDiff
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.worker.MergeDiff} MergeDiff
+             */
+            MergeDiff.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.worker.MergeDiff)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.worker.MergeDiff: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.worker.MergeDiff();
+                if (d.claims) {
+                    if (!$Array.isArray(d.claims))
+                        throw $TypeError(".memberlist.worker.MergeDiff.claims: array expected");
+                    m.claims = $Array(d.claims.length);
+                    for (var i = 0; i < d.claims.length; ++i) {
+                        if (!$util.isObject(d.claims[i]))
+                            throw $TypeError(".memberlist.worker.MergeDiff.claims: object expected");
+                        m.claims[i] = $root.memberlist.worker.MergeClaim.fromObject(d.claims[i], q + 1);
+                    }
+                }
+                if (d.skipped != null) {
+                    if ($Number(d.skipped) !== 0) {
+                        m.skipped = d.skipped >>> 0;
+                    }
+                }
+                if (d.invalid != null) {
+                    if ($Number(d.invalid) !== 0) {
+                        m.invalid = d.invalid >>> 0;
+                    }
+                }
+                if (d.refused != null) {
+                    if (typeof d.refused !== "string" || d.refused.length) {
+                        m.refused = $String(d.refused);
+                    }
+                }
+                if (d.staleMirror != null) {
+                    if (d.staleMirror) {
+                        m.staleMirror = $Boolean(d.staleMirror);
+                    }
+                }
+                if (d.error != null) {
+                    if (typeof d.error !== "string" || d.error.length) {
+                        m.error = $String(d.error);
+                    }
+                }
+                if (d.header != null) {
+                    if (!$util.isObject(d.header))
+                        throw $TypeError(".memberlist.worker.MergeDiff.header: object expected");
+                    m.header = $root.memberlist.wire.PushPullHeader.fromObject(d.header, q + 1);
+                }
+                if (d.userState != null) {
+                    if (d.userState.length) {
+                        if (typeof d.userState === "string")
+                            $util.base64.decode(d.userState, m.userState = $util.newBuffer($util.base64.length(d.userState)), 0);
+                        else if (d.userState.length >= 0)
+                            m.userState = d.userState;
+                    }
+                }
+                if (d.broadcasts) {
+                    if (!$Array.isArray(d.broadcasts))
+                        throw $TypeError(".memberlist.worker.MergeDiff.broadcasts: array expected");
+                    m.broadcasts = $Array(d.broadcasts.length);
+                    for (var i = 0; i < d.broadcasts.length; ++i) {
+                        if (!$util.isObject(d.broadcasts[i]))
+                            throw $TypeError(".memberlist.worker.MergeDiff.broadcasts: object expected");
+                        m.broadcasts[i] = $root.memberlist.wire.UserMessage.fromObject(d.broadcasts[i], q + 1);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a MergeDiff message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.worker.MergeDiff
+             * @static
+             * @param {memberlist.worker.MergeDiff} m MergeDiff
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            MergeDiff.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.arrays || o.defaults) {
+                    d.claims = [];
+                    d.broadcasts = [];
+                }
+                if (o.defaults) {
+                    d.skipped = 0;
+                    d.invalid = 0;
+                    d.refused = "";
+                    d.staleMirror = false;
+                    d.error = "";
+                    d.header = null;
+                    if (o.bytes === $String)
+                        d.userState = "";
+                    else {
+                        d.userState = [];
+                        if (o.bytes !== $Array)
+                            d.userState = $util.newBuffer(d.userState);
+                    }
+                }
+                if (m.claims && m.claims.length) {
+                    d.claims = $Array(m.claims.length);
+                    for (var j = 0; j < m.claims.length; ++j) {
+                        d.claims[j] = $root.memberlist.worker.MergeClaim.toObject(m.claims[j], o, q + 1);
+                    }
+                }
+                if (m.skipped != null && $Object.hasOwnProperty.call(m, "skipped")) {
+                    d.skipped = m.skipped;
+                }
+                if (m.invalid != null && $Object.hasOwnProperty.call(m, "invalid")) {
+                    d.invalid = m.invalid;
+                }
+                if (m.refused != null && $Object.hasOwnProperty.call(m, "refused")) {
+                    d.refused = m.refused;
+                }
+                if (m.staleMirror != null && $Object.hasOwnProperty.call(m, "staleMirror")) {
+                    d.staleMirror = m.staleMirror;
+                }
+                if (m.error != null && $Object.hasOwnProperty.call(m, "error")) {
+                    d.error = m.error;
+                }
+                if (m.header != null && $Object.hasOwnProperty.call(m, "header")) {
+                    d.header = $root.memberlist.wire.PushPullHeader.toObject(m.header, o, q + 1);
+                }
+                if (m.userState != null && $Object.hasOwnProperty.call(m, "userState")) {
+                    d.userState = o.bytes === $String ? $util.base64.encode(m.userState, 0, m.userState.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.userState) : m.userState;
+                }
+                if (m.broadcasts && m.broadcasts.length) {
+                    d.broadcasts = $Array(m.broadcasts.length);
+                    for (var j = 0; j < m.broadcasts.length; ++j) {
+                        d.broadcasts[j] = $root.memberlist.wire.UserMessage.toObject(m.broadcasts[j], o, q + 1);
+                    }
+                }
+                return d;
+            };
+
+            /**
+             * Converts this MergeDiff to JSON.
+             * @function toJSON
+             * @memberof memberlist.worker.MergeDiff
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            MergeDiff.prototype.toJSON = function() {
+                return MergeDiff.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for MergeDiff
+             * @function getTypeUrl
+             * @memberof memberlist.worker.MergeDiff
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            MergeDiff.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.worker.MergeDiff";
+            };
+
+            return MergeDiff;
         })();
 
         return worker;

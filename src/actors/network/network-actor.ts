@@ -1,7 +1,8 @@
 import { actors } from '../../gen/index.js';
 import type { TimerHandle } from '../../clock.js';
-import { kindOf, type WireCodec, type WireMessage, type WireMessageInput } from '../../codec/wire-codec.js';
+import { kindOf, type DecodeResult, type StreamFrame, type WireCodec, type WireMessage, type WireMessageInput } from '../../codec/wire-codec.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
+import { CidrFilter } from '../../security/cidr.js';
 import { encodeFrame, FrameDecoder } from '../../transport/framing.js';
 import { endpointKey, type Conn, type Endpoint, type Transport } from '../../transport/transport.js';
 import { NetworkCounters } from './network-counters.js';
@@ -25,7 +26,22 @@ export interface NetworkActorOptions {
    * timeout. Default 10 s (config tcpTimeoutMs on LAN).
    */
   streamTimeoutMs?: number;
+  /**
+   * Source networks allowed to send us packets and open streams (config cidrsAllowed); traffic from
+   * elsewhere is dropped ('cidr-denied', 'stream-cidr-denied'). Empty or absent allows everyone.
+   */
+  cidrsAllowed?: readonly string[];
+  /**
+   * At most one warning per peer and reason within this interval for traffic refused by the security
+   * layers (label mismatch, decryption failure); every drop is still counted. Default 60 s.
+   */
+  securityLogIntervalMs?: number;
 }
+
+/** Drop reasons of the security layers that deserve a warning naming the peer (rate-limited). */
+const LOGGED_REASONS: ReadonlySet<string> = new Set(['label-mismatch', 'decrypt-failed']);
+/** Peers remembered by the warning rate limiter; the oldest is forgotten beyond this. */
+const SECURITY_LOG_PEERS = 1024;
 
 const DEFAULT_MAX_STREAM_FRAME_BYTES = 20 * 1024 * 1024;
 const DEFAULT_MAX_CONCURRENT_STREAMS = 128;
@@ -99,6 +115,10 @@ export class NetworkActor implements Actor {
   readonly #maxFrameBytes: number;
   readonly #maxConcurrent: number;
   readonly #streamTimeoutMs: number;
+  readonly #cidrs: CidrFilter;
+  readonly #securityLogIntervalMs: number;
+  /** "reason peer" → when we last warned about it. */
+  readonly #securityLogged = new Map<string, number>();
   #ctx!: ActorContext;
   #selfName = '';
   #running = false;
@@ -115,6 +135,8 @@ export class NetworkActor implements Actor {
     this.#maxFrameBytes = options.maxStreamFrameBytes ?? DEFAULT_MAX_STREAM_FRAME_BYTES;
     this.#maxConcurrent = options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS;
     this.#streamTimeoutMs = options.streamTimeoutMs ?? DEFAULT_STREAM_TIMEOUT_MS;
+    this.#cidrs = CidrFilter.compile(options.cidrsAllowed ?? []);
+    this.#securityLogIntervalMs = options.securityLogIntervalMs ?? 60_000;
   }
 
   /** Inbound streams open right now (reading, waiting for a reply, or closing). */
@@ -182,10 +204,16 @@ export class NetworkActor implements Actor {
   #onPacket(buf: Uint8Array, from: Endpoint, receivedAtMs: number): void {
     this.counters.packetsIn++;
     this.counters.bytesIn += buf.length;
+    if (!this.#cidrs.allows(from.host)) {
+      this.counters.dropIn('cidr-denied');
+      this.#ctx.logger.debug({ from }, 'dropped packet from a source outside cidrsAllowed');
+      return;
+    }
     const decoded = this.codec.decodePacket(buf);
     if (!decoded.ok) {
       this.counters.dropIn(decoded.reason);
       this.#ctx.logger.debug({ from, reason: decoded.reason, detail: decoded.detail }, 'dropped bad packet');
+      this.#securityWarning(decoded.reason, from, decoded.detail);
       return;
     }
     const fromEndpoint = actors.Endpoint.create({ host: from.host, port: from.port });
@@ -330,19 +358,20 @@ export class NetworkActor implements Actor {
     }
     const payload = frames[0];
     if (payload === undefined) return;
-    const decoded = this.codec.decodeStreamMessage(payload);
+    const decoded = this.#decodeStream(payload);
     if (!decoded.ok) {
+      this.#securityWarning(decoded.reason, s.to, decoded.detail);
       this.#failOutbound(s, `stream-${decoded.reason}`, `bad response frame: ${decoded.reason}${decoded.detail ? ` (${decoded.detail})` : ''}`);
       return;
     }
-    const response = decoded.value;
+    const response = decoded.value.message;
     this.counters.countIn(response.body ?? 'empty');
     if (response.body === 'error') {
       this.#failOutbound(s, 'stream-remote-error', `remote error: ${response.error?.error ?? ''}`);
       return;
     }
     s.conn?.end();
-    this.#completeOutbound(s, response, ownedFrame(payload));
+    this.#completeOutbound(s, response, ownedFrame(decoded.value.frame));
   }
 
   #outboundClosed(s: OutboundStream, error: Error | undefined): void {
@@ -407,6 +436,12 @@ export class NetworkActor implements Actor {
       conn.destroy();
       return;
     }
+    if (!this.#cidrs.allows(conn.remote.host)) {
+      this.counters.dropIn('stream-cidr-denied');
+      this.#ctx.logger.debug({ from: endpointKey(conn.remote) }, 'refused stream from a source outside cidrsAllowed');
+      conn.destroy();
+      return;
+    }
     const id = this.#nextInId;
     this.#nextInId = (this.#nextInId + 1) >>> 0 || 1;
     const s: InboundStream = {
@@ -441,12 +476,13 @@ export class NetworkActor implements Actor {
     }
     const payload = frames[0];
     if (payload === undefined) return;
-    const decoded = this.codec.decodeStreamMessage(payload);
+    const decoded = this.#decodeStream(payload);
     if (!decoded.ok) {
+      this.#securityWarning(decoded.reason, s.conn.remote, decoded.detail);
       this.#refuseInbound(s, `stream-${decoded.reason}`, `bad request frame: ${decoded.reason}`);
       return;
     }
-    this.#handleRequest(s, decoded.value, payload);
+    this.#handleRequest(s, decoded.value.message, decoded.value.frame);
   }
 
   #handleRequest(s: InboundStream, msg: WireMessage, payload: Uint8Array): void {
@@ -548,6 +584,41 @@ export class NetworkActor implements Actor {
       this.counters.dropIn('stream-closed');
       this.#ctx.logger.debug({ from: endpointKey(s.conn.remote), err: error?.message }, 'inbound stream closed before it was answered');
       s.phase = 'done';
+    }
+  }
+
+  /**
+   * Decodes a stream frame; `frame` is the inner [FrameKind][Compound] frame (outer layers removed by
+   * a layered codec), which is what request and response bytes carry on to other actors.
+   */
+  #decodeStream(payload: Uint8Array): DecodeResult<StreamFrame> {
+    if (this.codec.decodeStreamFrame !== undefined) return this.codec.decodeStreamFrame(payload);
+    const r = this.codec.decodeStreamMessage(payload);
+    return r.ok ? { ok: true, value: { message: r.value, frame: payload } } : r;
+  }
+
+  /**
+   * A clear warning for traffic the security layers refused (another cluster's label, a key we do not
+   * hold), at most once per peer and reason per interval so a misconfigured neighbour cannot flood
+   * the log. Every drop is counted regardless.
+   */
+  #securityWarning(reason: string, peer: Endpoint, detail: string | undefined): void {
+    if (!LOGGED_REASONS.has(reason)) return;
+    const key = `${reason} ${endpointKey(peer)}`;
+    const now = this.#ctx.clock.now();
+    const last = this.#securityLogged.get(key);
+    if (last !== undefined && now - last < this.#securityLogIntervalMs) return;
+    this.#securityLogged.delete(key);
+    if (this.#securityLogged.size >= SECURITY_LOG_PEERS) {
+      const oldest = this.#securityLogged.keys().next().value;
+      if (oldest !== undefined) this.#securityLogged.delete(oldest);
+    }
+    this.#securityLogged.set(key, now);
+    const from = endpointKey(peer);
+    if (reason === 'label-mismatch') {
+      this.#ctx.logger.warn({ from, reason, detail }, `discarding traffic from ${from} with an unacceptable cluster label: ${detail ?? ''}`);
+    } else {
+      this.#ctx.logger.warn({ from, reason, detail }, `discarding traffic from ${from} that we cannot decrypt: ${detail ?? ''}`);
     }
   }
 
