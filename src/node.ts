@@ -5,6 +5,8 @@ import { FacadeActor } from './actors/facade/facade-actor.js';
 import { GossipActor } from './actors/gossip/gossip-actor.js';
 import { SuspicionActor } from './actors/suspicion/suspicion-actor.js';
 import { PushPullActor } from './actors/push-pull/push-pull-actor.js';
+import { InlineMergeExecutor, type MergeExecutor } from './actors/push-pull/merge.js';
+import { WorkerMergeExecutor } from './actors/push-pull/worker-merge-executor.js';
 import { advertiseEndpoint } from './advertise.js';
 import { RealClock, type Clock, type TimerHandle } from './clock.js';
 import { LayeredCodec } from './codec/layers.js';
@@ -50,9 +52,16 @@ export interface NodeOptions extends NodeConfigOptions {
   listeners?: { [K in NodeEventName]?: (event: NodeEventMap[K]) => void };
   /** Application hooks (memberlist's delegates): see Delegates. Each is optional. */
   delegates?: Delegates;
+  /**
+   * Push-pull states with at least this many entries are merged on a worker thread (piscina), so a
+   * 10,000-member merge costs the protocol thread about 1 ms instead of 5-6 ms (30,000: 4 ms instead
+   * of 33 ms). Default 1000, where the two cost about the same; 0 merges everything inline. Nodes on
+   * a MemoryNetwork or a virtual clock always merge inline (a simulation must not spawn threads).
+   */
+  mergeOffloadThreshold?: number;
 }
 
-const NON_CONFIG_KEYS = ['logger', 'meta', 'transport', 'network', 'clock', 'random', 'listeners', 'delegates'] as const;
+const NON_CONFIG_KEYS = ['logger', 'meta', 'transport', 'network', 'clock', 'random', 'listeners', 'delegates', 'mergeOffloadThreshold'] as const;
 
 /** Traffic and runtime counters of a node. */
 export interface NodeMetrics {
@@ -88,6 +97,7 @@ export class MemberlistNode {
   readonly #clock: Clock;
   readonly #codec: WireCodec;
   readonly #hooks: HookRunner;
+  readonly #mergeExecutor: MergeExecutor;
   #state: 'running' | 'stopping' | 'stopped' = 'running';
 
   /** @internal use createNode(). */
@@ -103,6 +113,7 @@ export class MemberlistNode {
     clock: Clock;
     codec: WireCodec;
     hooks: HookRunner;
+    mergeExecutor: MergeExecutor;
   }) {
     this.name = parts.config.name;
     this.config = parts.config;
@@ -116,6 +127,7 @@ export class MemberlistNode {
     this.#clock = parts.clock;
     this.#codec = parts.codec;
     this.#hooks = parts.hooks;
+    this.#mergeExecutor = parts.mergeExecutor;
     this.#supervisor.onFailure((error) => {
       this.#logger.error({ err: error }, 'node failed: shutting down');
       this.#events.emit('error', { error });
@@ -360,6 +372,7 @@ export class MemberlistNode {
     if (this.#state !== 'running') return;
     this.#state = 'stopping';
     await this.#supervisor.stop();
+    if (this.#mergeExecutor instanceof WorkerMergeExecutor) await this.#mergeExecutor.close();
     await this.#transport.shutdown();
     this.#events.close();
     this.#state = 'stopped';
@@ -439,6 +452,13 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
     streamTimeoutMs: config.tcpTimeoutMs,
     cidrsAllowed: config.cidrsAllowed,
   });
+  const threshold = options.mergeOffloadThreshold ?? 1000;
+  if (!Number.isInteger(threshold) || threshold < 0) throw new InvalidArgumentError('mergeOffloadThreshold must be an integer >= 0');
+  const simulated = options.network !== undefined || options.clock !== undefined || options.transport !== undefined;
+  const mergeExecutor =
+    threshold > 0 && !simulated
+      ? new WorkerMergeExecutor({ maxEntries: config.maxPushPullEntries, threshold })
+      : new InlineMergeExecutor({ maxEntries: config.maxPushPullEntries });
   const facade = new FacadeActor(events, hooks);
   // Start order: the facade first so it sees our own join; the network before the actors that send.
   supervisor.spawn(facade);
@@ -496,6 +516,7 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       defaultPort: config.bindPort || transport.localAddress.port,
       digestSyncCooldownMs: config.probeIntervalMs,
       hooks,
+      mergeExecutor,
     }),
   );
   supervisor.spawn(
@@ -509,7 +530,7 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       udpBufferSize: config.udpBufferSize,
     }),
   );
-  const node = new MemberlistNode({ config, supervisor, transport, facade, network, events, logger, advertise, clock, codec, hooks });
+  const node = new MemberlistNode({ config, supervisor, transport, facade, network, events, logger, advertise, clock, codec, hooks, mergeExecutor });
   supervisor.start();
   logger.info({ address: transport.localAddress, advertise, transport: transport.kind }, 'node started');
   return node;

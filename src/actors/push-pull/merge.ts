@@ -42,7 +42,34 @@ export interface MergeLimits {
 
 /** Runs merges. The inline one calls mergeRemoteState; a worker-thread executor can replace it. */
 export interface MergeExecutor {
+  /** The synchronous merge (inline): every executor can do it, offloading ones for small states and retries. */
   merge(remote: wire.PushPull.$Properties, mirror: ReadonlyMap<string, MirrorEntry>, selfName: string): MergeDiff;
+}
+
+/**
+ * An executor that can also merge off the calling thread (WorkerMergeExecutor). The push-pull actor
+ * asks `offloads(entries)` per merge; when true it hands over the received frame and continues when
+ * the promise settles, as a MergeDone message to itself (an actor never awaits in receive).
+ */
+export interface OffloadingMergeExecutor extends MergeExecutor {
+  /** Whether a remote state of `entries` entries goes to the worker (at or above the threshold, pool open). */
+  offloads(entries: number): boolean;
+  /**
+   * Merges a received stream frame ([FRAME_COMPOUND_V1][Compound] holding one push-pull) against the
+   * worker's mirror. The frame's ArrayBuffer is transferred (detached here) when the frame owns it
+   * outright, else copied first. Resolves with an encoded memberlist.worker.MergeDiff (decode it with
+   * decodeMergeDiff); `extras` asks for the header, user state and broadcasts too (a caller that did
+   * not decode the frame). Rejects when the merge could not run (the worker died with it, closed).
+   */
+  mergeFrame(frame: Uint8Array, mirror: ReadonlyMap<string, MirrorEntry>, selfName: string, extras?: boolean): Promise<Uint8Array>;
+  /** One change of the member table (entry undefined: removed), forwarded to the worker's mirror. */
+  mirrorChanged(name: string, entry: MirrorEntry | undefined, mirror: ReadonlyMap<string, MirrorEntry>): void;
+}
+
+/** Whether an executor can offload (structural check; executors are plain objects to the actor). */
+export function isOffloading(e: MergeExecutor): e is OffloadingMergeExecutor {
+  const o = e as Partial<OffloadingMergeExecutor>;
+  return typeof o.offloads === 'function' && typeof o.mergeFrame === 'function' && typeof o.mirrorChanged === 'function';
 }
 
 export class InlineMergeExecutor implements MergeExecutor {
@@ -117,11 +144,16 @@ export function verifyProtocol(
     const err = check(e.name ?? '', remoteVsn(e));
     if (err !== undefined) return err;
   }
+  // The local members are checked in no particular order (memberlist ranges over a Go map); the
+  // error names the smallest failing name, so that the verdict does not depend on the mirror's
+  // iteration order (the worker's mirror is built by updates and need not iterate like ours).
+  let first: { name: string; err: string } | undefined;
   for (const [name, e] of mirror) {
+    if (first !== undefined && name >= first.name) continue;
     const err = check(name, e.vsn ?? ZERO_VSN);
-    if (err !== undefined) return err;
+    if (err !== undefined) first = { name, err };
   }
-  return undefined;
+  return first?.err;
 }
 
 /**

@@ -9,7 +9,17 @@ import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { pushPullScaleMs } from '../../timing.js';
 import { endpointKey } from '../../transport/transport.js';
 import { STATE_NAMES, type ProtocolVersions } from '../membership/member-record.js';
-import { checkEntryLimit, InlineMergeExecutor, type MergeDiff, type MergeExecutor, type MirrorEntry } from './merge.js';
+import { ProtobufCodec } from '../../codec/protobuf-codec.js';
+import {
+  checkEntryLimit,
+  InlineMergeExecutor,
+  isOffloading,
+  type MergeDiff,
+  type MergeExecutor,
+  type MirrorEntry,
+  type OffloadingMergeExecutor,
+} from './merge.js';
+import { decodeMergeDiff, peekPushPullHeader, type DecodedMergeDiff } from './merge-codec.js';
 import { parseSeed, type HostResolver, type ParsedSeed } from './seeds.js';
 
 export interface PushPullOptions {
@@ -23,7 +33,11 @@ export interface PushPullOptions {
   maxPushPullEntries: number;
   /** Port for a seed given without one (memberlist uses BindPort). */
   defaultPort: number;
-  /** Merge runner; default InlineMergeExecutor. */
+  /**
+   * Merge runner; default InlineMergeExecutor. An OffloadingMergeExecutor (WorkerMergeExecutor) merges
+   * large states on a worker thread: the actor forwards every mirror change to it and continues when
+   * the worker's MergeDone arrives. Whoever creates it closes it (the actor only borrows it).
+   */
   mergeExecutor?: MergeExecutor;
   /** Name resolution; default node:dns lookup with all: true. */
   resolve?: HostResolver;
@@ -57,12 +71,42 @@ export interface PushPullCounters {
   /** Duration of the last completed outbound exchange, and the sum over all of them (request to merge). */
   lastDurationMs: number;
   totalDurationMs: number;
+  /** Merges handed to a worker thread (OffloadingMergeExecutor). */
+  offloaded: number;
+  /** Offloaded merges that failed on the worker and were merged inline instead. */
+  mergeRetries: number;
 }
 
 /** A mirror entry: what the merge needs, plus our push entry for the member, built once per change. */
 interface MirrorRecord extends MirrorEntry {
   readonly push: wire.PushNodeState.$Properties;
   readonly alive: boolean;
+}
+
+/** What one merge starts from: the decoded state, the received frame, or both. */
+interface MergeInput {
+  /** Decoded on this thread; absent when only the frame arrived and it goes to the worker undecoded. */
+  readonly remote?: wire.PushPull.$Properties;
+  /** The encoded [FrameKind][Compound] frame the network actor kept (StreamResult.response_bytes). */
+  readonly frame?: Uint8Array;
+  readonly header: wire.PushPullHeader.$Properties;
+}
+
+/** A merge running on the worker, waiting for its MergeDone. */
+interface PendingMerge {
+  readonly from: actors.Endpoint;
+  readonly done: (error: string | undefined) => void;
+  /** The decoded state, still intact, for one inline retry if the worker fails; absent: fail instead. */
+  readonly retry?: wire.PushPull.$Properties;
+  /** What the merge needs besides the claims, taken before the frame left; absent: the worker sends it. */
+  readonly rest?: MergeRest;
+}
+
+/** What a merge applies besides the claims. */
+interface MergeRest {
+  readonly broadcasts: readonly wire.UserMessage.$Properties[];
+  readonly userState: Uint8Array | null | undefined;
+  readonly join: boolean;
 }
 
 /** Join progress for one JoinRequest. */
@@ -122,6 +166,7 @@ export class PushPullActor implements Actor {
     actors.StreamRequestReceived,
     actors.DigestMismatch,
     actors.RecentBroadcast,
+    actors.MergeDone,
   ];
   readonly counters: PushPullCounters = {
     sent: 0,
@@ -132,8 +177,17 @@ export class PushPullActor implements Actor {
     entriesSkipped: 0,
     lastDurationMs: 0,
     totalDurationMs: 0,
+    offloaded: 0,
+    mergeRetries: 0,
   };
   readonly #executor: MergeExecutor;
+  /** The executor when it can merge on a worker thread. */
+  readonly #offload: OffloadingMergeExecutor | undefined;
+  /** Decodes a push-pull frame that arrived undecoded but is merged here after all. */
+  readonly #codec = new ProtobufCodec();
+  /** Merges on the worker by their MergeDone id (never reset: a result after a restart is ignored). */
+  #merges = new Map<number, PendingMerge>();
+  #nextMergeId = 1;
   readonly #resolve: HostResolver;
   #ctx!: ActorContext;
   #running = false;
@@ -158,6 +212,7 @@ export class PushPullActor implements Actor {
 
   constructor(private readonly options: PushPullOptions) {
     this.#executor = options.mergeExecutor ?? new InlineMergeExecutor({ maxEntries: options.maxPushPullEntries });
+    this.#offload = isOffloading(this.#executor) ? this.#executor : undefined;
     this.#resolve = options.resolve ?? dnsResolve;
   }
 
@@ -174,6 +229,7 @@ export class PushPullActor implements Actor {
     this.#exchanges = new Map();
     this.#joins = new Map();
     this.#resolving = new Map();
+    this.#merges = new Map();
     this.#periodic = 0;
     this.#numMembers = 0;
     const interval = this.options.pushPullIntervalMs;
@@ -196,6 +252,7 @@ export class PushPullActor implements Actor {
     else if (message instanceof actors.RecentBroadcast) this.#onRecentBroadcast(message);
     else if (message instanceof actors.JoinRequest) this.#onJoin(message);
     else if (message instanceof actors.SeedsResolved) this.#onSeedsResolved(message);
+    else if (message instanceof actors.MergeDone) this.#onMergeDone(message);
   }
 
   // ───── the mirror ─────
@@ -203,13 +260,16 @@ export class PushPullActor implements Actor {
   #onMemberChanged(m: actors.MemberChanged): void {
     const member = m.member;
     if (member === null || member === undefined || !member.name) return;
-    this.#mirror.set(member.name, mirrorRecord(member));
+    const record = mirrorRecord(member);
+    this.#mirror.set(member.name, record);
     this.#numMembers = m.numMembers > 0 ? m.numMembers : this.#mirror.size;
+    this.#offload?.mirrorChanged(member.name, record, this.#mirror);
   }
 
   #onMemberRemoved(m: actors.MemberRemoved): void {
     this.#mirror.delete(m.name);
     this.#numMembers = m.numMembers > 0 ? m.numMembers : this.#mirror.size;
+    this.#offload?.mirrorChanged(m.name, undefined, this.#mirror);
   }
 
   /** Our full state, every entry in any state, self included (memberlist sendLocalState). */
@@ -432,37 +492,89 @@ export class PushPullActor implements Actor {
     if (pending === undefined) return;
     this.#exchanges.delete(m.requestId);
     const peer = endpointKey(pending.to);
-    let error: string | undefined = m.error || undefined;
-    if (error === undefined) {
-      const remote = m.response?.pushPull;
-      if (remote === null || remote === undefined) {
-        error = `unexpected response ${m.response?.body ?? 'none'} to a push/pull`;
-      } else {
-        error = this.#authorize(remote) ?? this.#merge(remote, pending.to);
+    const finish = (error: string | undefined, merged: boolean): void => {
+      if (merged) {
         const took = this.#ctx.clock.now() - pending.startedMs;
         this.counters.lastDurationMs = took;
         this.counters.totalDurationMs += took;
       }
+      if (error !== undefined) {
+        this.counters.failed++;
+        // memberlist: "[ERR] Push/Pull with %s failed"; a failed join seed is reported in JoinResult.
+        if (pending.join === undefined) this.#ctx.logger.warn({ peer, error }, 'push/pull failed');
+        else this.#ctx.logger.debug({ peer, error }, 'join push/pull failed');
+      }
+      if (pending.join !== undefined) this.#joinStepDone(pending.join, error);
+    };
+    if (m.error) {
+      finish(m.error, false);
+      return;
     }
-    if (error !== undefined) {
-      this.counters.failed++;
-      // memberlist: "[ERR] Push/Pull with %s failed"; a failed join seed is reported in JoinResult.
-      if (pending.join === undefined) this.#ctx.logger.warn({ peer, error }, 'push/pull failed');
-      else this.#ctx.logger.debug({ peer, error }, 'join push/pull failed');
+    const input = this.#input(m.response, m.responseBytes);
+    if (typeof input === 'string') {
+      finish(input, false);
+      return;
     }
-    if (pending.join !== undefined) this.#joinStepDone(pending.join, error);
+    const refusal = input.remote !== undefined ? this.#authorize(input.remote) : undefined;
+    if (refusal !== undefined) {
+      finish(refusal, true);
+      return;
+    }
+    // A merge on the worker finishes the exchange (and the join step) when its MergeDone arrives.
+    this.#merge(input, pending.to, (error) => finish(error, true));
+  }
+
+  /**
+   * The state to merge: the decoded one, with the frame kept for a worker. A frame that arrived
+   * undecoded (the network actor may leave push-pulls to the merge) is decoded here only when it will
+   * not go to the worker: it is small, or the authorizeMerge hook must see every entry.
+   */
+  #input(decoded: wire.Message.$Properties | null | undefined, bytes: Uint8Array | null | undefined): MergeInput | string {
+    const frame = bytes !== null && bytes !== undefined && bytes.length > 0 ? bytes : undefined;
+    const remote = decoded?.pushPull;
+    if (remote !== null && remote !== undefined) return { remote, header: remote.header ?? {}, ...(frame !== undefined ? { frame } : {}) };
+    const header = decoded === null || decoded === undefined ? (frame !== undefined ? peekPushPullHeader(frame) : undefined) : undefined;
+    if (header === undefined || frame === undefined) return `unexpected response ${kindText(decoded)} to a push/pull`;
+    if (this.#offloads(header.nodes ?? 0, frame) && !this.#hasAuthorize()) return { header, frame };
+    const r = this.#codec.decodeStreamMessage(frame);
+    if (!r.ok) return `bad push/pull frame: ${r.reason}${r.detail ? ` (${r.detail})` : ''}`;
+    const pushPull = r.value.pushPull;
+    if (pushPull === null || pushPull === undefined) return `unexpected response ${r.value.body ?? 'none'} to a push/pull`;
+    return { remote: pushPull, header: pushPull.header ?? {}, frame };
+  }
+
+  #hasAuthorize(): boolean {
+    return this.options.hooks !== undefined && this.options.hooks.has('authorizeMerge');
+  }
+
+  /** Whether a state of `entries` entries in this frame goes to the worker. */
+  #offloads(entries: number, frame: Uint8Array | undefined): boolean {
+    return (
+      this.#offload !== undefined &&
+      frame !== undefined &&
+      // The worker decodes with the protobuf codec: another wire format stays inline.
+      frame[0] === wire.FrameKind.FRAME_COMPOUND_V1 &&
+      this.#offload.offloads(entries)
+    );
   }
 
   // ───── server side ─────
 
   #onStreamRequest(m: actors.StreamRequestReceived): void {
-    const remote = m.request?.pushPull;
-    if (remote === null || remote === undefined) return;
-    this.counters.received++;
     const from = actors.Endpoint.create({ host: m.from?.host ?? '', port: m.from?.port ?? 0 });
     const peer = endpointKey(from);
+    const input = this.#input(m.request, m.requestBytes);
+    if (typeof input === 'string') {
+      // Not a push-pull we can read (only possible for a frame handed over undecoded): say so
+      // rather than leave the peer waiting for its timeout.
+      this.counters.failed++;
+      this.#ctx.logger.debug({ peer, error: input }, 'push/pull request refused');
+      this.#ctx.send(actors.StreamReply.create({ streamId: m.streamId, response: { error: { error: input } } }));
+      return;
+    }
+    this.counters.received++;
     // memberlist readRemoteState refuses an oversized state before anything else, with an errResp.
-    const limitError = checkEntryLimit(remote, { maxEntries: this.options.maxPushPullEntries });
+    const limitError = checkEntryLimit(input.remote ?? { header: input.header }, { maxEntries: this.options.maxPushPullEntries });
     if (limitError !== undefined) {
       this.counters.failed++;
       this.counters.refused++;
@@ -472,7 +584,7 @@ export class PushPullActor implements Actor {
     }
     // A refusal by the application goes back as the error the joiner sees (memberlist only fails
     // the server side's merge silently).
-    const refusal = this.#authorize(remote);
+    const refusal = input.remote !== undefined ? this.#authorize(input.remote) : undefined;
     if (refusal !== undefined) {
       this.counters.refused++;
       this.#ctx.logger.info({ peer, reason: refusal }, 'push/pull refused by authorizeMerge');
@@ -480,24 +592,120 @@ export class PushPullActor implements Actor {
       return;
     }
     // Our state first (with the client's join flag), then the merge: the reply does not depend on it.
-    this.#ctx.send(actors.StreamReply.create({ streamId: m.streamId, response: this.#localState(remote.header?.join ?? false) }));
-    const error = this.#merge(remote, from);
-    if (error !== undefined) {
+    this.#ctx.send(actors.StreamReply.create({ streamId: m.streamId, response: this.#localState(input.header.join ?? false) }));
+    this.#merge(input, from, (error) => {
+      if (error === undefined) return;
       this.counters.failed++;
       this.#ctx.logger.warn({ peer, error }, 'push/pull merge failed');
-    }
+    });
   }
 
   // ───── the merge ─────
 
-  /** Runs the merge and sends its claims; returns an error when the remote state was refused. */
-  #merge(remote: wire.PushPull.$Properties, from: actors.Endpoint): string | undefined {
+  /**
+   * Runs the merge, inline or on the worker, and calls `done` with its outcome (an error when the
+   * remote state was refused or could not be merged): at once inline, at MergeDone from the worker.
+   */
+  #merge(input: MergeInput, from: actors.Endpoint, done: (error: string | undefined) => void): void {
+    const entries = Math.max(input.remote?.states?.length ?? 0, input.header.nodes ?? 0);
+    const offload = this.#offload;
+    if (offload !== undefined && input.frame !== undefined && this.#offloads(entries, input.frame)) {
+      const id = this.#nextMergeId;
+      this.#nextMergeId = (this.#nextMergeId + 1) >>> 0 || 1;
+      const frame = input.frame;
+      const remote = input.remote;
+      // A frame that owns its buffer is transferred: the buffer is detached here, and with it every
+      // bytes field protobufjs decoded from it (they are views). So what the merge still needs (user
+      // state, broadcasts: small) is copied first, and only a state decoded from other bytes is kept
+      // for an inline retry. Without a decoded state the worker returns these with the diff.
+      const transferred = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength;
+      const pending: PendingMerge = {
+        from,
+        done,
+        ...(remote !== undefined && !transferred ? { retry: remote } : {}),
+        ...(remote !== undefined ? { rest: restOf(remote, transferred) } : {}),
+      };
+      this.#merges.set(id, pending);
+      this.counters.offloaded++;
+      const report = (result: { diff: Uint8Array } | { error: string }): void => {
+        // Async work reports back as a message to self; after stop() nobody is listening.
+        if (this.#running) this.#ctx.schedule(0, actors.MergeDone.create({ requestId: id, ...result }));
+      };
+      offload.mergeFrame(frame, this.#mirror, this.options.name, remote === undefined).then(
+        (diff) => report({ diff }),
+        (err: unknown) => report({ error: errorText(err) || 'merge worker failed' }),
+      );
+      return;
+    }
+    let remote = input.remote;
+    if (remote === undefined) {
+      // Unreachable while offloads() holds between #input and here (one receive): decode after all.
+      const r = input.frame !== undefined ? this.#codec.decodeStreamMessage(input.frame) : undefined;
+      const decoded = r !== undefined && r.ok ? r.value.pushPull : undefined;
+      if (decoded === null || decoded === undefined) {
+        done('merge failed: the push/pull could not be decoded');
+        return;
+      }
+      remote = decoded;
+    }
+    done(this.#mergeInline(remote, from));
+  }
+
+  /** A worker merge finished: apply its diff; if the worker failed, merge inline once when possible, else fail. */
+  #onMergeDone(m: actors.MergeDone): void {
+    const p = this.#merges.get(m.requestId);
+    if (p === undefined) return;
+    this.#merges.delete(m.requestId);
+    let failure: string | undefined = m.error || undefined;
+    let diff: DecodedMergeDiff | undefined;
+    if (failure === undefined) {
+      try {
+        diff = decodeMergeDiff(m.diff);
+        failure = diff.error ?? (diff.staleMirror ? 'merge worker mirror out of sync' : undefined);
+      } catch (err) {
+        failure = `undecodable merge diff: ${errorText(err)}`;
+      }
+    }
+    if (failure !== undefined || diff === undefined) {
+      const error = failure ?? 'merge worker failed';
+      if (p.retry === undefined) {
+        // The frame went to the worker and died with it: the exchange fails cleanly (the next
+        // periodic or repair push-pull syncs again).
+        this.#ctx.logger.warn({ peer: endpointKey(p.from), error }, 'merge on the worker failed');
+        p.done(`merge failed: ${error}`);
+        return;
+      }
+      this.counters.mergeRetries++;
+      this.#ctx.logger.warn({ peer: endpointKey(p.from), error }, 'merge on the worker failed, merging inline');
+      p.done(this.#mergeInline(p.retry, p.from));
+      return;
+    }
+    const extras = diff.extras;
+    const rest: MergeRest = p.rest ?? {
+      broadcasts: extras?.broadcasts ?? [],
+      userState: extras?.userState,
+      join: extras?.header.join ?? false,
+    };
+    p.done(this.#applyDiff(diff, p.from, rest));
+  }
+
+  /** The inline merge (the executor's synchronous path) and its application. */
+  #mergeInline(remote: wire.PushPull.$Properties, from: actors.Endpoint): string | undefined {
     let diff: MergeDiff;
     try {
       diff = this.#executor.merge(remote, this.#mirror, this.options.name);
     } catch (err) {
       return `merge failed: ${errorText(err)}`;
     }
+    return this.#applyDiff(diff, from, {
+      broadcasts: remote.broadcasts ?? [],
+      userState: remote.userState,
+      join: remote.header?.join ?? false,
+    });
+  }
+
+  /** Sends a diff's claims, the carried broadcasts and the user state; returns an error when refused. */
+  #applyDiff(diff: MergeDiff, from: actors.Endpoint, rest: MergeRest): string | undefined {
     if (diff.refused !== undefined) {
       this.counters.refused++;
       return diff.refused;
@@ -520,13 +728,13 @@ export class PushPullActor implements Actor {
       }
     }
     // Broadcasts the epidemic may have missed: the user-messages actor delivers each at most once.
-    for (const user of remote.broadcasts ?? []) {
+    for (const user of rest.broadcasts) {
       if (user.origin) this.#ctx.send(actors.UserPacketReceived.create({ user, from }));
     }
-    const userState = remote.userState;
+    const userState = rest.userState;
     const hooks = this.options.hooks;
     if (userState && userState.length > 0 && hooks !== undefined && hooks.has('mergeRemoteState')) {
-      const join = remote.header?.join ?? false;
+      const join = rest.join;
       hooks.run('mergeRemoteState', (d) => d.mergeRemoteState?.(new Uint8Array(userState), join), undefined);
     }
     this.counters.entriesMerged += diff.claims.length;
@@ -534,6 +742,25 @@ export class PushPullActor implements Actor {
     if (diff.invalid > 0) this.#ctx.logger.debug({ peer: endpointKey(from), invalid: diff.invalid }, 'push/pull entries without a name dropped');
     return undefined;
   }
+}
+
+/** The non-claim part of a decoded push-pull; copied when its bytes are about to be detached. */
+function restOf(remote: wire.PushPull.$Properties, copy: boolean): MergeRest {
+  const userState = remote.userState;
+  const broadcasts = remote.broadcasts ?? [];
+  if (!copy) return { broadcasts, userState, join: remote.header?.join ?? false };
+  return {
+    // A round trip through the codec: an independent copy whatever fields UserMessage gains.
+    broadcasts: broadcasts.map((b) => wire.UserMessage.decode(wire.UserMessage.encode(b).finish())),
+    userState: userState && userState.length > 0 ? new Uint8Array(userState) : undefined,
+    join: remote.header?.join ?? false,
+  };
+}
+
+function kindText(m: wire.Message.$Properties | null | undefined): string {
+  if (m === null || m === undefined) return 'none';
+  const body = (m as { body?: string }).body;
+  return body ?? 'none';
 }
 
 function memberOfPushState(p: wire.PushNodeState.$Properties): Member {

@@ -1,0 +1,212 @@
+/**
+ * The protobuf forms of what crosses the merge worker's boundary (proto/worker.proto, "push-pull
+ * merge worker"): mirror entries and updates host -> worker, the diff worker -> host. Both sides use
+ * these functions, so the worker's diff decodes into exactly the MergeDiff that mergeRemoteState
+ * returns inline.
+ */
+import protobuf from 'protobufjs/minimal.js';
+import { wire, worker } from '../../gen/index.js';
+import { ownedArrayBuffer } from '../../runtime/envelope.js';
+import type { ProtocolVersions } from '../membership/member-record.js';
+import type { MergeClaim, MergeDiff, MirrorEntry } from './merge.js';
+
+/** A MergeDiff as the worker returns it: the diff, or why nothing was merged, and the extras. */
+export interface DecodedMergeDiff extends MergeDiff {
+  /** The worker's mirror was out of date: nothing merged (the executor resends the mirror). */
+  readonly staleMirror: boolean;
+  /** The frame could not be merged (not a push-pull, undecodable): nothing merged. */
+  readonly error?: string;
+  /** Present when the merge was asked for extras (the caller did not decode the frame). */
+  readonly extras?: {
+    readonly header: wire.PushPullHeader.$Properties;
+    readonly userState: Uint8Array;
+    readonly broadcasts: wire.UserMessage.$Properties[];
+  };
+}
+
+const NO_BYTES = new Uint8Array(0);
+const { Reader } = protobuf;
+
+export function mirrorEntryToProto(name: string, e: MirrorEntry | undefined): worker.MergeMirrorEntry.$Properties {
+  if (e === undefined) return { name, removed: true };
+  const v = e.vsn;
+  return {
+    name,
+    incarnation: e.incarnation,
+    state: e.state,
+    host: e.host ?? '',
+    port: e.port ?? 0,
+    hasHost: e.host !== undefined,
+    hasPort: e.port !== undefined,
+    protocolMin: v?.[0] ?? 0,
+    protocolMax: v?.[1] ?? 0,
+    protocolCur: v?.[2] ?? 0,
+    delegateMin: v?.[3] ?? 0,
+    delegateMax: v?.[4] ?? 0,
+    delegateCur: v?.[5] ?? 0,
+  };
+}
+
+/** A decoded mirror entry (not `removed`). An absent vsn and an all-zero one merge alike. */
+export function mirrorEntryFromProto(p: worker.MergeMirrorEntry.$Properties): MirrorEntry {
+  const vsn: ProtocolVersions = [
+    p.protocolMin ?? 0,
+    p.protocolMax ?? 0,
+    p.protocolCur ?? 0,
+    p.delegateMin ?? 0,
+    p.delegateMax ?? 0,
+    p.delegateCur ?? 0,
+  ];
+  return {
+    incarnation: p.incarnation ?? 0,
+    state: p.state ?? wire.MemberState.ALIVE,
+    ...(p.hasHost ? { host: p.host ?? '' } : {}),
+    ...(p.hasPort ? { port: p.port ?? 0 } : {}),
+    vsn,
+  };
+}
+
+/** An update of the worker's mirror as a transferable buffer. */
+export function encodeMirrorUpdate(update: worker.MergeMirrorUpdate.$Properties): ArrayBuffer {
+  return ownedArrayBuffer(worker.MergeMirrorUpdate.encode(update).finish());
+}
+
+function claimToProto(c: MergeClaim): worker.MergeClaim.$Properties {
+  switch (c.kind) {
+    case 'alive':
+      return { alive: c.alive };
+    case 'suspect':
+      return { suspect: c.suspect };
+    case 'dead':
+      return { dead: c.dead };
+    default: {
+      const never: never = c;
+      throw new TypeError(`unknown claim ${String(never)}`);
+    }
+  }
+}
+
+/** A plain Uint8Array over the same bytes (decoded bytes are Node Buffers). */
+function view(b: Uint8Array | null | undefined): Uint8Array {
+  if (b === null || b === undefined || b.byteLength === 0) return new Uint8Array(0);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** The claim shape claimOf builds, from its decoded protobuf form. */
+function claimFromProto(p: worker.MergeClaim.$Properties): MergeClaim | undefined {
+  if (p.alive !== null && p.alive !== undefined) {
+    const a = p.alive;
+    return {
+      kind: 'alive',
+      alive: {
+        incarnation: a.incarnation ?? 0,
+        node: a.node ?? '',
+        ipv4: a.ipv4 ?? 0,
+        ipv6: view(a.ipv6),
+        port: a.port ?? 0,
+        meta: view(a.meta),
+        protocolMin: a.protocolMin ?? 0,
+        protocolMax: a.protocolMax ?? 0,
+        protocolCur: a.protocolCur ?? 0,
+        delegateMin: a.delegateMin ?? 0,
+        delegateMax: a.delegateMax ?? 0,
+        delegateCur: a.delegateCur ?? 0,
+      },
+    };
+  }
+  if (p.suspect !== null && p.suspect !== undefined) {
+    const s = p.suspect;
+    return { kind: 'suspect', suspect: { incarnation: s.incarnation ?? 0, node: s.node ?? '', from: s.from ?? '' } };
+  }
+  if (p.dead !== null && p.dead !== undefined) {
+    const d = p.dead;
+    return { kind: 'dead', dead: { incarnation: d.incarnation ?? 0, node: d.node ?? '', from: d.from ?? '' } };
+  }
+  return undefined;
+}
+
+/** What the worker sends back besides the diff itself. */
+export interface MergeDiffExtras {
+  readonly staleMirror?: boolean;
+  readonly error?: string;
+  readonly remote?: wire.PushPull.$Properties;
+}
+
+/** Encodes a diff (and, with `remote`, its header, user state and broadcasts) into an owned buffer. */
+export function encodeMergeDiff(diff: MergeDiff | undefined, extras: MergeDiffExtras = {}): ArrayBuffer {
+  const remote = extras.remote;
+  const msg: worker.MergeDiff.$Properties = {
+    claims: diff === undefined ? [] : diff.claims.map(claimToProto),
+    skipped: diff?.skipped ?? 0,
+    invalid: diff?.invalid ?? 0,
+    refused: diff?.refused ?? '',
+    staleMirror: extras.staleMirror ?? false,
+    error: extras.error ?? '',
+    ...(remote !== undefined
+      ? { header: remote.header ?? {}, userState: remote.userState ?? NO_BYTES, broadcasts: remote.broadcasts ?? [] }
+      : {}),
+  };
+  return ownedArrayBuffer(worker.MergeDiff.encode(msg).finish());
+}
+
+/** Decodes the worker's diff bytes. Throws on bytes that are not a MergeDiff. */
+export function decodeMergeDiff(bytes: Uint8Array): DecodedMergeDiff {
+  const m = worker.MergeDiff.decode(bytes);
+  const claims: MergeClaim[] = [];
+  for (const p of m.claims) {
+    const c = claimFromProto(p);
+    if (c !== undefined) claims.push(c);
+  }
+  const header = m.header;
+  return {
+    claims,
+    skipped: m.skipped,
+    invalid: m.invalid,
+    ...(m.refused !== '' ? { refused: m.refused } : {}),
+    staleMirror: m.staleMirror,
+    ...(m.error !== '' ? { error: m.error } : {}),
+    ...(header !== null && header !== undefined
+      ? { extras: { header, userState: view(m.userState), broadcasts: m.broadcasts } }
+      : {}),
+  };
+}
+
+/** The length-delimited field `field` at the top level of `buf` (its first occurrence), or undefined. */
+function lengthDelimited(buf: Uint8Array, field: number): Uint8Array | undefined {
+  const r = Reader.create(buf);
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag >>> 3 === field && (tag & 7) === 2) {
+      const len = r.uint32();
+      if (r.pos + len > r.len) return undefined;
+      return buf.subarray(r.pos, r.pos + len);
+    }
+    r.skipType(tag & 7);
+  }
+  return undefined;
+}
+
+/** Field numbers on the path frame -> Compound.parts -> Message.push_pull -> PushPull.header. */
+const COMPOUND_PARTS = 1;
+const MESSAGE_PUSH_PULL = 8;
+const PUSH_PULL_HEADER = 1;
+
+/**
+ * Reads the header of a push-pull stream frame ([FRAME_COMPOUND_V1][Compound of one Message]) without
+ * decoding its states, so the push-pull actor can choose inline or worker on bytes alone. The header
+ * is field 1 and encoders write it first, so this reads a few bytes. Returns undefined when the frame
+ * is not a push-pull; an empty header when it has none. Never throws.
+ */
+export function peekPushPullHeader(frame: Uint8Array): wire.PushPullHeader | undefined {
+  if (frame.length < 2 || frame[0] !== wire.FrameKind.FRAME_COMPOUND_V1) return undefined;
+  try {
+    const part = lengthDelimited(frame.subarray(1), COMPOUND_PARTS);
+    if (part === undefined) return undefined;
+    const pushPull = lengthDelimited(part, MESSAGE_PUSH_PULL);
+    if (pushPull === undefined) return undefined;
+    const header = lengthDelimited(pushPull, PUSH_PULL_HEADER);
+    return header === undefined ? wire.PushPullHeader.create() : wire.PushPullHeader.decode(header);
+  } catch {
+    return undefined;
+  }
+}

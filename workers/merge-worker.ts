@@ -1,0 +1,64 @@
+// Piscina task module of the push-pull merge worker (src/actors/push-pull/worker-merge-executor.ts
+// is the host side). One thread per pool: it keeps the mirror of the member table between tasks and
+// merges received frames against it. Inputs and outputs are transferred ArrayBuffers.
+//
+// From a build, piscina loads dist/workers/merge-worker.js. From source (tests, tsx), the pool's
+// threads start with tsx's loader in execArgv, so piscina can import this .ts file.
+import { workerData } from 'node:worker_threads';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import {
+  MergeWorkerState,
+  type MergeTaskResult,
+  type MergeWorkerTask,
+  type MirrorTaskResult,
+} from '../src/actors/push-pull/merge-worker-core.js';
+import type { wire } from '../src/gen/index.js';
+
+/** Test-only switch (workerData.mergeWorkerTest): fail on a push-pull that carries this entry name. */
+interface TestSwitch {
+  readonly crashOnName: string;
+  /**
+   * 'exit': the thread dies (process.exit in a worker ends the thread); 'throw': the task throws;
+   * 'hang': the task never finishes (a busy loop, ended only by terminating the thread).
+   */
+  readonly mode: 'exit' | 'throw' | 'hang';
+}
+
+function testSwitch(): TestSwitch | undefined {
+  const data = workerData as { mergeWorkerTest?: Partial<TestSwitch> } | null | undefined;
+  const t = data?.mergeWorkerTest;
+  if (t === undefined || typeof t.crashOnName !== 'string' || t.crashOnName === '') return undefined;
+  return { crashOnName: t.crashOnName, mode: t.mode === 'throw' || t.mode === 'hang' ? t.mode : 'exit' };
+}
+
+const state = new MergeWorkerState();
+const crash = testSwitch();
+
+function inspect(remote: wire.PushPull.$Properties): void {
+  if (crash === undefined) return;
+  if (!(remote.states ?? []).some((s) => s.name === crash.crashOnName)) return;
+  if (crash.mode === 'exit') process.exit(70);
+  if (crash.mode === 'hang') for (;;);
+  throw new Error(`test crash on ${crash.crashOnName}`);
+}
+
+/** A result whose buffers are transferred back, not cloned (piscina's transferable protocol). */
+function transferred(result: MergeTaskResult): unknown {
+  const list = result.frame !== undefined ? [result.diff, result.frame] : [result.diff];
+  return move({
+    get [transferableSymbol]() {
+      return list;
+    },
+    get [valueSymbol]() {
+      return result;
+    },
+  });
+}
+
+export default function mergeWorker(task: MergeWorkerTask): unknown {
+  if (task.kind === 'mirror') {
+    const inSync: MirrorTaskResult = state.applyUpdate(new Uint8Array(task.update));
+    return inSync;
+  }
+  return transferred(state.merge(task, inspect));
+}
