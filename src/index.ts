@@ -51,3 +51,9 @@ export type { Transport, TransportHandlers, Conn, ConnHandlers, Endpoint, Transp
 export { ProtobufCodec } from './codec/protobuf-codec.js';
 export type { WireCodec, WireMessage, WireMessageInput, DecodeResult, DecodeFailure } from './codec/wire-codec.js';
 export type { Logger } from './log.js';
+
+// Operations: metrics in the Prometheus text format and node:diagnostics_channel publishing.
+export { renderPrometheus } from './observability/prometheus.js';
+export { publishDiagnostics, METRICS_CHANNEL, MEMBER_CHANNEL } from './observability/diagnostics.js';
+export { EventLoopDelayMonitor } from './observability/event-loop.js';
+export { Keyring } from './security/keyring.js';
