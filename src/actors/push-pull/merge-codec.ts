@@ -9,6 +9,7 @@ import { wire, worker } from '../../gen/index.js';
 import { ownedArrayBuffer } from '../../runtime/envelope.js';
 import type { ProtocolVersions } from '../membership/member-record.js';
 import type { MergeClaim, MergeDiff, MirrorEntry } from './merge.js';
+import { versionFields, vsnOfAlive } from '../membership/member-record.js';
 
 /** A MergeDiff as the worker returns it: the diff, or why nothing was merged, and the extras. */
 export interface DecodedMergeDiff extends MergeDiff {
@@ -105,12 +106,7 @@ function claimFromProto(p: worker.MergeClaim.$Properties): MergeClaim | undefine
         ipv6: view(a.ipv6),
         port: a.port ?? 0,
         meta: view(a.meta),
-        protocolMin: a.protocolMin ?? 0,
-        protocolMax: a.protocolMax ?? 0,
-        protocolCur: a.protocolCur ?? 0,
-        delegateMin: a.delegateMin ?? 0,
-        delegateMax: a.delegateMax ?? 0,
-        delegateCur: a.delegateCur ?? 0,
+        ...versionFields(vsnOfAlive(a)),
       },
     };
   }

@@ -7,6 +7,7 @@
 import { wire } from '../../gen/index.js';
 import { fromWireAddress } from '../../codec/address.js';
 import type { ProtocolVersions } from '../membership/member-record.js';
+import { versionFields, vsnOfAlive } from '../membership/member-record.js';
 
 /** What the merge needs to know about one local member. */
 export interface MirrorEntry {
@@ -211,12 +212,7 @@ export function claimOf(e: wire.PushNodeState.$Properties, selfName: string): Me
           ipv6: e.ipv6 ?? new Uint8Array(0),
           port: e.port ?? 0,
           meta: e.meta ?? new Uint8Array(0),
-          protocolMin: e.protocolMin ?? 0,
-          protocolMax: e.protocolMax ?? 0,
-          protocolCur: e.protocolCur ?? 0,
-          delegateMin: e.delegateMin ?? 0,
-          delegateMax: e.delegateMax ?? 0,
-          delegateCur: e.delegateCur ?? 0,
+          ...versionFields(vsnOfAlive(e)),
         },
       };
     case wire.MemberState.LEFT:

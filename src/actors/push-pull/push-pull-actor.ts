@@ -8,7 +8,7 @@ import { RingQueue } from '../../util/ring-queue.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { pushPullScaleMs } from '../../timing.js';
 import { endpointKey } from '../../transport/transport.js';
-import { STATE_NAMES, type ProtocolVersions } from '../membership/member-record.js';
+import { STATE_NAMES, versionFields, type ProtocolVersions } from '../membership/member-record.js';
 import { ProtobufCodec } from '../../codec/protobuf-codec.js';
 import {
   checkEntryLimit,
@@ -809,12 +809,7 @@ function mirrorRecord(m: actors.Member.$Properties): MirrorRecord {
       meta: m.meta ?? new Uint8Array(0),
       incarnation,
       state,
-      protocolMin: vsn[0],
-      protocolMax: vsn[1],
-      protocolCur: vsn[2],
-      delegateMin: vsn[3],
-      delegateMax: vsn[4],
-      delegateCur: vsn[5],
+      ...versionFields(vsn),
     },
   };
 }
