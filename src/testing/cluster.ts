@@ -3,6 +3,9 @@ import { SeededRandom } from '../random.js';
 import { MemoryNetwork, type MemoryNetworkOptions } from './memory-network.js';
 import { VirtualClock } from './virtual-clock.js';
 
+/** Below this remainder (virtual ms) a run is over: fractional clocks cannot step by less. */
+const EPSILON_MS = 1e-6;
+
 export interface SimulatedClusterOptions {
   /** Seed of every random choice (probe order, gossip targets, loss): same seed, same run. */
   seed?: number;
@@ -92,7 +95,9 @@ export class SimulatedCluster {
   /** Runs for `ms` of virtual time. */
   async runFor(ms: number): Promise<void> {
     const end = this.clock.now() + ms;
-    while (this.clock.now() < end) await this.step(end - this.clock.now());
+    // Toward an absolute end: a remainder too small to move a fractional clock would spin forever.
+    while (end - this.clock.now() > EPSILON_MS) await this.step(end - this.clock.now());
+    if (this.clock.now() < end) this.clock.advanceTo(end);
   }
 
   /**
@@ -101,11 +106,11 @@ export class SimulatedCluster {
    */
   async runUntil(predicate: () => boolean, limitMs: number): Promise<number | undefined> {
     const start = this.clock.now();
+    const end = start + limitMs;
     await this.flush();
     while (!predicate()) {
-      const elapsed = this.clock.now() - start;
-      if (elapsed >= limitMs) return undefined;
-      await this.step(limitMs - elapsed);
+      if (end - this.clock.now() <= EPSILON_MS) return undefined;
+      await this.step(end - this.clock.now());
     }
     return this.clock.now() - start;
   }

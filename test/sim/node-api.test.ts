@@ -93,3 +93,16 @@ describe('late actors', () => {
     await cluster.shutdown();
   });
 });
+
+describe('SimulatedCluster stepping', () => {
+  it('runUntil with a condition that never holds ends at the limit even on a fractional clock', async () => {
+    const cluster = new SimulatedCluster({ seed: 1, network: { latencyMs: 0.2, jitterMs: 0.2 } });
+    await cluster.addNodes(3);
+    await cluster.joinAll(0);
+    await cluster.runFor(1234.5678901);
+    const took = await cluster.runUntil(() => false, 1000);
+    expect(took).toBeUndefined();
+    await cluster.runFor(0.1 + 0.2);
+    await cluster.shutdown();
+  });
+});
