@@ -289,6 +289,18 @@ export interface MemberlistConfig {
    * the budget stricter.
    */
   readonly actorRestartWindowMs: number;
+  /**
+   * How often a dead member (or a seed we joined through) is retried with a push-pull, like Serf's
+   * reconnect interval. memberlist forgets dead members after gossipToTheDeadMs, so a partition longer
+   * than that never heals by itself (memberlist #222); retrying costs one TCP dial per interval while
+   * dead members exist. 0 disables it.
+   */
+  readonly reconnectIntervalMs: number;
+  /**
+   * How long after its death a member is still retried (Serf's reconnect timeout); 0 retries forever.
+   * A member removed for good stops costing dials after this.
+   */
+  readonly reconnectTimeoutMs: number;
 }
 
 /** What a preset fixes: everything but the name, which is per node. */
@@ -341,6 +353,8 @@ const LAN: PresetConfig = Object.freeze({
   mailboxDrainBudget: 1024, // ours: ~30 µs of messages, then yield so I/O is not starved (node-stack.md §2d)
   actorMaxRestarts: 5, // ours: rides out transient crashes; a deterministic crash loop gives up within seconds
   actorRestartWindowMs: 60_000, // ours: 5 restarts per minute, so isolated crashes hours apart never exhaust the budget
+  reconnectIntervalMs: 30_000, // Serf's ReconnectInterval: a healed partition re-forms within about this long
+  reconnectTimeoutMs: 86_400_000, // Serf's ReconnectTimeout (24 h): then a dead member is assumed gone for good
 });
 
 const WAN: PresetConfig = Object.freeze({
@@ -353,6 +367,7 @@ const WAN: PresetConfig = Object.freeze({
   gossipIntervalMs: 500, // memberlist WAN: gossip less often...
   gossipNodes: 4, // memberlist WAN: ...but to one more node, to keep spreading speed
   gossipToTheDeadMs: 60_000, // memberlist WAN: same as push/pull
+  reconnectIntervalMs: 60_000, // Serf-like: WAN dials are dearer, retry half as often
 });
 
 const LOCAL: PresetConfig = Object.freeze({
@@ -584,6 +599,8 @@ function validate(raw: Readonly<Record<string, unknown>>): MemberlistConfig {
   );
   const actorMaxRestarts = integer(raw, 'actorMaxRestarts', 0, Number.MAX_SAFE_INTEGER, '0 never restarts');
   const actorRestartWindowMs = duration(raw, 'actorRestartWindowMs', 1);
+  const reconnectIntervalMs = duration(raw, 'reconnectIntervalMs', 0, '0 disables retrying dead members');
+  const reconnectTimeoutMs = duration(raw, 'reconnectTimeoutMs', 0, '0 retries forever');
 
   return Object.freeze({
     name,
@@ -629,6 +646,8 @@ function validate(raw: Readonly<Record<string, unknown>>): MemberlistConfig {
     mailboxDrainBudget,
     actorMaxRestarts,
     actorRestartWindowMs,
+    reconnectIntervalMs,
+    reconnectTimeoutMs,
   });
 }
 

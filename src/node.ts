@@ -17,6 +17,7 @@ import { HookRunner, type Delegates, type HookStats } from './delegates.js';
 import { actors } from './gen/index.js';
 import type { WireCodec } from './codec/wire-codec.js';
 import { UserMessagesActor } from './actors/user-messages/user-messages-actor.js';
+import { ReconnectActor } from './actors/reconnect/reconnect-actor.js';
 import { NodeEvents, type NodeEvent, type NodeEventMap, type NodeEventName } from './events.js';
 import { silentLogger, type Logger } from './log.js';
 import type { Member } from './member.js';
@@ -506,6 +507,13 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
     }),
   );
   supervisor.spawn(new UserMessagesActor({ name: config.name }));
+  supervisor.spawn(
+    new ReconnectActor({
+      reconnectIntervalMs: config.reconnectIntervalMs,
+      reconnectTimeoutMs: config.reconnectTimeoutMs,
+      defaultPort: config.bindPort || transport.localAddress.port,
+    }),
+  );
   supervisor.spawn(new SuspicionActor());
   supervisor.spawn(
     new PushPullActor({

@@ -2104,6 +2104,31 @@ export namespace memberlist {
             }
             type $Shape = memberlist.actors.MergeDone.$Properties;
         }
+
+        interface IReconnectTick extends memberlist.actors.ReconnectTick.$Properties {
+        }
+
+        class ReconnectTick {
+            constructor(p?: memberlist.actors.ReconnectTick.$Properties);
+            $unknowns?: Uint8Array[];
+            round: number;
+            static create(properties: memberlist.actors.ReconnectTick.$Shape): memberlist.actors.ReconnectTick & memberlist.actors.ReconnectTick.$Shape;
+            static create(properties?: memberlist.actors.ReconnectTick.$Properties): memberlist.actors.ReconnectTick;
+            static encode(m: memberlist.actors.ReconnectTick.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.ReconnectTick & memberlist.actors.ReconnectTick.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.ReconnectTick;
+            static toObject(m: memberlist.actors.ReconnectTick, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ReconnectTick {
+            interface $Properties {
+                round?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.ReconnectTick.$Properties;
+        }
     }
 
     namespace worker {

@@ -20538,6 +20538,235 @@ export const memberlist = $root.memberlist = (() => {
             return MergeDone;
         })();
 
+        actors.ReconnectTick = (function() {
+
+            /**
+             * Properties of a ReconnectTick.
+             * @typedef {Object} memberlist.actors.ReconnectTick.$Properties
+             * @property {number|null} [round] ReconnectTick round
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ReconnectTick.
+             * @memberof memberlist.actors
+             * @interface IReconnectTick
+             * @augments memberlist.actors.ReconnectTick.$Properties
+             * @deprecated Use memberlist.actors.ReconnectTick.$Properties instead.
+             */
+
+            /**
+             * Shape of a ReconnectTick.
+             * @typedef {memberlist.actors.ReconnectTick.$Properties} memberlist.actors.ReconnectTick.$Shape
+             */
+
+            /**
+             * Constructs a new ReconnectTick.
+             * @memberof memberlist.actors
+             * @classdesc Represents a ReconnectTick.
+             * @constructor
+             * @param {memberlist.actors.ReconnectTick.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ReconnectTick = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * ReconnectTick round.
+             * @member {number} round
+             * @memberof memberlist.actors.ReconnectTick
+             * @instance
+             */
+            ReconnectTick.prototype.round = 0;
+
+            /**
+             * Creates a new ReconnectTick instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.ReconnectTick
+             * @static
+             * @param {memberlist.actors.ReconnectTick.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.ReconnectTick} ReconnectTick instance
+             * @type {{
+             *   (properties: memberlist.actors.ReconnectTick.$Shape): memberlist.actors.ReconnectTick & memberlist.actors.ReconnectTick.$Shape;
+             *   (properties?: memberlist.actors.ReconnectTick.$Properties): memberlist.actors.ReconnectTick;
+             * }}
+             */
+            ReconnectTick.create = function(properties) {
+                return new ReconnectTick(properties);
+            };
+
+            /**
+             * Encodes the specified ReconnectTick message. Does not implicitly {@link memberlist.actors.ReconnectTick.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.ReconnectTick
+             * @static
+             * @param {memberlist.actors.ReconnectTick.$Properties} m ReconnectTick message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ReconnectTick.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.round != null && $Object.hasOwnProperty.call(m, "round") && m.round !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.round);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a ReconnectTick message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.ReconnectTick
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.ReconnectTick & memberlist.actors.ReconnectTick.$Shape} ReconnectTick
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ReconnectTick.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.ReconnectTick();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.round = v;
+                            else
+                                delete m.round;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a ReconnectTick message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.ReconnectTick
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.ReconnectTick} ReconnectTick
+             */
+            ReconnectTick.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.ReconnectTick)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.ReconnectTick: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.ReconnectTick();
+                if (d.round != null) {
+                    if ($Number(d.round) !== 0) {
+                        m.round = d.round >>> 0;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a ReconnectTick message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.ReconnectTick
+             * @static
+             * @param {memberlist.actors.ReconnectTick} m ReconnectTick
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ReconnectTick.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.round = 0;
+                }
+                if (m.round != null && $Object.hasOwnProperty.call(m, "round")) {
+                    d.round = m.round;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this ReconnectTick to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.ReconnectTick
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ReconnectTick.prototype.toJSON = function() {
+                return ReconnectTick.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for ReconnectTick
+             * @function getTypeUrl
+             * @memberof memberlist.actors.ReconnectTick
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ReconnectTick.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.ReconnectTick";
+            };
+
+            return ReconnectTick;
+        })();
+
         return actors;
     })();
 

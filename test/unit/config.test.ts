@@ -300,6 +300,8 @@ describe('resolveConfig: validation', () => {
     ['mailboxDrainBudget', 0, 'integer >= 1'],
     ['actorMaxRestarts', -1, 'integer >= 0'],
     ['actorRestartWindowMs', 0, 'milliseconds in [1,'],
+    ['reconnectIntervalMs', -1, 'milliseconds in [0,'],
+    ['reconnectTimeoutMs', 1.5, 'milliseconds in [0,'],
   ];
 
   it.each(cases)('%s = %o is rejected', (field, value, fragment) => {
