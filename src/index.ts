@@ -1,6 +1,6 @@
 // memberlist-ts public API. Everything exported here is supported; anything else is internal.
 export { createNode, MemberlistNode } from './node.js';
-export type { NodeOptions, NodeMetrics, TransportFactory } from './node.js';
+export type { NodeOptions, NodeMetrics, ProtocolMetrics, TransportFactory } from './node.js';
 export type { Member, MemberStateName } from './member.js';
 export type { NodeEvent, NodeEventMap, NodeEventName, LeaveReason, MessageVia } from './events.js';
 export type { Delegates, HookName, HookStats } from './delegates.js';

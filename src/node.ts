@@ -79,6 +79,43 @@ export interface NodeMetrics {
   healthScore: number;
   /** Delegate hook calls, throws and slow calls, by hook. */
   hooks: Record<string, HookStats>;
+  /** Protocol counters kept by the actors (memberlist's metrics names in comments). */
+  protocol: ProtocolMetrics;
+}
+
+/** Counters of the protocol actors, read as a snapshot. */
+export interface ProtocolMetrics {
+  /** Probes started, failed (suspected), saved by TCP, indirect requests sent, stretched by awareness (memberlist.degraded.probe). */
+  probes: number;
+  probesFailed: number;
+  tcpFallbackSuccesses: number;
+  indirectPingsSent: number;
+  degradedProbes: number;
+  /** Acks whose member digest differed from ours (each may trigger a repair push-pull). */
+  digestMismatches: number;
+  /** Refutations of claims about us. */
+  refutations: number;
+  /** Suspicion timers started, expired (-> dead), expired with fewer than k confirmations (memberlist.degraded.timeout). */
+  suspicionsStarted: number;
+  suspicionsExpired: number;
+  degradedTimeouts: number;
+  /** Broadcasts waiting in the transmit-limited queue (memberlist.queue.broadcasts), and dropped from it. */
+  broadcastQueueDepth: number;
+  broadcastsDropped: number;
+  /** Push-pulls sent, received, failed, and the last and total duration in ms (memberlist.pushPullNode). */
+  pushPullsSent: number;
+  pushPullsReceived: number;
+  pushPullsFailed: number;
+  pushPullLastMs: number;
+  pushPullTotalMs: number;
+}
+
+interface ProtocolActors {
+  probe: ProbeActor;
+  membership: MembershipActor;
+  suspicion: SuspicionActor;
+  pushPull: PushPullActor;
+  gossip: GossipActor;
 }
 
 /**
@@ -99,6 +136,7 @@ export class MemberlistNode {
   readonly #codec: WireCodec;
   readonly #hooks: HookRunner;
   readonly #mergeExecutor: MergeExecutor;
+  readonly #protocol: ProtocolActors;
   #state: 'running' | 'stopping' | 'stopped' = 'running';
 
   /** @internal use createNode(). */
@@ -115,6 +153,7 @@ export class MemberlistNode {
     codec: WireCodec;
     hooks: HookRunner;
     mergeExecutor: MergeExecutor;
+    protocol: ProtocolActors;
   }) {
     this.name = parts.config.name;
     this.config = parts.config;
@@ -129,6 +168,7 @@ export class MemberlistNode {
     this.#codec = parts.codec;
     this.#hooks = parts.hooks;
     this.#mergeExecutor = parts.mergeExecutor;
+    this.#protocol = parts.protocol;
     this.#supervisor.onFailure((error) => {
       this.#logger.error({ err: error }, 'node failed: shutting down');
       this.#events.emit('error', { error });
@@ -365,6 +405,30 @@ export class MemberlistNode {
       actors: this.#supervisor.stats(),
       healthScore: this.#facade.healthScore,
       hooks: Object.fromEntries([...this.#hooks.stats].map(([k, v]) => [k, { ...v }])),
+      protocol: this.#protocolMetrics(),
+    };
+  }
+
+  #protocolMetrics(): ProtocolMetrics {
+    const { probe, membership, suspicion, pushPull, gossip } = this.#protocol;
+    return {
+      probes: probe.probes,
+      probesFailed: probe.probesFailed,
+      tcpFallbackSuccesses: probe.tcpFallbackSuccesses,
+      indirectPingsSent: probe.indirectPingsSent,
+      degradedProbes: probe.degradedProbes,
+      digestMismatches: probe.digestMismatches,
+      refutations: membership.refutations,
+      suspicionsStarted: suspicion.started,
+      suspicionsExpired: suspicion.expired,
+      degradedTimeouts: suspicion.degradedTimeouts,
+      broadcastQueueDepth: gossip.queueDepth,
+      broadcastsDropped: gossip.stats.dropped,
+      pushPullsSent: pushPull.counters.sent,
+      pushPullsReceived: pushPull.counters.received,
+      pushPullsFailed: pushPull.counters.failed,
+      pushPullLastMs: pushPull.counters.lastDurationMs,
+      pushPullTotalMs: pushPull.counters.totalDurationMs,
     };
   }
 
@@ -464,8 +528,7 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
   // Start order: the facade first so it sees our own join; the network before the actors that send.
   supervisor.spawn(facade);
   supervisor.spawn(network);
-  supervisor.spawn(
-    new MembershipActor({
+  const membershipActor = new MembershipActor({
       name: config.name,
       host: advertise.host,
       port: advertise.port,
@@ -489,10 +552,9 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
             return typeof r.value === 'string' ? r.value : undefined;
           }
         : undefined,
-    }),
-  );
-  supervisor.spawn(
-    new ProbeActor({
+    });
+  supervisor.spawn(membershipActor);
+  const probeActor = new ProbeActor({
       name: config.name,
       host: advertise.host,
       port: advertise.port,
@@ -504,8 +566,8 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       ackPayload: hooks.has('ackPayload')
         ? () => hooks.run('ackPayload', (d) => d.ackPayload?.(), undefined).value ?? new Uint8Array(0)
         : undefined,
-    }),
-  );
+    });
+  supervisor.spawn(probeActor);
   supervisor.spawn(new UserMessagesActor({ name: config.name }));
   supervisor.spawn(
     new ReconnectActor({
@@ -514,9 +576,9 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       defaultPort: config.bindPort || transport.localAddress.port,
     }),
   );
-  supervisor.spawn(new SuspicionActor());
-  supervisor.spawn(
-    new PushPullActor({
+  const suspicionActor = new SuspicionActor();
+  supervisor.spawn(suspicionActor);
+  const pushPullActor = new PushPullActor({
       name: config.name,
       pushPullIntervalMs: config.pushPullIntervalMs,
       tcpTimeoutMs: config.tcpTimeoutMs,
@@ -525,10 +587,9 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       digestSyncCooldownMs: config.probeIntervalMs,
       hooks,
       mergeExecutor,
-    }),
-  );
-  supervisor.spawn(
-    new GossipActor({
+    });
+  supervisor.spawn(pushPullActor);
+  const gossipActor = new GossipActor({
       name: config.name,
       codec,
       retransmitMult: config.retransmitMult,
@@ -536,9 +597,10 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       gossipNodes: config.gossipNodes,
       gossipToTheDeadMs: config.gossipToTheDeadMs,
       udpBufferSize: config.udpBufferSize,
-    }),
-  );
-  const node = new MemberlistNode({ config, supervisor, transport, facade, network, events, logger, advertise, clock, codec, hooks, mergeExecutor });
+    });
+  supervisor.spawn(gossipActor);
+  const node = new MemberlistNode({ config, supervisor, transport, facade, network, events, logger, advertise, clock, codec, hooks, mergeExecutor,
+    protocol: { probe: probeActor, membership: membershipActor, suspicion: suspicionActor, pushPull: pushPullActor, gossip: gossipActor } });
   supervisor.start();
   logger.info({ address: transport.localAddress, advertise, transport: transport.kind }, 'node started');
   return node;

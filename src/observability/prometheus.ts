@@ -13,7 +13,7 @@
  * | memberlist_udp_bytes_total | counter | direction | their bytes |
  * | memberlist_msg_received_total / memberlist_msg_sent_total | counter | type (ping, ack, alive, ...) | protocol messages by kind |
  * | memberlist_msg_bytes_total | counter | direction, type | only when `bytesByType` is given |
- * | memberlist_queue_broadcasts | gauge | | only when `broadcastQueueDepth` is given |
+ * | memberlist_queue_broadcasts | gauge | | from `metrics.protocol` (or `broadcastQueueDepth`) |
  * | memberlist_dropped_total | counter | direction, reason | drops by reason (malformed, transport, stream-limit, ...) |
  * | memberlist_transport_bytes_total, memberlist_transport_packets_total | counter | direction | the transport's own counts |
  * | memberlist_transport_packets_dropped_total | counter | | packets the transport dropped |
@@ -160,8 +160,9 @@ export function renderPrometheus(input: PrometheusInput): string {
 
   out.single('memberlist_indirect_probes_total', 'counter', 'Indirect ping requests sent to helpers after a direct probe timed out.', m.messagesOut['indirectPing'] ?? 0);
 
-  if (input.broadcastQueueDepth !== undefined) {
-    out.single('memberlist_queue_broadcasts', 'gauge', 'Broadcasts waiting in the transmit-limited queue (memberlist.queue.broadcasts).', input.broadcastQueueDepth);
+  const queueDepth = input.broadcastQueueDepth ?? m.protocol?.broadcastQueueDepth;
+  if (queueDepth !== undefined) {
+    out.single('memberlist_queue_broadcasts', 'gauge', 'Broadcasts waiting in the transmit-limited queue (memberlist.queue.broadcasts).', queueDepth);
   }
 
   const byActor = (pick: (a: NodeMetrics['actors'][number]) => number): Record<string, number> =>

@@ -30,6 +30,25 @@ const metrics: NodeMetrics = {
   actors: [{ name: 'probe', received: 50, mailboxDepth: 2, dropped: 0, crashes: 0, restarts: 0 }],
   healthScore: 1,
   hooks: { 'ack"Payload\\': { calls: 3, errors: 1, slow: 0 } },
+  protocol: {
+    probes: 40,
+    probesFailed: 2,
+    tcpFallbackSuccesses: 1,
+    indirectPingsSent: 3,
+    degradedProbes: 1,
+    digestMismatches: 0,
+    refutations: 1,
+    suspicionsStarted: 2,
+    suspicionsExpired: 1,
+    degradedTimeouts: 0,
+    broadcastQueueDepth: 7,
+    broadcastsDropped: 0,
+    pushPullsSent: 3,
+    pushPullsReceived: 2,
+    pushPullsFailed: 0,
+    pushPullLastMs: 1.5,
+    pushPullTotalMs: 4.5,
+  },
 };
 
 const member = (name: string, state: Member['state']): Member => ({ name, addr: '127.0.0.1', port: 1, meta: new Uint8Array(0), state, incarnation: 1 });
@@ -130,7 +149,8 @@ describe('renderPrometheus', () => {
     expect(text).not.toContain('memberlist_event_loop_delay_seconds');
     expect(text).not.toContain('memberlist_node_instances');
     expect(text).not.toContain('memberlist_msg_bytes_total');
-    expect(text).not.toContain('memberlist_queue_broadcasts');
+    // The queue depth comes with node.metrics() now (metrics.protocol).
+    expect(text).toContain('memberlist_queue_broadcasts{node="api-1"} 7');
     for (const line of text.split('\n')) {
       if (line !== '' && !line.startsWith('#')) expect(line).toMatch(/\{node="api-1"/);
     }
