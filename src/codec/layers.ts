@@ -21,8 +21,8 @@ import { wire } from '../gen/index.js';
 import { AEAD_OVERHEAD, open as openSealed, seal } from '../security/aead.js';
 import { crc32 } from '../security/crc32.js';
 import type { Keyring } from '../security/keyring.js';
-import { ProtobufCodec } from './protobuf-codec.js';
-import type { DecodeFailure, DecodeResult, StreamFrame, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
+import { isPushPullFrame, ProtobufCodec } from './protobuf-codec.js';
+import type { DecodeFailure, DecodeResult, LazyStreamFrame, StreamFrame, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
 
 /** Where a body travels: the encryption's additional data differs, and so do the size limits. */
 export type Channel = 'packet' | 'stream';
@@ -415,6 +415,14 @@ export class LayeredCodec implements WireCodec {
   decodeStreamMessage(buf: Uint8Array): DecodeResult<WireMessage> {
     const r = this.decodeStreamFrame(buf);
     return r.ok ? { ok: true, value: r.value.message } : r;
+  }
+
+  decodeStreamFrameLazy(buf: Uint8Array): DecodeResult<LazyStreamFrame> {
+    const opened = this.layers.open(buf, 'stream');
+    if (!opened.ok) return opened;
+    if (isPushPullFrame(opened.value)) return { ok: true, value: { message: undefined, frame: opened.value } };
+    const r = this.inner.decodeStreamMessage(opened.value);
+    return r.ok ? { ok: true, value: { message: r.value, frame: opened.value } } : r;
   }
 
   decodeStreamFrame(buf: Uint8Array): DecodeResult<StreamFrame> {

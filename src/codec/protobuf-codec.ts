@@ -1,6 +1,6 @@
 import { wire } from '../gen/index.js';
 import { scanField, SCAN_MALFORMED } from './field-scan.js';
-import type { DecodeResult, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
+import type { DecodeResult, LazyStreamFrame, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
 
 /** Field 1, wire type 2 (length-delimited): the tag of Compound.parts. */
 const PARTS_TAG = 0x0a;
@@ -115,6 +115,12 @@ export class ProtobufCodec implements WireCodec {
     return this.encodePacket([message]);
   }
 
+  decodeStreamFrameLazy(buf: Uint8Array): DecodeResult<LazyStreamFrame> {
+    if (isPushPullFrame(buf)) return { ok: true, value: { message: undefined, frame: buf } };
+    const r = this.decodeStreamMessage(buf);
+    return r.ok ? { ok: true, value: { message: r.value, frame: buf } } : r;
+  }
+
   decodeStreamMessage(buf: Uint8Array): DecodeResult<WireMessage> {
     // Stream frames are bounded by the framing layer (maxStreamFrameBytes) before they get here.
     const maxEntries = this.#limits.maxPushPullEntries;
@@ -147,4 +153,20 @@ function countPushPullEntries(buf: Uint8Array, stopAbove: number): number {
     return total <= stopAbove;
   });
   return total;
+}
+
+/** Tag of Message.push_pull (field 8, length-delimited). */
+const PUSH_PULL_TAG = 0x42;
+
+/**
+ * Whether an inner frame ([FrameKind][Compound]) holds a push-pull as its first part, read from the
+ * first few bytes without decoding anything.
+ */
+export function isPushPullFrame(frame: Uint8Array): boolean {
+  if (frame.length < 4 || frame[0] !== wire.FrameKind.FRAME_COMPOUND_V1 || frame[1] !== PARTS_TAG) return false;
+  let pos = 2;
+  for (let shift = 0; pos < frame.length && shift < 35; shift += 7) {
+    if (((frame[pos++] as number) & 0x80) === 0) return frame[pos] === PUSH_PULL_TAG;
+  }
+  return false;
 }

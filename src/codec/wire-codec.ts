@@ -52,6 +52,18 @@ export interface WireCodec {
    * responseBytes (a push-pull merged on a worker is decoded there with the protobuf codec).
    */
   decodeStreamFrame?(buf: Uint8Array): DecodeResult<StreamFrame>;
+  /**
+   * Like decodeStreamFrame, but a push-pull is left undecoded (`message` undefined, `frame` set): a
+   * full state is decoded where it is merged (the push-pull actor, or its worker thread for large
+   * states), not on the network actor's thread. Codecs without it decode every frame.
+   */
+  decodeStreamFrameLazy?(buf: Uint8Array): DecodeResult<LazyStreamFrame>;
+}
+
+/** A stream frame whose push-pull, if it is one, is not decoded yet. */
+export interface LazyStreamFrame {
+  readonly message: WireMessage | undefined;
+  readonly frame: Uint8Array;
 }
 
 /** A decoded stream message and the inner frame it was decoded from. */

@@ -1,6 +1,6 @@
 import { actors } from '../../gen/index.js';
 import type { TimerHandle } from '../../clock.js';
-import { kindOf, type DecodeResult, type StreamFrame, type WireCodec, type WireMessage, type WireMessageInput } from '../../codec/wire-codec.js';
+import { kindOf, type DecodeResult, type LazyStreamFrame, type WireCodec, type WireMessage, type WireMessageInput } from '../../codec/wire-codec.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { CidrFilter } from '../../security/cidr.js';
 import { encodeFrame, FrameDecoder } from '../../transport/framing.js';
@@ -365,6 +365,13 @@ export class NetworkActor implements Actor {
       return;
     }
     const response = decoded.value.message;
+    if (response === undefined) {
+      // An undecoded push-pull reply: the frame is the response.
+      this.counters.countIn('pushPull');
+      s.conn?.end();
+      this.#completeOutbound(s, undefined, ownedFrame(decoded.value.frame));
+      return;
+    }
     this.counters.countIn(response.body ?? 'empty');
     if (response.body === 'error') {
       this.#failOutbound(s, 'stream-remote-error', `remote error: ${response.error?.error ?? ''}`);
@@ -485,7 +492,14 @@ export class NetworkActor implements Actor {
     this.#handleRequest(s, decoded.value.message, decoded.value.frame);
   }
 
-  #handleRequest(s: InboundStream, msg: WireMessage, payload: Uint8Array): void {
+  #handleRequest(s: InboundStream, msg: WireMessage | undefined, payload: Uint8Array): void {
+    if (msg === undefined) {
+      // An undecoded push-pull request (see #decodeStream).
+      this.counters.countIn('pushPull');
+      s.phase = 'awaiting-reply';
+      this.#ctx.send(actors.StreamRequestReceived.create({ streamId: s.id, from: s.from, requestBytes: ownedFrame(payload) }));
+      return;
+    }
     const body = msg.body;
     this.counters.countIn(body ?? 'empty');
     switch (body) {
@@ -591,7 +605,10 @@ export class NetworkActor implements Actor {
    * Decodes a stream frame; `frame` is the inner [FrameKind][Compound] frame (outer layers removed by
    * a layered codec), which is what request and response bytes carry on to other actors.
    */
-  #decodeStream(payload: Uint8Array): DecodeResult<StreamFrame> {
+  #decodeStream(payload: Uint8Array): DecodeResult<LazyStreamFrame> {
+    // A push-pull is handed on undecoded: the push-pull actor reads its header and decodes or offloads
+    // it, so a 10,000-member state is never decoded twice, nor on this thread when a worker merges it.
+    if (this.codec.decodeStreamFrameLazy !== undefined) return this.codec.decodeStreamFrameLazy(payload);
     if (this.codec.decodeStreamFrame !== undefined) return this.codec.decodeStreamFrame(payload);
     const r = this.codec.decodeStreamMessage(payload);
     return r.ok ? { ok: true, value: { message: r.value, frame: payload } } : r;
