@@ -57,3 +57,5 @@ export { renderPrometheus } from './observability/prometheus.js';
 export { publishDiagnostics, METRICS_CHANNEL, MEMBER_CHANNEL } from './observability/diagnostics.js';
 export { EventLoopDelayMonitor } from './observability/event-loop.js';
 export { Keyring } from './security/keyring.js';
+// Cluster-wide key rotation (node.keyManager).
+export type { KeyManager, KeyRotationOutcome, KeyCommandOptions } from './actors/key-manager/key-manager-actor.js';

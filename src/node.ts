@@ -18,6 +18,8 @@ import { actors } from './gen/index.js';
 import type { WireCodec } from './codec/wire-codec.js';
 import { UserMessagesActor } from './actors/user-messages/user-messages-actor.js';
 import { ReconnectActor } from './actors/reconnect/reconnect-actor.js';
+import { KeyManagerActor, KeyOp, type KeyCommandOptions, type KeyManager, type KeyOpCode, type KeyRotationOutcome } from './actors/key-manager/key-manager-actor.js';
+import { validateKey } from './security/keyring.js';
 import { NodeEvents, type NodeEvent, type NodeEventMap, type NodeEventName } from './events.js';
 import { silentLogger, type Logger } from './log.js';
 import type { Member } from './member.js';
@@ -198,6 +200,43 @@ export class MemberlistNode {
   get keyring(): Keyring | undefined {
     return this.#codec instanceof LayeredCodec ? this.#codec.keyring : undefined;
   }
+
+  // ───── cluster-wide key rotation (src/actors/key-manager) ─────
+
+  /**
+   * Drives a key rotation on every member from this node, as Serf's key manager does: `install(new)`,
+   * then `use(new)`, then `remove(old)`, each step waiting for every member's answer. Each resolves
+   * with the members that applied the step (this node included), those where it failed and why, and
+   * those alive at the start that did not answer within `timeoutMs` (default 5000). The methods
+   * reject with InvalidArgumentError when the node has no keyring (created without secretKey) or the
+   * key is not 16, 24 or 32 bytes.
+   */
+  get keyManager(): KeyManager {
+    const step = (op: KeyOpCode) => (key: Uint8Array, options: KeyCommandOptions = {}) => this.#keyStep(op, key, options);
+    return { install: step(KeyOp.INSTALL), use: step(KeyOp.USE), remove: step(KeyOp.REMOVE) };
+  }
+
+  async #keyStep(op: KeyOpCode, key: Uint8Array, options: KeyCommandOptions): Promise<KeyRotationOutcome> {
+    this.#assertRunning();
+    if (this.keyring === undefined) {
+      throw new InvalidArgumentError('keyManager needs encryption: create the node with a secretKey');
+    }
+    validateKey(key);
+    const timeoutMs = options.timeoutMs ?? 5000;
+    if (!(typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs))) {
+      throw new InvalidArgumentError('keyManager timeoutMs must be a positive number of milliseconds');
+    }
+    const r = await this.#facade.request(actors.KeyRotationResult, (requestId) =>
+      actors.KeyRotationRequest.create({ requestId, op, key: new Uint8Array(key), timeoutMs }),
+    );
+    return {
+      acked: [...r.acked],
+      failed: r.failed.map((f) => ({ node: f.node ?? '', error: f.error ?? '' })),
+      missing: [...r.missing],
+    };
+  }
+
+  // ───── end of key rotation ─────
 
   /** Lifeguard's local health score: 0 is healthy; higher means this node scales its timeouts up. */
   get healthScore(): number {
@@ -599,6 +638,8 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
       udpBufferSize: config.udpBufferSize,
     });
   supervisor.spawn(gossipActor);
+  // Cluster-wide key rotation: the same Keyring object the codec holds (node.keyring).
+  supervisor.spawn(new KeyManagerActor({ name: config.name, keyring }));
   const node = new MemberlistNode({ config, supervisor, transport, facade, network, events, logger, advertise, clock, codec, hooks, mergeExecutor,
     protocol: { probe: probeActor, membership: membershipActor, suspicion: suspicionActor, pushPull: pushPullActor, gossip: gossipActor } });
   supervisor.start();

@@ -72,7 +72,7 @@ export interface StreamFrame {
   readonly frame: Uint8Array;
 }
 
-const KINDS = ['ping', 'indirectPing', 'ack', 'nack', 'suspect', 'alive', 'dead', 'pushPull', 'user', 'error'] as const;
+const KINDS = ['ping', 'indirectPing', 'ack', 'nack', 'suspect', 'alive', 'dead', 'pushPull', 'user', 'error', 'keyCommand', 'keyAck'] as const;
 export type WireMessageKind = (typeof KINDS)[number];
 
 /**

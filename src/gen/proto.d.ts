@@ -419,6 +419,70 @@ export namespace memberlist {
             type $Shape = memberlist.wire.ErrorResponse.$Properties;
         }
 
+        interface IKeyCommand extends memberlist.wire.KeyCommand.$Properties {
+        }
+
+        class KeyCommand {
+            constructor(p?: memberlist.wire.KeyCommand.$Properties);
+            $unknowns?: Uint8Array[];
+            id: number;
+            origin: string;
+            op: number;
+            key: Uint8Array;
+            retry: boolean;
+            static create(properties: memberlist.wire.KeyCommand.$Shape): memberlist.wire.KeyCommand & memberlist.wire.KeyCommand.$Shape;
+            static create(properties?: memberlist.wire.KeyCommand.$Properties): memberlist.wire.KeyCommand;
+            static encode(m: memberlist.wire.KeyCommand.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.wire.KeyCommand & memberlist.wire.KeyCommand.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.wire.KeyCommand;
+            static toObject(m: memberlist.wire.KeyCommand, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace KeyCommand {
+            interface $Properties {
+                id?: (number|null);
+                origin?: (string|null);
+                op?: (number|null);
+                key?: (Uint8Array|null);
+                retry?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.wire.KeyCommand.$Properties;
+        }
+
+        interface IKeyAck extends memberlist.wire.KeyAck.$Properties {
+        }
+
+        class KeyAck {
+            constructor(p?: memberlist.wire.KeyAck.$Properties);
+            $unknowns?: Uint8Array[];
+            id: number;
+            node: string;
+            ok: boolean;
+            error: string;
+            static create(properties: memberlist.wire.KeyAck.$Shape): memberlist.wire.KeyAck & memberlist.wire.KeyAck.$Shape;
+            static create(properties?: memberlist.wire.KeyAck.$Properties): memberlist.wire.KeyAck;
+            static encode(m: memberlist.wire.KeyAck.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.wire.KeyAck & memberlist.wire.KeyAck.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.wire.KeyAck;
+            static toObject(m: memberlist.wire.KeyAck, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace KeyAck {
+            interface $Properties {
+                id?: (number|null);
+                node?: (string|null);
+                ok?: (boolean|null);
+                error?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.wire.KeyAck.$Properties;
+        }
+
         interface IMessage extends memberlist.wire.Message.$Properties {
         }
 
@@ -435,7 +499,9 @@ export namespace memberlist {
             pushPull?: (memberlist.wire.PushPull.$Properties|null);
             user?: (memberlist.wire.UserMessage.$Properties|null);
             error?: (memberlist.wire.ErrorResponse.$Properties|null);
-            body?: ("ping"|"indirectPing"|"ack"|"nack"|"suspect"|"alive"|"dead"|"pushPull"|"user"|"error");
+            keyCommand?: (memberlist.wire.KeyCommand.$Properties|null);
+            keyAck?: (memberlist.wire.KeyAck.$Properties|null);
+            body?: ("ping"|"indirectPing"|"ack"|"nack"|"suspect"|"alive"|"dead"|"pushPull"|"user"|"error"|"keyCommand"|"keyAck");
             static create(properties: memberlist.wire.Message.$Shape): memberlist.wire.Message & memberlist.wire.Message.$Shape;
             static create(properties?: memberlist.wire.Message.$Properties): memberlist.wire.Message;
             static encode(m: memberlist.wire.Message.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -458,7 +524,9 @@ export namespace memberlist {
                 pushPull?: (memberlist.wire.PushPull.$Properties|null);
                 user?: (memberlist.wire.UserMessage.$Properties|null);
                 error?: (memberlist.wire.ErrorResponse.$Properties|null);
-                body?: ("ping"|"indirectPing"|"ack"|"nack"|"suspect"|"alive"|"dead"|"pushPull"|"user"|"error");
+                keyCommand?: (memberlist.wire.KeyCommand.$Properties|null);
+                keyAck?: (memberlist.wire.KeyAck.$Properties|null);
+                body?: ("ping"|"indirectPing"|"ack"|"nack"|"suspect"|"alive"|"dead"|"pushPull"|"user"|"error"|"keyCommand"|"keyAck");
                 $unknowns?: Uint8Array[];
             }
             type $Shape = {
@@ -472,9 +540,11 @@ export namespace memberlist {
               pushPull?: memberlist.wire.PushPull.$Shape|null;
               user?: memberlist.wire.UserMessage.$Shape|null;
               error?: memberlist.wire.ErrorResponse.$Shape|null;
+              keyCommand?: memberlist.wire.KeyCommand.$Shape|null;
+              keyAck?: memberlist.wire.KeyAck.$Shape|null;
               $unknowns?: Uint8Array[];
             } & (
-              ({ body?: undefined; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null }|{ body?: "ping"; ping: memberlist.wire.Ping.$Shape; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null }|{ body?: "indirectPing"; ping?: null; indirectPing: memberlist.wire.IndirectPing.$Shape; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null }|{ body?: "ack"; ping?: null; indirectPing?: null; ack: memberlist.wire.Ack.$Shape; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null }|{ body?: "nack"; ping?: null; indirectPing?: null; ack?: null; nack: memberlist.wire.Nack.$Shape; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null }|{ body?: "suspect"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect: memberlist.wire.Suspect.$Shape; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null }|{ body?: "alive"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive: memberlist.wire.Alive.$Shape; dead?: null; pushPull?: null; user?: null; error?: null }|{ body?: "dead"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead: memberlist.wire.Dead.$Shape; pushPull?: null; user?: null; error?: null }|{ body?: "pushPull"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull: memberlist.wire.PushPull.$Shape; user?: null; error?: null }|{ body?: "user"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user: memberlist.wire.UserMessage.$Shape; error?: null }|{ body?: "error"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error: memberlist.wire.ErrorResponse.$Shape })
+              ({ body?: undefined; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "ping"; ping: memberlist.wire.Ping.$Shape; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "indirectPing"; ping?: null; indirectPing: memberlist.wire.IndirectPing.$Shape; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "ack"; ping?: null; indirectPing?: null; ack: memberlist.wire.Ack.$Shape; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "nack"; ping?: null; indirectPing?: null; ack?: null; nack: memberlist.wire.Nack.$Shape; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "suspect"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect: memberlist.wire.Suspect.$Shape; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "alive"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive: memberlist.wire.Alive.$Shape; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "dead"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead: memberlist.wire.Dead.$Shape; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "pushPull"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull: memberlist.wire.PushPull.$Shape; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "user"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user: memberlist.wire.UserMessage.$Shape; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "error"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error: memberlist.wire.ErrorResponse.$Shape; keyCommand?: null; keyAck?: null }|{ body?: "keyCommand"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand: memberlist.wire.KeyCommand.$Shape; keyAck?: null }|{ body?: "keyAck"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck: memberlist.wire.KeyAck.$Shape })
             );
         }
 
@@ -2128,6 +2198,176 @@ export namespace memberlist {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = memberlist.actors.ReconnectTick.$Properties;
+        }
+
+        interface IKeyCommandReceived extends memberlist.actors.KeyCommandReceived.$Properties {
+        }
+
+        class KeyCommandReceived {
+            constructor(p?: memberlist.actors.KeyCommandReceived.$Properties);
+            $unknowns?: Uint8Array[];
+            command?: (memberlist.wire.KeyCommand.$Properties|null);
+            from?: (memberlist.actors.Endpoint.$Properties|null);
+            static create(properties: memberlist.actors.KeyCommandReceived.$Shape): memberlist.actors.KeyCommandReceived & memberlist.actors.KeyCommandReceived.$Shape;
+            static create(properties?: memberlist.actors.KeyCommandReceived.$Properties): memberlist.actors.KeyCommandReceived;
+            static encode(m: memberlist.actors.KeyCommandReceived.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.KeyCommandReceived & memberlist.actors.KeyCommandReceived.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.KeyCommandReceived;
+            static toObject(m: memberlist.actors.KeyCommandReceived, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace KeyCommandReceived {
+            interface $Properties {
+                command?: (memberlist.wire.KeyCommand.$Properties|null);
+                from?: (memberlist.actors.Endpoint.$Properties|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.KeyCommandReceived.$Properties;
+        }
+
+        interface IKeyAckReceived extends memberlist.actors.KeyAckReceived.$Properties {
+        }
+
+        class KeyAckReceived {
+            constructor(p?: memberlist.actors.KeyAckReceived.$Properties);
+            $unknowns?: Uint8Array[];
+            ack?: (memberlist.wire.KeyAck.$Properties|null);
+            from?: (memberlist.actors.Endpoint.$Properties|null);
+            static create(properties: memberlist.actors.KeyAckReceived.$Shape): memberlist.actors.KeyAckReceived & memberlist.actors.KeyAckReceived.$Shape;
+            static create(properties?: memberlist.actors.KeyAckReceived.$Properties): memberlist.actors.KeyAckReceived;
+            static encode(m: memberlist.actors.KeyAckReceived.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.KeyAckReceived & memberlist.actors.KeyAckReceived.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.KeyAckReceived;
+            static toObject(m: memberlist.actors.KeyAckReceived, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace KeyAckReceived {
+            interface $Properties {
+                ack?: (memberlist.wire.KeyAck.$Properties|null);
+                from?: (memberlist.actors.Endpoint.$Properties|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.KeyAckReceived.$Properties;
+        }
+
+        interface IKeyRotationRequest extends memberlist.actors.KeyRotationRequest.$Properties {
+        }
+
+        class KeyRotationRequest {
+            constructor(p?: memberlist.actors.KeyRotationRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            op: number;
+            key: Uint8Array;
+            timeoutMs: number;
+            static create(properties: memberlist.actors.KeyRotationRequest.$Shape): memberlist.actors.KeyRotationRequest & memberlist.actors.KeyRotationRequest.$Shape;
+            static create(properties?: memberlist.actors.KeyRotationRequest.$Properties): memberlist.actors.KeyRotationRequest;
+            static encode(m: memberlist.actors.KeyRotationRequest.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.KeyRotationRequest & memberlist.actors.KeyRotationRequest.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.KeyRotationRequest;
+            static toObject(m: memberlist.actors.KeyRotationRequest, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace KeyRotationRequest {
+            interface $Properties {
+                requestId?: (number|null);
+                op?: (number|null);
+                key?: (Uint8Array|null);
+                timeoutMs?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.KeyRotationRequest.$Properties;
+        }
+
+        interface IKeyFailure extends memberlist.actors.KeyFailure.$Properties {
+        }
+
+        class KeyFailure {
+            constructor(p?: memberlist.actors.KeyFailure.$Properties);
+            $unknowns?: Uint8Array[];
+            node: string;
+            error: string;
+            static create(properties: memberlist.actors.KeyFailure.$Shape): memberlist.actors.KeyFailure & memberlist.actors.KeyFailure.$Shape;
+            static create(properties?: memberlist.actors.KeyFailure.$Properties): memberlist.actors.KeyFailure;
+            static encode(m: memberlist.actors.KeyFailure.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.KeyFailure & memberlist.actors.KeyFailure.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.KeyFailure;
+            static toObject(m: memberlist.actors.KeyFailure, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace KeyFailure {
+            interface $Properties {
+                node?: (string|null);
+                error?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.KeyFailure.$Properties;
+        }
+
+        interface IKeyRotationResult extends memberlist.actors.KeyRotationResult.$Properties {
+        }
+
+        class KeyRotationResult {
+            constructor(p?: memberlist.actors.KeyRotationResult.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            acked: string[];
+            failed: memberlist.actors.KeyFailure.$Properties[];
+            missing: string[];
+            static create(properties: memberlist.actors.KeyRotationResult.$Shape): memberlist.actors.KeyRotationResult & memberlist.actors.KeyRotationResult.$Shape;
+            static create(properties?: memberlist.actors.KeyRotationResult.$Properties): memberlist.actors.KeyRotationResult;
+            static encode(m: memberlist.actors.KeyRotationResult.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.KeyRotationResult & memberlist.actors.KeyRotationResult.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.KeyRotationResult;
+            static toObject(m: memberlist.actors.KeyRotationResult, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace KeyRotationResult {
+            interface $Properties {
+                requestId?: (number|null);
+                acked?: (string[]|null);
+                failed?: (memberlist.actors.KeyFailure.$Properties[]|null);
+                missing?: (string[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.KeyRotationResult.$Properties;
+        }
+
+        interface IKeyRotationDeadline extends memberlist.actors.KeyRotationDeadline.$Properties {
+        }
+
+        class KeyRotationDeadline {
+            constructor(p?: memberlist.actors.KeyRotationDeadline.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            retry: boolean;
+            static create(properties: memberlist.actors.KeyRotationDeadline.$Shape): memberlist.actors.KeyRotationDeadline & memberlist.actors.KeyRotationDeadline.$Shape;
+            static create(properties?: memberlist.actors.KeyRotationDeadline.$Properties): memberlist.actors.KeyRotationDeadline;
+            static encode(m: memberlist.actors.KeyRotationDeadline.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.KeyRotationDeadline & memberlist.actors.KeyRotationDeadline.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.KeyRotationDeadline;
+            static toObject(m: memberlist.actors.KeyRotationDeadline, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace KeyRotationDeadline {
+            interface $Properties {
+                requestId?: (number|null);
+                retry?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.KeyRotationDeadline.$Properties;
         }
     }
 

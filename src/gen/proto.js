@@ -4458,6 +4458,676 @@ export const memberlist = $root.memberlist = (() => {
             return ErrorResponse;
         })();
 
+        wire.KeyCommand = (function() {
+
+            /**
+             * Properties of a KeyCommand.
+             * @typedef {Object} memberlist.wire.KeyCommand.$Properties
+             * @property {number|null} [id] KeyCommand id
+             * @property {string|null} [origin] KeyCommand origin
+             * @property {number|null} [op] KeyCommand op
+             * @property {Uint8Array|null} [key] KeyCommand key
+             * @property {boolean|null} [retry] KeyCommand retry
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a KeyCommand.
+             * @memberof memberlist.wire
+             * @interface IKeyCommand
+             * @augments memberlist.wire.KeyCommand.$Properties
+             * @deprecated Use memberlist.wire.KeyCommand.$Properties instead.
+             */
+
+            /**
+             * Shape of a KeyCommand.
+             * @typedef {memberlist.wire.KeyCommand.$Properties} memberlist.wire.KeyCommand.$Shape
+             */
+
+            /**
+             * Constructs a new KeyCommand.
+             * @memberof memberlist.wire
+             * @classdesc Represents a KeyCommand.
+             * @constructor
+             * @param {memberlist.wire.KeyCommand.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const KeyCommand = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * KeyCommand id.
+             * @member {number} id
+             * @memberof memberlist.wire.KeyCommand
+             * @instance
+             */
+            KeyCommand.prototype.id = 0;
+
+            /**
+             * KeyCommand origin.
+             * @member {string} origin
+             * @memberof memberlist.wire.KeyCommand
+             * @instance
+             */
+            KeyCommand.prototype.origin = "";
+
+            /**
+             * KeyCommand op.
+             * @member {number} op
+             * @memberof memberlist.wire.KeyCommand
+             * @instance
+             */
+            KeyCommand.prototype.op = 0;
+
+            /**
+             * KeyCommand key.
+             * @member {Uint8Array} key
+             * @memberof memberlist.wire.KeyCommand
+             * @instance
+             */
+            KeyCommand.prototype.key = $util.newBuffer([]);
+
+            /**
+             * KeyCommand retry.
+             * @member {boolean} retry
+             * @memberof memberlist.wire.KeyCommand
+             * @instance
+             */
+            KeyCommand.prototype.retry = false;
+
+            /**
+             * Creates a new KeyCommand instance using the specified properties.
+             * @function create
+             * @memberof memberlist.wire.KeyCommand
+             * @static
+             * @param {memberlist.wire.KeyCommand.$Properties=} [properties] Properties to set
+             * @returns {memberlist.wire.KeyCommand} KeyCommand instance
+             * @type {{
+             *   (properties: memberlist.wire.KeyCommand.$Shape): memberlist.wire.KeyCommand & memberlist.wire.KeyCommand.$Shape;
+             *   (properties?: memberlist.wire.KeyCommand.$Properties): memberlist.wire.KeyCommand;
+             * }}
+             */
+            KeyCommand.create = function(properties) {
+                return new KeyCommand(properties);
+            };
+
+            /**
+             * Encodes the specified KeyCommand message. Does not implicitly {@link memberlist.wire.KeyCommand.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.wire.KeyCommand
+             * @static
+             * @param {memberlist.wire.KeyCommand.$Properties} m KeyCommand message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            KeyCommand.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.id != null && $Object.hasOwnProperty.call(m, "id") && m.id !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.id);
+                if (m.origin != null && $Object.hasOwnProperty.call(m, "origin") && m.origin !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.origin);
+                if (m.op != null && $Object.hasOwnProperty.call(m, "op") && m.op !== 0)
+                    w.uint32(/* id 3, wireType 0 =*/24).uint32(m.op);
+                if (m.key != null && $Object.hasOwnProperty.call(m, "key") && m.key.length)
+                    w.uint32(/* id 4, wireType 2 =*/34).bytes(m.key);
+                if (m.retry != null && $Object.hasOwnProperty.call(m, "retry") && m.retry !== false)
+                    w.uint32(/* id 5, wireType 0 =*/40).bool(m.retry);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a KeyCommand message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.wire.KeyCommand
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.wire.KeyCommand & memberlist.wire.KeyCommand.$Shape} KeyCommand
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            KeyCommand.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.wire.KeyCommand();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.id = v;
+                            else
+                                delete m.id;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.origin = v;
+                            else
+                                delete m.origin;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.op = v;
+                            else
+                                delete m.op;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.key = v;
+                            else
+                                delete m.key;
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.retry = v;
+                            else
+                                delete m.retry;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a KeyCommand message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.wire.KeyCommand
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.wire.KeyCommand} KeyCommand
+             */
+            KeyCommand.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.wire.KeyCommand)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.wire.KeyCommand: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.wire.KeyCommand();
+                if (d.id != null) {
+                    if ($Number(d.id) !== 0) {
+                        m.id = d.id >>> 0;
+                    }
+                }
+                if (d.origin != null) {
+                    if (typeof d.origin !== "string" || d.origin.length) {
+                        m.origin = $String(d.origin);
+                    }
+                }
+                if (d.op != null) {
+                    if ($Number(d.op) !== 0) {
+                        m.op = d.op >>> 0;
+                    }
+                }
+                if (d.key != null) {
+                    if (d.key.length) {
+                        if (typeof d.key === "string")
+                            $util.base64.decode(d.key, m.key = $util.newBuffer($util.base64.length(d.key)), 0);
+                        else if (d.key.length >= 0)
+                            m.key = d.key;
+                    }
+                }
+                if (d.retry != null) {
+                    if (d.retry) {
+                        m.retry = $Boolean(d.retry);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a KeyCommand message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.wire.KeyCommand
+             * @static
+             * @param {memberlist.wire.KeyCommand} m KeyCommand
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            KeyCommand.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.id = 0;
+                    d.origin = "";
+                    d.op = 0;
+                    if (o.bytes === $String)
+                        d.key = "";
+                    else {
+                        d.key = [];
+                        if (o.bytes !== $Array)
+                            d.key = $util.newBuffer(d.key);
+                    }
+                    d.retry = false;
+                }
+                if (m.id != null && $Object.hasOwnProperty.call(m, "id")) {
+                    d.id = m.id;
+                }
+                if (m.origin != null && $Object.hasOwnProperty.call(m, "origin")) {
+                    d.origin = m.origin;
+                }
+                if (m.op != null && $Object.hasOwnProperty.call(m, "op")) {
+                    d.op = m.op;
+                }
+                if (m.key != null && $Object.hasOwnProperty.call(m, "key")) {
+                    d.key = o.bytes === $String ? $util.base64.encode(m.key, 0, m.key.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.key) : m.key;
+                }
+                if (m.retry != null && $Object.hasOwnProperty.call(m, "retry")) {
+                    d.retry = m.retry;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this KeyCommand to JSON.
+             * @function toJSON
+             * @memberof memberlist.wire.KeyCommand
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            KeyCommand.prototype.toJSON = function() {
+                return KeyCommand.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for KeyCommand
+             * @function getTypeUrl
+             * @memberof memberlist.wire.KeyCommand
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            KeyCommand.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.wire.KeyCommand";
+            };
+
+            return KeyCommand;
+        })();
+
+        wire.KeyAck = (function() {
+
+            /**
+             * Properties of a KeyAck.
+             * @typedef {Object} memberlist.wire.KeyAck.$Properties
+             * @property {number|null} [id] KeyAck id
+             * @property {string|null} [node] KeyAck node
+             * @property {boolean|null} [ok] KeyAck ok
+             * @property {string|null} [error] KeyAck error
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a KeyAck.
+             * @memberof memberlist.wire
+             * @interface IKeyAck
+             * @augments memberlist.wire.KeyAck.$Properties
+             * @deprecated Use memberlist.wire.KeyAck.$Properties instead.
+             */
+
+            /**
+             * Shape of a KeyAck.
+             * @typedef {memberlist.wire.KeyAck.$Properties} memberlist.wire.KeyAck.$Shape
+             */
+
+            /**
+             * Constructs a new KeyAck.
+             * @memberof memberlist.wire
+             * @classdesc Represents a KeyAck.
+             * @constructor
+             * @param {memberlist.wire.KeyAck.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const KeyAck = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * KeyAck id.
+             * @member {number} id
+             * @memberof memberlist.wire.KeyAck
+             * @instance
+             */
+            KeyAck.prototype.id = 0;
+
+            /**
+             * KeyAck node.
+             * @member {string} node
+             * @memberof memberlist.wire.KeyAck
+             * @instance
+             */
+            KeyAck.prototype.node = "";
+
+            /**
+             * KeyAck ok.
+             * @member {boolean} ok
+             * @memberof memberlist.wire.KeyAck
+             * @instance
+             */
+            KeyAck.prototype.ok = false;
+
+            /**
+             * KeyAck error.
+             * @member {string} error
+             * @memberof memberlist.wire.KeyAck
+             * @instance
+             */
+            KeyAck.prototype.error = "";
+
+            /**
+             * Creates a new KeyAck instance using the specified properties.
+             * @function create
+             * @memberof memberlist.wire.KeyAck
+             * @static
+             * @param {memberlist.wire.KeyAck.$Properties=} [properties] Properties to set
+             * @returns {memberlist.wire.KeyAck} KeyAck instance
+             * @type {{
+             *   (properties: memberlist.wire.KeyAck.$Shape): memberlist.wire.KeyAck & memberlist.wire.KeyAck.$Shape;
+             *   (properties?: memberlist.wire.KeyAck.$Properties): memberlist.wire.KeyAck;
+             * }}
+             */
+            KeyAck.create = function(properties) {
+                return new KeyAck(properties);
+            };
+
+            /**
+             * Encodes the specified KeyAck message. Does not implicitly {@link memberlist.wire.KeyAck.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.wire.KeyAck
+             * @static
+             * @param {memberlist.wire.KeyAck.$Properties} m KeyAck message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            KeyAck.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.id != null && $Object.hasOwnProperty.call(m, "id") && m.id !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.id);
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node") && m.node !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.node);
+                if (m.ok != null && $Object.hasOwnProperty.call(m, "ok") && m.ok !== false)
+                    w.uint32(/* id 3, wireType 0 =*/24).bool(m.ok);
+                if (m.error != null && $Object.hasOwnProperty.call(m, "error") && m.error !== "")
+                    w.uint32(/* id 4, wireType 2 =*/34).string(m.error);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a KeyAck message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.wire.KeyAck
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.wire.KeyAck & memberlist.wire.KeyAck.$Shape} KeyAck
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            KeyAck.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.wire.KeyAck();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.id = v;
+                            else
+                                delete m.id;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.node = v;
+                            else
+                                delete m.node;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.ok = v;
+                            else
+                                delete m.ok;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.error = v;
+                            else
+                                delete m.error;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a KeyAck message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.wire.KeyAck
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.wire.KeyAck} KeyAck
+             */
+            KeyAck.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.wire.KeyAck)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.wire.KeyAck: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.wire.KeyAck();
+                if (d.id != null) {
+                    if ($Number(d.id) !== 0) {
+                        m.id = d.id >>> 0;
+                    }
+                }
+                if (d.node != null) {
+                    if (typeof d.node !== "string" || d.node.length) {
+                        m.node = $String(d.node);
+                    }
+                }
+                if (d.ok != null) {
+                    if (d.ok) {
+                        m.ok = $Boolean(d.ok);
+                    }
+                }
+                if (d.error != null) {
+                    if (typeof d.error !== "string" || d.error.length) {
+                        m.error = $String(d.error);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a KeyAck message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.wire.KeyAck
+             * @static
+             * @param {memberlist.wire.KeyAck} m KeyAck
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            KeyAck.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.id = 0;
+                    d.node = "";
+                    d.ok = false;
+                    d.error = "";
+                }
+                if (m.id != null && $Object.hasOwnProperty.call(m, "id")) {
+                    d.id = m.id;
+                }
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node")) {
+                    d.node = m.node;
+                }
+                if (m.ok != null && $Object.hasOwnProperty.call(m, "ok")) {
+                    d.ok = m.ok;
+                }
+                if (m.error != null && $Object.hasOwnProperty.call(m, "error")) {
+                    d.error = m.error;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this KeyAck to JSON.
+             * @function toJSON
+             * @memberof memberlist.wire.KeyAck
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            KeyAck.prototype.toJSON = function() {
+                return KeyAck.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for KeyAck
+             * @function getTypeUrl
+             * @memberof memberlist.wire.KeyAck
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            KeyAck.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.wire.KeyAck";
+            };
+
+            return KeyAck;
+        })();
+
         wire.Message = (function() {
 
             /**
@@ -4473,7 +5143,9 @@ export const memberlist = $root.memberlist = (() => {
              * @property {memberlist.wire.PushPull.$Properties|null} [pushPull] Message pushPull
              * @property {memberlist.wire.UserMessage.$Properties|null} [user] Message user
              * @property {memberlist.wire.ErrorResponse.$Properties|null} [error] Message error
-             * @property {"ping"|"indirectPing"|"ack"|"nack"|"suspect"|"alive"|"dead"|"pushPull"|"user"|"error"} [body] Message body
+             * @property {memberlist.wire.KeyCommand.$Properties|null} [keyCommand] Message keyCommand
+             * @property {memberlist.wire.KeyAck.$Properties|null} [keyAck] Message keyAck
+             * @property {"ping"|"indirectPing"|"ack"|"nack"|"suspect"|"alive"|"dead"|"pushPull"|"user"|"error"|"keyCommand"|"keyAck"} [body] Message body
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -4498,9 +5170,11 @@ export const memberlist = $root.memberlist = (() => {
              *   pushPull?: memberlist.wire.PushPull.$Shape|null;
              *   user?: memberlist.wire.UserMessage.$Shape|null;
              *   error?: memberlist.wire.ErrorResponse.$Shape|null;
+             *   keyCommand?: memberlist.wire.KeyCommand.$Shape|null;
+             *   keyAck?: memberlist.wire.KeyAck.$Shape|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
-             *   ({ body?: undefined; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null }|{ body?: "ping"; ping: memberlist.wire.Ping.$Shape; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null }|{ body?: "indirectPing"; ping?: null; indirectPing: memberlist.wire.IndirectPing.$Shape; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null }|{ body?: "ack"; ping?: null; indirectPing?: null; ack: memberlist.wire.Ack.$Shape; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null }|{ body?: "nack"; ping?: null; indirectPing?: null; ack?: null; nack: memberlist.wire.Nack.$Shape; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null }|{ body?: "suspect"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect: memberlist.wire.Suspect.$Shape; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null }|{ body?: "alive"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive: memberlist.wire.Alive.$Shape; dead?: null; pushPull?: null; user?: null; error?: null }|{ body?: "dead"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead: memberlist.wire.Dead.$Shape; pushPull?: null; user?: null; error?: null }|{ body?: "pushPull"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull: memberlist.wire.PushPull.$Shape; user?: null; error?: null }|{ body?: "user"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user: memberlist.wire.UserMessage.$Shape; error?: null }|{ body?: "error"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error: memberlist.wire.ErrorResponse.$Shape })
+             *   ({ body?: undefined; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "ping"; ping: memberlist.wire.Ping.$Shape; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "indirectPing"; ping?: null; indirectPing: memberlist.wire.IndirectPing.$Shape; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "ack"; ping?: null; indirectPing?: null; ack: memberlist.wire.Ack.$Shape; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "nack"; ping?: null; indirectPing?: null; ack?: null; nack: memberlist.wire.Nack.$Shape; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "suspect"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect: memberlist.wire.Suspect.$Shape; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "alive"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive: memberlist.wire.Alive.$Shape; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "dead"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead: memberlist.wire.Dead.$Shape; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "pushPull"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull: memberlist.wire.PushPull.$Shape; user?: null; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "user"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user: memberlist.wire.UserMessage.$Shape; error?: null; keyCommand?: null; keyAck?: null }|{ body?: "error"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error: memberlist.wire.ErrorResponse.$Shape; keyCommand?: null; keyAck?: null }|{ body?: "keyCommand"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand: memberlist.wire.KeyCommand.$Shape; keyAck?: null }|{ body?: "keyAck"; ping?: null; indirectPing?: null; ack?: null; nack?: null; suspect?: null; alive?: null; dead?: null; pushPull?: null; user?: null; error?: null; keyCommand?: null; keyAck: memberlist.wire.KeyAck.$Shape })
              * )} memberlist.wire.Message.$Shape
              */
 
@@ -4599,17 +5273,33 @@ export const memberlist = $root.memberlist = (() => {
              */
             Message.prototype.error = null;
 
+            /**
+             * Message keyCommand.
+             * @member {memberlist.wire.KeyCommand.$Properties|null|undefined} keyCommand
+             * @memberof memberlist.wire.Message
+             * @instance
+             */
+            Message.prototype.keyCommand = null;
+
+            /**
+             * Message keyAck.
+             * @member {memberlist.wire.KeyAck.$Properties|null|undefined} keyAck
+             * @memberof memberlist.wire.Message
+             * @instance
+             */
+            Message.prototype.keyAck = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * Message body.
-             * @member {"ping"|"indirectPing"|"ack"|"nack"|"suspect"|"alive"|"dead"|"pushPull"|"user"|"error"|undefined} body
+             * @member {"ping"|"indirectPing"|"ack"|"nack"|"suspect"|"alive"|"dead"|"pushPull"|"user"|"error"|"keyCommand"|"keyAck"|undefined} body
              * @memberof memberlist.wire.Message
              * @instance
              */
             $Object.defineProperty(Message.prototype, "body", {
-                get: $util.oneOfGetter($oneOfFields = ["ping", "indirectPing", "ack", "nack", "suspect", "alive", "dead", "pushPull", "user", "error"]),
+                get: $util.oneOfGetter($oneOfFields = ["ping", "indirectPing", "ack", "nack", "suspect", "alive", "dead", "pushPull", "user", "error", "keyCommand", "keyAck"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -4665,6 +5355,10 @@ export const memberlist = $root.memberlist = (() => {
                     $root.memberlist.wire.UserMessage.encode(m.user, w.uint32(/* id 9, wireType 2 =*/74).fork(), q + 1).ldelim();
                 if (m.error != null && $Object.hasOwnProperty.call(m, "error"))
                     $root.memberlist.wire.ErrorResponse.encode(m.error, w.uint32(/* id 10, wireType 2 =*/82).fork(), q + 1).ldelim();
+                if (m.keyCommand != null && $Object.hasOwnProperty.call(m, "keyCommand"))
+                    $root.memberlist.wire.KeyCommand.encode(m.keyCommand, w.uint32(/* id 11, wireType 2 =*/90).fork(), q + 1).ldelim();
+                if (m.keyAck != null && $Object.hasOwnProperty.call(m, "keyAck"))
+                    $root.memberlist.wire.KeyAck.encode(m.keyAck, w.uint32(/* id 12, wireType 2 =*/98).fork(), q + 1).ldelim();
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -4779,6 +5473,20 @@ export const memberlist = $root.memberlist = (() => {
                             m.body = "error";
                             continue;
                         }
+                    case 11: {
+                            if (u !== 2)
+                                break;
+                            m.keyCommand = $root.memberlist.wire.KeyCommand.decode(r, r.size(), $undefined, q + 1, m.keyCommand);
+                            m.body = "keyCommand";
+                            continue;
+                        }
+                    case 12: {
+                            if (u !== 2)
+                                break;
+                            m.keyAck = $root.memberlist.wire.KeyAck.decode(r, r.size(), $undefined, q + 1, m.keyAck);
+                            m.body = "keyAck";
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -4864,6 +5572,16 @@ export const memberlist = $root.memberlist = (() => {
                         throw $TypeError(".memberlist.wire.Message.error: object expected");
                     m.error = $root.memberlist.wire.ErrorResponse.fromObject(d.error, q + 1);
                 }
+                if (d.keyCommand != null) {
+                    if (!$util.isObject(d.keyCommand))
+                        throw $TypeError(".memberlist.wire.Message.keyCommand: object expected");
+                    m.keyCommand = $root.memberlist.wire.KeyCommand.fromObject(d.keyCommand, q + 1);
+                }
+                if (d.keyAck != null) {
+                    if (!$util.isObject(d.keyAck))
+                        throw $TypeError(".memberlist.wire.Message.keyAck: object expected");
+                    m.keyAck = $root.memberlist.wire.KeyAck.fromObject(d.keyAck, q + 1);
+                }
                 return m;
             };
 
@@ -4933,6 +5651,16 @@ export const memberlist = $root.memberlist = (() => {
                     d.error = $root.memberlist.wire.ErrorResponse.toObject(m.error, o, q + 1);
                     if (o.oneofs)
                         d.body = "error";
+                }
+                if (m.keyCommand != null && $Object.hasOwnProperty.call(m, "keyCommand")) {
+                    d.keyCommand = $root.memberlist.wire.KeyCommand.toObject(m.keyCommand, o, q + 1);
+                    if (o.oneofs)
+                        d.body = "keyCommand";
+                }
+                if (m.keyAck != null && $Object.hasOwnProperty.call(m, "keyAck")) {
+                    d.keyAck = $root.memberlist.wire.KeyAck.toObject(m.keyAck, o, q + 1);
+                    if (o.oneofs)
+                        d.body = "keyAck";
                 }
                 return d;
             };
@@ -20765,6 +21493,1695 @@ export const memberlist = $root.memberlist = (() => {
             };
 
             return ReconnectTick;
+        })();
+
+        actors.KeyCommandReceived = (function() {
+
+            /**
+             * Properties of a KeyCommandReceived.
+             * @typedef {Object} memberlist.actors.KeyCommandReceived.$Properties
+             * @property {memberlist.wire.KeyCommand.$Properties|null} [command] KeyCommandReceived command
+             * @property {memberlist.actors.Endpoint.$Properties|null} [from] KeyCommandReceived from
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a KeyCommandReceived.
+             * @memberof memberlist.actors
+             * @interface IKeyCommandReceived
+             * @augments memberlist.actors.KeyCommandReceived.$Properties
+             * @deprecated Use memberlist.actors.KeyCommandReceived.$Properties instead.
+             */
+
+            /**
+             * Shape of a KeyCommandReceived.
+             * @typedef {memberlist.actors.KeyCommandReceived.$Properties} memberlist.actors.KeyCommandReceived.$Shape
+             */
+
+            /**
+             * Constructs a new KeyCommandReceived.
+             * @memberof memberlist.actors
+             * @classdesc Represents a KeyCommandReceived.
+             * @constructor
+             * @param {memberlist.actors.KeyCommandReceived.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const KeyCommandReceived = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * KeyCommandReceived command.
+             * @member {memberlist.wire.KeyCommand.$Properties|null|undefined} command
+             * @memberof memberlist.actors.KeyCommandReceived
+             * @instance
+             */
+            KeyCommandReceived.prototype.command = null;
+
+            /**
+             * KeyCommandReceived from.
+             * @member {memberlist.actors.Endpoint.$Properties|null|undefined} from
+             * @memberof memberlist.actors.KeyCommandReceived
+             * @instance
+             */
+            KeyCommandReceived.prototype.from = null;
+
+            /**
+             * Creates a new KeyCommandReceived instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.KeyCommandReceived
+             * @static
+             * @param {memberlist.actors.KeyCommandReceived.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.KeyCommandReceived} KeyCommandReceived instance
+             * @type {{
+             *   (properties: memberlist.actors.KeyCommandReceived.$Shape): memberlist.actors.KeyCommandReceived & memberlist.actors.KeyCommandReceived.$Shape;
+             *   (properties?: memberlist.actors.KeyCommandReceived.$Properties): memberlist.actors.KeyCommandReceived;
+             * }}
+             */
+            KeyCommandReceived.create = function(properties) {
+                return new KeyCommandReceived(properties);
+            };
+
+            /**
+             * Encodes the specified KeyCommandReceived message. Does not implicitly {@link memberlist.actors.KeyCommandReceived.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.KeyCommandReceived
+             * @static
+             * @param {memberlist.actors.KeyCommandReceived.$Properties} m KeyCommandReceived message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            KeyCommandReceived.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.command != null && $Object.hasOwnProperty.call(m, "command"))
+                    $root.memberlist.wire.KeyCommand.encode(m.command, w.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from"))
+                    $root.memberlist.actors.Endpoint.encode(m.from, w.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a KeyCommandReceived message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.KeyCommandReceived
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.KeyCommandReceived & memberlist.actors.KeyCommandReceived.$Shape} KeyCommandReceived
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            KeyCommandReceived.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.KeyCommandReceived();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            m.command = $root.memberlist.wire.KeyCommand.decode(r, r.size(), $undefined, q + 1, m.command);
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            m.from = $root.memberlist.actors.Endpoint.decode(r, r.size(), $undefined, q + 1, m.from);
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a KeyCommandReceived message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.KeyCommandReceived
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.KeyCommandReceived} KeyCommandReceived
+             */
+            KeyCommandReceived.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.KeyCommandReceived)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.KeyCommandReceived: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.KeyCommandReceived();
+                if (d.command != null) {
+                    if (!$util.isObject(d.command))
+                        throw $TypeError(".memberlist.actors.KeyCommandReceived.command: object expected");
+                    m.command = $root.memberlist.wire.KeyCommand.fromObject(d.command, q + 1);
+                }
+                if (d.from != null) {
+                    if (!$util.isObject(d.from))
+                        throw $TypeError(".memberlist.actors.KeyCommandReceived.from: object expected");
+                    m.from = $root.memberlist.actors.Endpoint.fromObject(d.from, q + 1);
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a KeyCommandReceived message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.KeyCommandReceived
+             * @static
+             * @param {memberlist.actors.KeyCommandReceived} m KeyCommandReceived
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            KeyCommandReceived.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.command = null;
+                    d.from = null;
+                }
+                if (m.command != null && $Object.hasOwnProperty.call(m, "command")) {
+                    d.command = $root.memberlist.wire.KeyCommand.toObject(m.command, o, q + 1);
+                }
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from")) {
+                    d.from = $root.memberlist.actors.Endpoint.toObject(m.from, o, q + 1);
+                }
+                return d;
+            };
+
+            /**
+             * Converts this KeyCommandReceived to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.KeyCommandReceived
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            KeyCommandReceived.prototype.toJSON = function() {
+                return KeyCommandReceived.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for KeyCommandReceived
+             * @function getTypeUrl
+             * @memberof memberlist.actors.KeyCommandReceived
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            KeyCommandReceived.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.KeyCommandReceived";
+            };
+
+            return KeyCommandReceived;
+        })();
+
+        actors.KeyAckReceived = (function() {
+
+            /**
+             * Properties of a KeyAckReceived.
+             * @typedef {Object} memberlist.actors.KeyAckReceived.$Properties
+             * @property {memberlist.wire.KeyAck.$Properties|null} [ack] KeyAckReceived ack
+             * @property {memberlist.actors.Endpoint.$Properties|null} [from] KeyAckReceived from
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a KeyAckReceived.
+             * @memberof memberlist.actors
+             * @interface IKeyAckReceived
+             * @augments memberlist.actors.KeyAckReceived.$Properties
+             * @deprecated Use memberlist.actors.KeyAckReceived.$Properties instead.
+             */
+
+            /**
+             * Shape of a KeyAckReceived.
+             * @typedef {memberlist.actors.KeyAckReceived.$Properties} memberlist.actors.KeyAckReceived.$Shape
+             */
+
+            /**
+             * Constructs a new KeyAckReceived.
+             * @memberof memberlist.actors
+             * @classdesc Represents a KeyAckReceived.
+             * @constructor
+             * @param {memberlist.actors.KeyAckReceived.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const KeyAckReceived = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * KeyAckReceived ack.
+             * @member {memberlist.wire.KeyAck.$Properties|null|undefined} ack
+             * @memberof memberlist.actors.KeyAckReceived
+             * @instance
+             */
+            KeyAckReceived.prototype.ack = null;
+
+            /**
+             * KeyAckReceived from.
+             * @member {memberlist.actors.Endpoint.$Properties|null|undefined} from
+             * @memberof memberlist.actors.KeyAckReceived
+             * @instance
+             */
+            KeyAckReceived.prototype.from = null;
+
+            /**
+             * Creates a new KeyAckReceived instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.KeyAckReceived
+             * @static
+             * @param {memberlist.actors.KeyAckReceived.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.KeyAckReceived} KeyAckReceived instance
+             * @type {{
+             *   (properties: memberlist.actors.KeyAckReceived.$Shape): memberlist.actors.KeyAckReceived & memberlist.actors.KeyAckReceived.$Shape;
+             *   (properties?: memberlist.actors.KeyAckReceived.$Properties): memberlist.actors.KeyAckReceived;
+             * }}
+             */
+            KeyAckReceived.create = function(properties) {
+                return new KeyAckReceived(properties);
+            };
+
+            /**
+             * Encodes the specified KeyAckReceived message. Does not implicitly {@link memberlist.actors.KeyAckReceived.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.KeyAckReceived
+             * @static
+             * @param {memberlist.actors.KeyAckReceived.$Properties} m KeyAckReceived message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            KeyAckReceived.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.ack != null && $Object.hasOwnProperty.call(m, "ack"))
+                    $root.memberlist.wire.KeyAck.encode(m.ack, w.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from"))
+                    $root.memberlist.actors.Endpoint.encode(m.from, w.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a KeyAckReceived message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.KeyAckReceived
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.KeyAckReceived & memberlist.actors.KeyAckReceived.$Shape} KeyAckReceived
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            KeyAckReceived.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.KeyAckReceived();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            m.ack = $root.memberlist.wire.KeyAck.decode(r, r.size(), $undefined, q + 1, m.ack);
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            m.from = $root.memberlist.actors.Endpoint.decode(r, r.size(), $undefined, q + 1, m.from);
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a KeyAckReceived message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.KeyAckReceived
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.KeyAckReceived} KeyAckReceived
+             */
+            KeyAckReceived.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.KeyAckReceived)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.KeyAckReceived: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.KeyAckReceived();
+                if (d.ack != null) {
+                    if (!$util.isObject(d.ack))
+                        throw $TypeError(".memberlist.actors.KeyAckReceived.ack: object expected");
+                    m.ack = $root.memberlist.wire.KeyAck.fromObject(d.ack, q + 1);
+                }
+                if (d.from != null) {
+                    if (!$util.isObject(d.from))
+                        throw $TypeError(".memberlist.actors.KeyAckReceived.from: object expected");
+                    m.from = $root.memberlist.actors.Endpoint.fromObject(d.from, q + 1);
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a KeyAckReceived message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.KeyAckReceived
+             * @static
+             * @param {memberlist.actors.KeyAckReceived} m KeyAckReceived
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            KeyAckReceived.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.ack = null;
+                    d.from = null;
+                }
+                if (m.ack != null && $Object.hasOwnProperty.call(m, "ack")) {
+                    d.ack = $root.memberlist.wire.KeyAck.toObject(m.ack, o, q + 1);
+                }
+                if (m.from != null && $Object.hasOwnProperty.call(m, "from")) {
+                    d.from = $root.memberlist.actors.Endpoint.toObject(m.from, o, q + 1);
+                }
+                return d;
+            };
+
+            /**
+             * Converts this KeyAckReceived to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.KeyAckReceived
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            KeyAckReceived.prototype.toJSON = function() {
+                return KeyAckReceived.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for KeyAckReceived
+             * @function getTypeUrl
+             * @memberof memberlist.actors.KeyAckReceived
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            KeyAckReceived.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.KeyAckReceived";
+            };
+
+            return KeyAckReceived;
+        })();
+
+        actors.KeyRotationRequest = (function() {
+
+            /**
+             * Properties of a KeyRotationRequest.
+             * @typedef {Object} memberlist.actors.KeyRotationRequest.$Properties
+             * @property {number|null} [requestId] KeyRotationRequest requestId
+             * @property {number|null} [op] KeyRotationRequest op
+             * @property {Uint8Array|null} [key] KeyRotationRequest key
+             * @property {number|null} [timeoutMs] KeyRotationRequest timeoutMs
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a KeyRotationRequest.
+             * @memberof memberlist.actors
+             * @interface IKeyRotationRequest
+             * @augments memberlist.actors.KeyRotationRequest.$Properties
+             * @deprecated Use memberlist.actors.KeyRotationRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a KeyRotationRequest.
+             * @typedef {memberlist.actors.KeyRotationRequest.$Properties} memberlist.actors.KeyRotationRequest.$Shape
+             */
+
+            /**
+             * Constructs a new KeyRotationRequest.
+             * @memberof memberlist.actors
+             * @classdesc Represents a KeyRotationRequest.
+             * @constructor
+             * @param {memberlist.actors.KeyRotationRequest.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const KeyRotationRequest = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * KeyRotationRequest requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.KeyRotationRequest
+             * @instance
+             */
+            KeyRotationRequest.prototype.requestId = 0;
+
+            /**
+             * KeyRotationRequest op.
+             * @member {number} op
+             * @memberof memberlist.actors.KeyRotationRequest
+             * @instance
+             */
+            KeyRotationRequest.prototype.op = 0;
+
+            /**
+             * KeyRotationRequest key.
+             * @member {Uint8Array} key
+             * @memberof memberlist.actors.KeyRotationRequest
+             * @instance
+             */
+            KeyRotationRequest.prototype.key = $util.newBuffer([]);
+
+            /**
+             * KeyRotationRequest timeoutMs.
+             * @member {number} timeoutMs
+             * @memberof memberlist.actors.KeyRotationRequest
+             * @instance
+             */
+            KeyRotationRequest.prototype.timeoutMs = 0;
+
+            /**
+             * Creates a new KeyRotationRequest instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.KeyRotationRequest
+             * @static
+             * @param {memberlist.actors.KeyRotationRequest.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.KeyRotationRequest} KeyRotationRequest instance
+             * @type {{
+             *   (properties: memberlist.actors.KeyRotationRequest.$Shape): memberlist.actors.KeyRotationRequest & memberlist.actors.KeyRotationRequest.$Shape;
+             *   (properties?: memberlist.actors.KeyRotationRequest.$Properties): memberlist.actors.KeyRotationRequest;
+             * }}
+             */
+            KeyRotationRequest.create = function(properties) {
+                return new KeyRotationRequest(properties);
+            };
+
+            /**
+             * Encodes the specified KeyRotationRequest message. Does not implicitly {@link memberlist.actors.KeyRotationRequest.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.KeyRotationRequest
+             * @static
+             * @param {memberlist.actors.KeyRotationRequest.$Properties} m KeyRotationRequest message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            KeyRotationRequest.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.op != null && $Object.hasOwnProperty.call(m, "op") && m.op !== 0)
+                    w.uint32(/* id 2, wireType 0 =*/16).uint32(m.op);
+                if (m.key != null && $Object.hasOwnProperty.call(m, "key") && m.key.length)
+                    w.uint32(/* id 3, wireType 2 =*/26).bytes(m.key);
+                if (m.timeoutMs != null && $Object.hasOwnProperty.call(m, "timeoutMs") && !$Object.is(m.timeoutMs, 0))
+                    w.uint32(/* id 4, wireType 1 =*/33).double(m.timeoutMs);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a KeyRotationRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.KeyRotationRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.KeyRotationRequest & memberlist.actors.KeyRotationRequest.$Shape} KeyRotationRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            KeyRotationRequest.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.KeyRotationRequest();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.op = v;
+                            else
+                                delete m.op;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.key = v;
+                            else
+                                delete m.key;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 1)
+                                break;
+                            if (!$Object.is(v = r.double(), 0))
+                                m.timeoutMs = v;
+                            else
+                                delete m.timeoutMs;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a KeyRotationRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.KeyRotationRequest
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.KeyRotationRequest} KeyRotationRequest
+             */
+            KeyRotationRequest.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.KeyRotationRequest)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.KeyRotationRequest: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.KeyRotationRequest();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.op != null) {
+                    if ($Number(d.op) !== 0) {
+                        m.op = d.op >>> 0;
+                    }
+                }
+                if (d.key != null) {
+                    if (d.key.length) {
+                        if (typeof d.key === "string")
+                            $util.base64.decode(d.key, m.key = $util.newBuffer($util.base64.length(d.key)), 0);
+                        else if (d.key.length >= 0)
+                            m.key = d.key;
+                    }
+                }
+                if (d.timeoutMs != null) {
+                    if (!$Object.is($Number(d.timeoutMs), 0)) {
+                        m.timeoutMs = $Number(d.timeoutMs);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a KeyRotationRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.KeyRotationRequest
+             * @static
+             * @param {memberlist.actors.KeyRotationRequest} m KeyRotationRequest
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            KeyRotationRequest.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.requestId = 0;
+                    d.op = 0;
+                    if (o.bytes === $String)
+                        d.key = "";
+                    else {
+                        d.key = [];
+                        if (o.bytes !== $Array)
+                            d.key = $util.newBuffer(d.key);
+                    }
+                    d.timeoutMs = 0;
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.op != null && $Object.hasOwnProperty.call(m, "op")) {
+                    d.op = m.op;
+                }
+                if (m.key != null && $Object.hasOwnProperty.call(m, "key")) {
+                    d.key = o.bytes === $String ? $util.base64.encode(m.key, 0, m.key.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.key) : m.key;
+                }
+                if (m.timeoutMs != null && $Object.hasOwnProperty.call(m, "timeoutMs")) {
+                    d.timeoutMs = o.json && !$isFinite(m.timeoutMs) ? $String(m.timeoutMs) : m.timeoutMs;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this KeyRotationRequest to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.KeyRotationRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            KeyRotationRequest.prototype.toJSON = function() {
+                return KeyRotationRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for KeyRotationRequest
+             * @function getTypeUrl
+             * @memberof memberlist.actors.KeyRotationRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            KeyRotationRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.KeyRotationRequest";
+            };
+
+            return KeyRotationRequest;
+        })();
+
+        actors.KeyFailure = (function() {
+
+            /**
+             * Properties of a KeyFailure.
+             * @typedef {Object} memberlist.actors.KeyFailure.$Properties
+             * @property {string|null} [node] KeyFailure node
+             * @property {string|null} [error] KeyFailure error
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a KeyFailure.
+             * @memberof memberlist.actors
+             * @interface IKeyFailure
+             * @augments memberlist.actors.KeyFailure.$Properties
+             * @deprecated Use memberlist.actors.KeyFailure.$Properties instead.
+             */
+
+            /**
+             * Shape of a KeyFailure.
+             * @typedef {memberlist.actors.KeyFailure.$Properties} memberlist.actors.KeyFailure.$Shape
+             */
+
+            /**
+             * Constructs a new KeyFailure.
+             * @memberof memberlist.actors
+             * @classdesc Represents a KeyFailure.
+             * @constructor
+             * @param {memberlist.actors.KeyFailure.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const KeyFailure = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * KeyFailure node.
+             * @member {string} node
+             * @memberof memberlist.actors.KeyFailure
+             * @instance
+             */
+            KeyFailure.prototype.node = "";
+
+            /**
+             * KeyFailure error.
+             * @member {string} error
+             * @memberof memberlist.actors.KeyFailure
+             * @instance
+             */
+            KeyFailure.prototype.error = "";
+
+            /**
+             * Creates a new KeyFailure instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.KeyFailure
+             * @static
+             * @param {memberlist.actors.KeyFailure.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.KeyFailure} KeyFailure instance
+             * @type {{
+             *   (properties: memberlist.actors.KeyFailure.$Shape): memberlist.actors.KeyFailure & memberlist.actors.KeyFailure.$Shape;
+             *   (properties?: memberlist.actors.KeyFailure.$Properties): memberlist.actors.KeyFailure;
+             * }}
+             */
+            KeyFailure.create = function(properties) {
+                return new KeyFailure(properties);
+            };
+
+            /**
+             * Encodes the specified KeyFailure message. Does not implicitly {@link memberlist.actors.KeyFailure.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.KeyFailure
+             * @static
+             * @param {memberlist.actors.KeyFailure.$Properties} m KeyFailure message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            KeyFailure.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node") && m.node !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.node);
+                if (m.error != null && $Object.hasOwnProperty.call(m, "error") && m.error !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.error);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a KeyFailure message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.KeyFailure
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.KeyFailure & memberlist.actors.KeyFailure.$Shape} KeyFailure
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            KeyFailure.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.KeyFailure();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.node = v;
+                            else
+                                delete m.node;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.error = v;
+                            else
+                                delete m.error;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a KeyFailure message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.KeyFailure
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.KeyFailure} KeyFailure
+             */
+            KeyFailure.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.KeyFailure)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.KeyFailure: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.KeyFailure();
+                if (d.node != null) {
+                    if (typeof d.node !== "string" || d.node.length) {
+                        m.node = $String(d.node);
+                    }
+                }
+                if (d.error != null) {
+                    if (typeof d.error !== "string" || d.error.length) {
+                        m.error = $String(d.error);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a KeyFailure message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.KeyFailure
+             * @static
+             * @param {memberlist.actors.KeyFailure} m KeyFailure
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            KeyFailure.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.node = "";
+                    d.error = "";
+                }
+                if (m.node != null && $Object.hasOwnProperty.call(m, "node")) {
+                    d.node = m.node;
+                }
+                if (m.error != null && $Object.hasOwnProperty.call(m, "error")) {
+                    d.error = m.error;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this KeyFailure to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.KeyFailure
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            KeyFailure.prototype.toJSON = function() {
+                return KeyFailure.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for KeyFailure
+             * @function getTypeUrl
+             * @memberof memberlist.actors.KeyFailure
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            KeyFailure.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.KeyFailure";
+            };
+
+            return KeyFailure;
+        })();
+
+        actors.KeyRotationResult = (function() {
+
+            /**
+             * Properties of a KeyRotationResult.
+             * @typedef {Object} memberlist.actors.KeyRotationResult.$Properties
+             * @property {number|null} [requestId] KeyRotationResult requestId
+             * @property {Array.<string>|null} [acked] KeyRotationResult acked
+             * @property {Array.<memberlist.actors.KeyFailure.$Properties>|null} [failed] KeyRotationResult failed
+             * @property {Array.<string>|null} [missing] KeyRotationResult missing
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a KeyRotationResult.
+             * @memberof memberlist.actors
+             * @interface IKeyRotationResult
+             * @augments memberlist.actors.KeyRotationResult.$Properties
+             * @deprecated Use memberlist.actors.KeyRotationResult.$Properties instead.
+             */
+
+            /**
+             * Shape of a KeyRotationResult.
+             * @typedef {memberlist.actors.KeyRotationResult.$Properties} memberlist.actors.KeyRotationResult.$Shape
+             */
+
+            /**
+             * Constructs a new KeyRotationResult.
+             * @memberof memberlist.actors
+             * @classdesc Represents a KeyRotationResult.
+             * @constructor
+             * @param {memberlist.actors.KeyRotationResult.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const KeyRotationResult = function (p) {
+                this.acked = [];
+                this.failed = [];
+                this.missing = [];
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * KeyRotationResult requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.KeyRotationResult
+             * @instance
+             */
+            KeyRotationResult.prototype.requestId = 0;
+
+            /**
+             * KeyRotationResult acked.
+             * @member {Array.<string>} acked
+             * @memberof memberlist.actors.KeyRotationResult
+             * @instance
+             */
+            KeyRotationResult.prototype.acked = $util.emptyArray;
+
+            /**
+             * KeyRotationResult failed.
+             * @member {Array.<memberlist.actors.KeyFailure.$Properties>} failed
+             * @memberof memberlist.actors.KeyRotationResult
+             * @instance
+             */
+            KeyRotationResult.prototype.failed = $util.emptyArray;
+
+            /**
+             * KeyRotationResult missing.
+             * @member {Array.<string>} missing
+             * @memberof memberlist.actors.KeyRotationResult
+             * @instance
+             */
+            KeyRotationResult.prototype.missing = $util.emptyArray;
+
+            /**
+             * Creates a new KeyRotationResult instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.KeyRotationResult
+             * @static
+             * @param {memberlist.actors.KeyRotationResult.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.KeyRotationResult} KeyRotationResult instance
+             * @type {{
+             *   (properties: memberlist.actors.KeyRotationResult.$Shape): memberlist.actors.KeyRotationResult & memberlist.actors.KeyRotationResult.$Shape;
+             *   (properties?: memberlist.actors.KeyRotationResult.$Properties): memberlist.actors.KeyRotationResult;
+             * }}
+             */
+            KeyRotationResult.create = function(properties) {
+                return new KeyRotationResult(properties);
+            };
+
+            /**
+             * Encodes the specified KeyRotationResult message. Does not implicitly {@link memberlist.actors.KeyRotationResult.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.KeyRotationResult
+             * @static
+             * @param {memberlist.actors.KeyRotationResult.$Properties} m KeyRotationResult message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            KeyRotationResult.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.acked != null && m.acked.length) {
+                    for (var i = 0; i < m.acked.length; ++i)
+                        w.uint32(/* id 2, wireType 2 =*/18).string(m.acked[i]);
+                }
+                if (m.failed != null && m.failed.length) {
+                    for (var i = 0; i < m.failed.length; ++i)
+                        $root.memberlist.actors.KeyFailure.encode(m.failed[i], w.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
+                }
+                if (m.missing != null && m.missing.length) {
+                    for (var i = 0; i < m.missing.length; ++i)
+                        w.uint32(/* id 4, wireType 2 =*/34).string(m.missing[i]);
+                }
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a KeyRotationResult message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.KeyRotationResult
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.KeyRotationResult & memberlist.actors.KeyRotationResult.$Shape} KeyRotationResult
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            KeyRotationResult.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.KeyRotationResult();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.acked && m.acked.length))
+                                m.acked = [];
+                            m.acked.push(r.stringVerify());
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.failed && m.failed.length))
+                                m.failed = [];
+                            m.failed.push($root.memberlist.actors.KeyFailure.decode(r, r.size(), $undefined, q + 1));
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.missing && m.missing.length))
+                                m.missing = [];
+                            m.missing.push(r.stringVerify());
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a KeyRotationResult message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.KeyRotationResult
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.KeyRotationResult} KeyRotationResult
+             */
+            KeyRotationResult.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.KeyRotationResult)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.KeyRotationResult: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.KeyRotationResult();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.acked) {
+                    if (!$Array.isArray(d.acked))
+                        throw $TypeError(".memberlist.actors.KeyRotationResult.acked: array expected");
+                    m.acked = $Array(d.acked.length);
+                    for (var i = 0; i < d.acked.length; ++i) {
+                        m.acked[i] = $String(d.acked[i]);
+                    }
+                }
+                if (d.failed) {
+                    if (!$Array.isArray(d.failed))
+                        throw $TypeError(".memberlist.actors.KeyRotationResult.failed: array expected");
+                    m.failed = $Array(d.failed.length);
+                    for (var i = 0; i < d.failed.length; ++i) {
+                        if (!$util.isObject(d.failed[i]))
+                            throw $TypeError(".memberlist.actors.KeyRotationResult.failed: object expected");
+                        m.failed[i] = $root.memberlist.actors.KeyFailure.fromObject(d.failed[i], q + 1);
+                    }
+                }
+                if (d.missing) {
+                    if (!$Array.isArray(d.missing))
+                        throw $TypeError(".memberlist.actors.KeyRotationResult.missing: array expected");
+                    m.missing = $Array(d.missing.length);
+                    for (var i = 0; i < d.missing.length; ++i) {
+                        m.missing[i] = $String(d.missing[i]);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a KeyRotationResult message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.KeyRotationResult
+             * @static
+             * @param {memberlist.actors.KeyRotationResult} m KeyRotationResult
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            KeyRotationResult.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.arrays || o.defaults) {
+                    d.acked = [];
+                    d.failed = [];
+                    d.missing = [];
+                }
+                if (o.defaults) {
+                    d.requestId = 0;
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.acked && m.acked.length) {
+                    d.acked = $Array(m.acked.length);
+                    for (var j = 0; j < m.acked.length; ++j) {
+                        d.acked[j] = m.acked[j];
+                    }
+                }
+                if (m.failed && m.failed.length) {
+                    d.failed = $Array(m.failed.length);
+                    for (var j = 0; j < m.failed.length; ++j) {
+                        d.failed[j] = $root.memberlist.actors.KeyFailure.toObject(m.failed[j], o, q + 1);
+                    }
+                }
+                if (m.missing && m.missing.length) {
+                    d.missing = $Array(m.missing.length);
+                    for (var j = 0; j < m.missing.length; ++j) {
+                        d.missing[j] = m.missing[j];
+                    }
+                }
+                return d;
+            };
+
+            /**
+             * Converts this KeyRotationResult to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.KeyRotationResult
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            KeyRotationResult.prototype.toJSON = function() {
+                return KeyRotationResult.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for KeyRotationResult
+             * @function getTypeUrl
+             * @memberof memberlist.actors.KeyRotationResult
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            KeyRotationResult.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.KeyRotationResult";
+            };
+
+            return KeyRotationResult;
+        })();
+
+        actors.KeyRotationDeadline = (function() {
+
+            /**
+             * Properties of a KeyRotationDeadline.
+             * @typedef {Object} memberlist.actors.KeyRotationDeadline.$Properties
+             * @property {number|null} [requestId] KeyRotationDeadline requestId
+             * @property {boolean|null} [retry] KeyRotationDeadline retry
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a KeyRotationDeadline.
+             * @memberof memberlist.actors
+             * @interface IKeyRotationDeadline
+             * @augments memberlist.actors.KeyRotationDeadline.$Properties
+             * @deprecated Use memberlist.actors.KeyRotationDeadline.$Properties instead.
+             */
+
+            /**
+             * Shape of a KeyRotationDeadline.
+             * @typedef {memberlist.actors.KeyRotationDeadline.$Properties} memberlist.actors.KeyRotationDeadline.$Shape
+             */
+
+            /**
+             * Constructs a new KeyRotationDeadline.
+             * @memberof memberlist.actors
+             * @classdesc Represents a KeyRotationDeadline.
+             * @constructor
+             * @param {memberlist.actors.KeyRotationDeadline.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const KeyRotationDeadline = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * KeyRotationDeadline requestId.
+             * @member {number} requestId
+             * @memberof memberlist.actors.KeyRotationDeadline
+             * @instance
+             */
+            KeyRotationDeadline.prototype.requestId = 0;
+
+            /**
+             * KeyRotationDeadline retry.
+             * @member {boolean} retry
+             * @memberof memberlist.actors.KeyRotationDeadline
+             * @instance
+             */
+            KeyRotationDeadline.prototype.retry = false;
+
+            /**
+             * Creates a new KeyRotationDeadline instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.KeyRotationDeadline
+             * @static
+             * @param {memberlist.actors.KeyRotationDeadline.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.KeyRotationDeadline} KeyRotationDeadline instance
+             * @type {{
+             *   (properties: memberlist.actors.KeyRotationDeadline.$Shape): memberlist.actors.KeyRotationDeadline & memberlist.actors.KeyRotationDeadline.$Shape;
+             *   (properties?: memberlist.actors.KeyRotationDeadline.$Properties): memberlist.actors.KeyRotationDeadline;
+             * }}
+             */
+            KeyRotationDeadline.create = function(properties) {
+                return new KeyRotationDeadline(properties);
+            };
+
+            /**
+             * Encodes the specified KeyRotationDeadline message. Does not implicitly {@link memberlist.actors.KeyRotationDeadline.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.KeyRotationDeadline
+             * @static
+             * @param {memberlist.actors.KeyRotationDeadline.$Properties} m KeyRotationDeadline message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            KeyRotationDeadline.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.retry != null && $Object.hasOwnProperty.call(m, "retry") && m.retry !== false)
+                    w.uint32(/* id 2, wireType 0 =*/16).bool(m.retry);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a KeyRotationDeadline message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.KeyRotationDeadline
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.KeyRotationDeadline & memberlist.actors.KeyRotationDeadline.$Shape} KeyRotationDeadline
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            KeyRotationDeadline.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.KeyRotationDeadline();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.retry = v;
+                            else
+                                delete m.retry;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a KeyRotationDeadline message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.KeyRotationDeadline
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.KeyRotationDeadline} KeyRotationDeadline
+             */
+            KeyRotationDeadline.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.KeyRotationDeadline)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.KeyRotationDeadline: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.KeyRotationDeadline();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.retry != null) {
+                    if (d.retry) {
+                        m.retry = $Boolean(d.retry);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a KeyRotationDeadline message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.KeyRotationDeadline
+             * @static
+             * @param {memberlist.actors.KeyRotationDeadline} m KeyRotationDeadline
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            KeyRotationDeadline.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.requestId = 0;
+                    d.retry = false;
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.retry != null && $Object.hasOwnProperty.call(m, "retry")) {
+                    d.retry = m.retry;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this KeyRotationDeadline to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.KeyRotationDeadline
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            KeyRotationDeadline.prototype.toJSON = function() {
+                return KeyRotationDeadline.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for KeyRotationDeadline
+             * @function getTypeUrl
+             * @memberof memberlist.actors.KeyRotationDeadline
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            KeyRotationDeadline.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.KeyRotationDeadline";
+            };
+
+            return KeyRotationDeadline;
         })();
 
         return actors;

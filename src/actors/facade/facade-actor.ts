@@ -28,6 +28,7 @@ export class FacadeActor implements Actor {
     actors.UserMessageDelivered,
     actors.StreamResult,
     actors.PingCompleted,
+    actors.KeyRotationResult,
   ];
   readonly members = new Map<string, Member>();
   local: Member | undefined;
@@ -91,7 +92,8 @@ export class FacadeActor implements Actor {
       message instanceof actors.JoinResult ||
       message instanceof actors.LeaveResult ||
       message instanceof actors.UpdateMetaResult ||
-      message instanceof actors.UserBroadcastSent
+      message instanceof actors.UserBroadcastSent ||
+      message instanceof actors.KeyRotationResult
     ) {
       this.#complete(message.requestId, message);
     }

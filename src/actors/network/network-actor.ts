@@ -248,6 +248,12 @@ export class NetworkActor implements Actor {
       case 'user':
         this.#ctx.send(actors.UserPacketReceived.create({ user: msg.user, from }));
         return;
+      case 'keyCommand':
+        this.#ctx.send(actors.KeyCommandReceived.create({ command: msg.keyCommand, from }));
+        return;
+      case 'keyAck':
+        this.#ctx.send(actors.KeyAckReceived.create({ ack: msg.keyAck, from }));
+        return;
       case 'pushPull':
       case 'error':
       case undefined:
@@ -533,6 +539,8 @@ export class NetworkActor implements Actor {
       case 'alive':
       case 'dead':
       case 'error':
+      case 'keyCommand':
+      case 'keyAck':
       case undefined:
         // memberlist: "Received invalid msgType".
         this.#refuseInbound(s, `stream-unexpected-${body ?? 'empty'}`, `unexpected stream message ${body ?? 'empty'}`);
