@@ -23,6 +23,7 @@ import { crc32 } from '../security/crc32.js';
 import type { Keyring } from '../security/keyring.js';
 import { isPushPullFrame, ProtobufCodec } from './protobuf-codec.js';
 import type { DecodeFailure, DecodeResult, LazyStreamFrame, StreamFrame, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
+import { bytesEqual } from '../util/bytes.js';
 
 /** Where a body travels: the encryption's additional data differs, and so do the size limits. */
 export type Channel = 'packet' | 'stream';
@@ -82,11 +83,6 @@ function fail(reason: LayerFailure, detail?: string): { ok: false; reason: Layer
   return detail === undefined ? { ok: false, reason } : { ok: false, reason, detail };
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** A label for a log line: quoted, control characters escaped, never longer than 255 bytes' worth. */
 export function printableLabel(bytes: Uint8Array | string): string {
@@ -292,7 +288,7 @@ export class FrameLayers {
       if (this.skipInboundLabelCheck) {
         return fail('label-mismatch', `${where} carries label ${printableLabel(theirs)} but skipInboundLabelCheck expects none`);
       }
-      if (!sameBytes(theirs, this.#labelBytes)) {
+      if (!bytesEqual(theirs, this.#labelBytes)) {
         return fail('label-mismatch', `${where} label ${printableLabel(theirs)}, ours ${printableLabel(this.label)}`);
       }
       body = body.subarray(2 + n);

@@ -13,6 +13,7 @@
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
+import { bytesEqual } from '../util/bytes.js';
 
 /** Valid key lengths in bytes: AES-128, AES-192, AES-256. */
 export const KEY_SIZES: readonly number[] = Object.freeze([16, 24, 32]);
@@ -35,11 +36,6 @@ export function validateKey(key: unknown, what = 'key'): asserts key is Uint8Arr
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 function makeKey(bytes: Uint8Array): InstalledKey {
   const copy = new Uint8Array(bytes);
@@ -133,6 +129,6 @@ export class Keyring {
   }
 
   #indexOf(key: Uint8Array): number {
-    return this.#keys.findIndex((k) => sameBytes(k.bytes, key));
+    return this.#keys.findIndex((k) => bytesEqual(k.bytes, key));
   }
 }

@@ -4,6 +4,7 @@ import type { MessageVia, NodeEvents } from '../../events.js';
 import { memberFromMessage, type Member } from '../../member.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { isDeadOrLeft } from '../membership/member-record.js';
+import { bytesEqual } from '../../util/bytes.js';
 
 /** The facade's name as a StreamRequest requester. */
 const FACADE = 'facade';
@@ -132,12 +133,9 @@ export class FacadeActor implements Actor {
     } else if (state === wire.MemberState.ALIVE && prevState === wire.MemberState.SUSPECT) {
       this.events.emit('alive', { member });
     }
-    if (state === wire.MemberState.ALIVE && prev !== undefined && !wasGone && !sameBytes(prev.meta, member.meta)) {
+    if (state === wire.MemberState.ALIVE && prev !== undefined && !wasGone && !bytesEqual(prev.meta, member.meta)) {
       this.events.emit('update', { old: prev, member });
     }
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}

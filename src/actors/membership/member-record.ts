@@ -89,8 +89,4 @@ export function ownedBytes(b: Uint8Array | null | undefined): Uint8Array {
   return b === null || b === undefined || b.length === 0 ? new Uint8Array(0) : new Uint8Array(b);
 }
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+export { bytesEqual } from '../../util/bytes.js';
