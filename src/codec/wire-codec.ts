@@ -84,3 +84,14 @@ export function kindOf(m: WireMessageInput): WireMessageKind | undefined {
   for (const k of KINDS) if (m[k] !== undefined && m[k] !== null) return k;
   return undefined;
 }
+
+/**
+ * Which body an already-encoded part carries, read from its first byte (the oneof field tag; every
+ * field number is below 16, so the tag is one byte). Lets the network actor count pre-encoded parts
+ * by kind without decoding them.
+ */
+export function kindOfPart(part: Uint8Array): WireMessageKind | undefined {
+  const tag = part[0];
+  if (tag === undefined || (tag & 7) !== 2) return undefined;
+  return KINDS[(tag >> 3) - 1];
+}

@@ -92,22 +92,25 @@ describe('GossipActor: piggyback on outbound packets', () => {
     const p = (t.sent[0] as Sent).packet;
     expect(p.toNode).toBe('node-3');
     expect(p.to?.host).toBe('10.0.0.9');
-    expect(p.messages).toHaveLength(1);
-    expect(p.piggyback.length).toBeGreaterThan(5);
+    // The packet's own message is encoded once by the gossip actor and travels first, pre-encoded.
+    expect(p.messages).toHaveLength(0);
+    expect(hex(p.piggyback[0] as Uint8Array)).toBe(hex(t.codec.encodePart(messages[0] as wire.Message.$Properties)));
+    const extras = p.piggyback.slice(1);
+    expect(extras.length).toBeGreaterThan(5);
     const size = new ProtobufCodec().encodePacket(p.messages, p.piggyback).length;
     expect(size).toBeLessThanOrEqual(1400);
     // Filled: no part left in the queue would still fit in what remains.
-    const sentParts = new Set(p.piggyback.map(hex));
+    const sentParts = new Set(extras.map(hex));
     for (const h of queued.keys()) {
       if (sentParts.has(h)) continue;
       expect(t.codec.partSize(h.length / 2)).toBeGreaterThan(1400 - size);
     }
     // Every piggybacked part is one of the queued broadcasts, decodable as a wire Message.
-    for (const part of p.piggyback) {
+    for (const part of extras) {
       expect(queued.has(hex(part))).toBe(true);
       expect(wire.Message.decode(part).alive?.node).toMatch(/^node-with/);
     }
-    expect(t.gossip.stats.sentParts).toBe(p.piggyback.length);
+    expect(t.gossip.stats.sentParts).toBe(extras.length);
     expect(t.gossip.stats.outboundPackets).toBe(1);
   });
 
@@ -116,12 +119,13 @@ describe('GossipActor: piggyback on outbound packets', () => {
     t.member('a');
     const messages: wire.Message.$Properties[] = [{ ack: { seqNo: 1, payload: new Uint8Array(120) } }, { nack: { seqNo: 2 } }];
     t.send(actors.OutboundPacket.create({ to: { host: '10.0.0.2', port: 1 }, toNode: 'a', messages }));
-    expect((t.sent[0] as Sent).packet.piggyback).toEqual([]);
-    expect((t.sent[0] as Sent).packet.messages).toHaveLength(2);
+    // Bare: just the packet's two messages, pre-encoded, nothing piggybacked.
+    expect((t.sent[0] as Sent).packet.piggyback.map(hex)).toEqual(messages.map((m) => hex(t.codec.encodePart(m))));
+    expect((t.sent[0] as Sent).packet.messages).toHaveLength(0);
     for (let i = 0; i < 30; i++) t.broadcast(`n${i}`, t.alive(`n${i}`));
     t.send(actors.OutboundPacket.create({ to: { host: '10.0.0.2', port: 1 }, toNode: 'a', messages }));
     const p = (t.sent[1] as Sent).packet;
-    expect(p.piggyback.length).toBeGreaterThan(0);
+    expect(p.piggyback.length).toBeGreaterThan(2);
     expect(t.codec.encodePacket(p.messages, p.piggyback).length).toBeLessThanOrEqual(300);
   });
 });

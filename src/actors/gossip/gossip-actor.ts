@@ -219,12 +219,14 @@ export class GossipActor implements Actor {
 
   #onOutbound(m: actors.OutboundPacket): void {
     const codec = this.#options.codec;
-    const messages = m.messages ?? [];
+    // The packet's own messages are encoded once, here: their size sets the piggyback budget, and
+    // they travel on as pre-encoded parts so the network actor does not encode them again.
+    const own = (m.messages ?? []).map((msg) => codec.encodePart(msg));
     let budget = this.#options.udpBufferSize - codec.packetOverhead;
-    for (const msg of messages) budget -= codec.partSize(codec.encodePart(msg).length);
+    for (const part of own) budget -= codec.partSize(part.length);
     const piggyback = budget > 0 && this.#queue.size > 0 ? this.#take(budget) : [];
     this.stats.outboundPackets++;
-    this.#ctx.send(actors.SendPacket.create({ to: m.to, toNode: m.toNode, messages, piggyback }));
+    this.#ctx.send(actors.SendPacket.create({ to: m.to, toNode: m.toNode, messages: [], piggyback: [...own, ...piggyback] }));
   }
 
   #onTick(): void {

@@ -1,6 +1,6 @@
 import { actors } from '../../gen/index.js';
 import type { TimerHandle } from '../../clock.js';
-import { kindOf, type DecodeResult, type LazyStreamFrame, type WireCodec, type WireMessage, type WireMessageInput } from '../../codec/wire-codec.js';
+import { kindOf, kindOfPart, type DecodeResult, type LazyStreamFrame, type WireCodec, type WireMessage, type WireMessageInput } from '../../codec/wire-codec.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { CidrFilter } from '../../security/cidr.js';
 import { encodeFrame, FrameDecoder } from '../../transport/framing.js';
@@ -192,6 +192,7 @@ export class NetworkActor implements Actor {
     }
     const buf = this.codec.encodePacket(m.messages, m.piggyback);
     for (const msg of m.messages) this.counters.countOut(kindOf(msg) ?? 'unknown');
+    for (const part of m.piggyback) this.counters.countOut(kindOfPart(part) ?? 'unknown');
     this.counters.piggybackOut += m.piggyback.length;
     if (this.transport.sendPacket({ host: to.host, port: to.port }, buf)) {
       this.counters.packetsOut++;

@@ -7,6 +7,7 @@ export class NetworkCounters {
   packetsOut = 0;
   bytesIn = 0;
   bytesOut = 0;
+  /** Pre-encoded parts sent (a packet's own messages from the gossip actor, and piggybacked broadcasts). */
   piggybackOut = 0;
   readonly messagesIn = new Map<string, number>();
   readonly messagesOut = new Map<string, number>();
