@@ -38,8 +38,11 @@ export interface WireCodec {
   partSize(partLength: number): number;
   /** Fixed bytes every packet carries besides its parts. */
   readonly packetOverhead: number;
-  /** Builds one datagram from messages and already-encoded parts, in that order. */
-  encodePacket(messages: readonly WireMessageInput[], parts?: readonly Uint8Array[]): Uint8Array;
+  /**
+   * Builds one datagram from messages and already-encoded parts, in that order. `to` is where it
+   * goes: a codec may gate features on what that peer announced (memberlist's CRC needs its PMax >= 5).
+   */
+  encodePacket(messages: readonly WireMessageInput[], parts?: readonly Uint8Array[], to?: PacketDestination): Uint8Array;
   /** Decodes one datagram into its messages. */
   decodePacket(buf: Uint8Array): DecodeResult<WireMessage[]>;
   /** Encodes the payload of one stream frame (one request or response). */
@@ -58,6 +61,36 @@ export interface WireCodec {
    * states), not on the network actor's thread. Codecs without it decode every frame.
    */
   decodeStreamFrameLazy?(buf: Uint8Array): DecodeResult<LazyStreamFrame>;
+  /**
+   * Optional: how messages are delimited on a stream. Without it the network actor length-prefixes
+   * each stream message (src/transport/framing.ts); memberlist's streams have no prefix (a sequence
+   * of msgpack values read incrementally), so its codec brings its own reader and writer.
+   */
+  readonly streamFraming?: StreamFraming;
+  /** Optional: which body an encoded part carries, for counters (default: kindOfPart, protobuf tags). */
+  partKind?(part: Uint8Array): WireMessageKind | undefined;
+}
+
+/** The peer a datagram is sent to. */
+export interface PacketDestination {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Stream delimiting supplied by a codec (see WireCodec.streamFraming). */
+export interface StreamFraming {
+  /** The bytes of one request on a stream we dialled (any per-connection header included). */
+  encodeRequest(message: WireMessageInput): Uint8Array;
+  /** The bytes of the one reply on a stream a peer dialled. */
+  encodeResponse(message: WireMessageInput): Uint8Array;
+  /** A reader of the one message expected: the request on an accepted stream, the reply on a dialled one. */
+  reader(role: 'request' | 'response'): StreamReader;
+}
+
+/** Reads one message from a stream, chunk by chunk. Never throws: bad input is a failure result. */
+export interface StreamReader {
+  /** Undefined while the message is incomplete; then its result, once (later chunks are ignored). */
+  push(chunk: Uint8Array): DecodeResult<LazyStreamFrame> | undefined;
 }
 
 /** A stream frame whose push-pull, if it is one, is not decoded yet. */
