@@ -1,10 +1,10 @@
 import { actors } from '../../gen/index.js';
 import type { TimerHandle } from '../../clock.js';
-import { kindOf, kindOfPart, type DecodeResult, type LazyStreamFrame, type WireCodec, type WireMessage, type WireMessageInput } from '../../codec/wire-codec.js';
+import { kindOf, kindOfPart, type StreamFraming, type StreamReader, type WireCodec, type WireMessage, type WireMessageInput } from '../../codec/wire-codec.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { CidrFilter } from '../../security/cidr.js';
-import { encodeFrame, FrameDecoder } from '../../transport/framing.js';
 import { endpointKey, type Conn, type Endpoint, type Transport } from '../../transport/transport.js';
+import { lengthPrefixedFraming } from './length-prefixed-framing.js';
 import { NetworkCounters } from './network-counters.js';
 
 export interface NetworkActorOptions {
@@ -73,7 +73,7 @@ interface OutboundStream {
   readonly timeoutMs: number;
   readonly timer: TimerHandle;
   conn: Conn | undefined;
-  decoder: FrameDecoder | undefined;
+  reader: StreamReader | undefined;
   /** The StreamResult has been emitted; the conn only lingers until it closes (or the deadline). */
   done: boolean;
 }
@@ -83,7 +83,7 @@ interface InboundStream {
   readonly id: number;
   readonly conn: Conn;
   readonly from: actors.Endpoint;
-  readonly decoder: FrameDecoder;
+  readonly reader: StreamReader;
   readonly timer: TimerHandle;
   phase: 'reading' | 'awaiting-reply' | 'done';
 }
@@ -117,6 +117,8 @@ export class NetworkActor implements Actor {
   readonly #streamTimeoutMs: number;
   readonly #cidrs: CidrFilter;
   readonly #securityLogIntervalMs: number;
+  /** How stream messages are delimited: the codec's own, or length-prefixed frames. */
+  readonly #framing: StreamFraming;
   /** "reason peer" → when we last warned about it. */
   readonly #securityLogged = new Map<string, number>();
   #ctx!: ActorContext;
@@ -137,6 +139,7 @@ export class NetworkActor implements Actor {
     this.#streamTimeoutMs = options.streamTimeoutMs ?? DEFAULT_STREAM_TIMEOUT_MS;
     this.#cidrs = CidrFilter.compile(options.cidrsAllowed ?? []);
     this.#securityLogIntervalMs = options.securityLogIntervalMs ?? 60_000;
+    this.#framing = codec.streamFraming ?? lengthPrefixedFraming(codec, this.#maxFrameBytes);
   }
 
   /** Inbound streams open right now (reading, waiting for a reply, or closing). */
@@ -190,9 +193,9 @@ export class NetworkActor implements Actor {
       this.counters.dropOut('no-address');
       return;
     }
-    const buf = this.codec.encodePacket(m.messages, m.piggyback);
+    const buf = this.codec.encodePacket(m.messages, m.piggyback, { host: to.host, port: to.port });
     for (const msg of m.messages) this.counters.countOut(kindOf(msg) ?? 'unknown');
-    for (const part of m.piggyback) this.counters.countOut(kindOfPart(part) ?? 'unknown');
+    for (const part of m.piggyback) this.counters.countOut((this.codec.partKind ? this.codec.partKind(part) : kindOfPart(part)) ?? 'unknown');
     this.counters.piggybackOut += m.piggyback.length;
     if (this.transport.sendPacket({ host: to.host, port: to.port }, buf)) {
       this.counters.packetsOut++;
@@ -282,7 +285,7 @@ export class NetworkActor implements Actor {
     }
     let frame: Uint8Array;
     try {
-      frame = encodeFrame(this.codec.encodeStreamMessage(m.request));
+      frame = this.#framing.encodeRequest(m.request);
     } catch (err) {
       this.counters.dropOut('stream-encode');
       this.#ctx.send(actors.StreamResult.create({ requestId: m.requestId, requester, error: `cannot encode request: ${errorText(err)}` }));
@@ -302,7 +305,7 @@ export class NetworkActor implements Actor {
       // SetDeadline; after a success the same deadline bounds how long the conn may linger.
       timer: this.#ctx.clock.setTimer(timeoutMs, () => this.#outboundDeadline(key)),
       conn: undefined,
-      decoder: undefined,
+      reader: undefined,
       done: false,
     };
     this.#outbound.set(key, stream);
@@ -346,27 +349,23 @@ export class NetworkActor implements Actor {
       this.#completeOutbound(s, undefined, undefined);
       return;
     }
-    s.decoder = new FrameDecoder(this.#maxFrameBytes);
+    s.reader = this.#framing.reader('response');
   }
 
   #outboundData(s: OutboundStream, chunk: Uint8Array): void {
     if (s.done) return;
     this.streamCounters.bytesIn += chunk.length;
-    if (s.decoder === undefined) {
+    if (s.reader === undefined) {
       // Nothing is expected on a one-way stream; it is already done, so this is unreachable in practice.
       return;
     }
-    let frames: Uint8Array[];
-    try {
-      frames = s.decoder.push(chunk);
-    } catch (err) {
-      this.#failOutbound(s, 'stream-frame-too-large', `response refused: ${errorText(err)}`);
-      return;
-    }
-    const payload = frames[0];
-    if (payload === undefined) return;
-    const decoded = this.#decodeStream(payload);
+    const decoded = s.reader.push(chunk);
+    if (decoded === undefined) return;
     if (!decoded.ok) {
+      if (decoded.reason === 'too-large') {
+        this.#failOutbound(s, 'stream-frame-too-large', `response refused: ${decoded.detail ?? ''}`);
+        return;
+      }
       this.#securityWarning(decoded.reason, s.to, decoded.detail);
       this.#failOutbound(s, `stream-${decoded.reason}`, `bad response frame: ${decoded.reason}${decoded.detail ? ` (${decoded.detail})` : ''}`);
       return;
@@ -462,7 +461,7 @@ export class NetworkActor implements Actor {
       id,
       conn,
       from: actors.Endpoint.create({ host: conn.remote.host, port: conn.remote.port }),
-      decoder: new FrameDecoder(this.#maxFrameBytes),
+      reader: this.#framing.reader('request'),
       timer: this.#ctx.clock.setTimer(this.#streamTimeoutMs, () => this.#inboundDeadline(id)),
       phase: 'reading',
     };
@@ -481,17 +480,13 @@ export class NetworkActor implements Actor {
     this.streamCounters.bytesIn += chunk.length;
     // One request per stream: anything after it is ignored.
     if (s.phase !== 'reading') return;
-    let frames: Uint8Array[];
-    try {
-      frames = s.decoder.push(chunk);
-    } catch (err) {
-      this.#refuseInbound(s, 'stream-frame-too-large', errorText(err));
-      return;
-    }
-    const payload = frames[0];
-    if (payload === undefined) return;
-    const decoded = this.#decodeStream(payload);
+    const decoded = s.reader.push(chunk);
+    if (decoded === undefined) return;
     if (!decoded.ok) {
+      if (decoded.reason === 'too-large') {
+        this.#refuseInbound(s, 'stream-frame-too-large', decoded.detail ?? 'stream message too large');
+        return;
+      }
       this.#securityWarning(decoded.reason, s.conn.remote, decoded.detail);
       this.#refuseInbound(s, `stream-${decoded.reason}`, `bad request frame: ${decoded.reason}`);
       return;
@@ -573,7 +568,7 @@ export class NetworkActor implements Actor {
     if (response !== undefined) {
       let frame: Uint8Array | undefined;
       try {
-        frame = encodeFrame(this.codec.encodeStreamMessage(response));
+        frame = this.#framing.encodeResponse(response);
       } catch (err) {
         this.counters.dropOut('stream-encode');
         this.#ctx.logger.debug({ err: errorText(err) }, 'cannot encode stream reply');
@@ -608,19 +603,6 @@ export class NetworkActor implements Actor {
       this.#ctx.logger.debug({ from: endpointKey(s.conn.remote), err: error?.message }, 'inbound stream closed before it was answered');
       s.phase = 'done';
     }
-  }
-
-  /**
-   * Decodes a stream frame; `frame` is the inner [FrameKind][Compound] frame (outer layers removed by
-   * a layered codec), which is what request and response bytes carry on to other actors.
-   */
-  #decodeStream(payload: Uint8Array): DecodeResult<LazyStreamFrame> {
-    // A push-pull is handed on undecoded: the push-pull actor reads its header and decodes or offloads
-    // it, so a 10,000-member state is never decoded twice, nor on this thread when a worker merges it.
-    if (this.codec.decodeStreamFrameLazy !== undefined) return this.codec.decodeStreamFrameLazy(payload);
-    if (this.codec.decodeStreamFrame !== undefined) return this.codec.decodeStreamFrame(payload);
-    const r = this.codec.decodeStreamMessage(payload);
-    return r.ok ? { ok: true, value: { message: r.value, frame: payload } } : r;
   }
 
   /**
