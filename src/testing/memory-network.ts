@@ -64,6 +64,8 @@ export interface MemoryNetworkStats {
   /** Landed on an address with no transport. */
   packetsDroppedUnreachable: number;
   streamsOpened: number;
+  /** Bytes written into streams (push-pulls, TCP pings, reliable messages), counted at the write. */
+  streamBytesSent: number;
   /** Streams severed by a partition, block or crash. */
   streamsSevered: number;
 }
@@ -243,6 +245,7 @@ class Fabric {
     packetsDroppedPartition: 0,
     packetsDroppedUnreachable: 0,
     streamsOpened: 0,
+    streamBytesSent: 0,
     streamsSevered: 0,
   };
   readonly partitions: Array<{ a: Set<string>; b: Set<string> }> = [];
@@ -527,7 +530,10 @@ class MemoryConn implements Conn {
       this.sever();
       return false;
     }
-    if (data.length > 0) this.peer.#enqueue({ at: 0, kind: 'data', chunk: data.slice() });
+    if (data.length > 0) {
+      this.#fabric.stats.streamBytesSent += data.length;
+      this.peer.#enqueue({ at: 0, kind: 'data', chunk: data.slice() });
+    }
     return true;
   }
 

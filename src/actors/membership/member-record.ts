@@ -1,5 +1,6 @@
 import { actors, wire } from '../../gen/index.js';
 import { fromWireAddress } from '../../codec/address.js';
+import { internBytes, internString, internVersions } from '../../util/intern.js';
 
 export type MemberStateName = 'alive' | 'suspect' | 'dead' | 'left';
 
@@ -66,19 +67,20 @@ export function toMemberMessage(r: MemberRecord): actors.Member {
 
 /** The versions an alive message (or anything with the six version fields) carries. */
 export function vsnOfAlive(a: Partial<Record<keyof VersionFields, number | null>>): ProtocolVersions {
-  return [
+  return internVersions<ProtocolVersions>([
     a.protocolMin ?? 0,
     a.protocolMax ?? 0,
     a.protocolCur ?? 0,
     a.delegateMin ?? 0,
     a.delegateMax ?? 0,
     a.delegateCur ?? 0,
-  ];
+  ]);
 }
 
 /** Host text of an alive message's address, or undefined when the peer sent a malformed one. */
 export function hostOfAlive(a: wire.Alive.$Properties): string | undefined {
-  return fromWireAddress(a.ipv4, a.ipv6);
+  const host = fromWireAddress(a.ipv4, a.ipv6);
+  return host === undefined ? undefined : internString(host);
 }
 
 /**
@@ -86,7 +88,8 @@ export function hostOfAlive(a: wire.Alive.$Properties): string | undefined {
  * record holding one would keep the whole datagram alive (node-stack.md §2a).
  */
 export function ownedBytes(b: Uint8Array | null | undefined): Uint8Array {
-  return b === null || b === undefined || b.length === 0 ? new Uint8Array(0) : new Uint8Array(b);
+  // Interned: equal metas share one immutable copy, so n nodes in one process do not hold n copies.
+  return internBytes(b);
 }
 
 export { bytesEqual } from '../../util/bytes.js';

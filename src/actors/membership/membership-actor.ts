@@ -3,6 +3,7 @@ import { toWireAddress } from '../../codec/address.js';
 import { memberFromMessage, type Member } from '../../member.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { suspicionK, suspicionTimeoutMs } from '../../timing.js';
+import { internString } from '../../util/intern.js';
 import { decideAlive, type AliveClaim } from './alive-rule.js';
 import {
   hostOfAlive,
@@ -110,7 +111,7 @@ export class MembershipActor implements Actor {
       this.#ignore('malformed-alive');
       return;
     }
-    const claim: AliveClaim = { name: a.node, host, port: a.port, meta: ownedBytes(a.meta), incarnation: a.incarnation ?? 0, vsn: vsnOfAlive(a) };
+    const claim: AliveClaim = { name: internString(a.node), host, port: a.port, meta: ownedBytes(a.meta), incarnation: a.incarnation ?? 0, vsn: vsnOfAlive(a) };
     const authorize = this.options.authorizeAlive;
     if (authorize !== undefined && claim.name !== this.options.name) {
       const refusal = authorize(memberFromMessage(toMemberMessage({ ...claim, state: wire.MemberState.ALIVE, stateChangeMs: 0 })));

@@ -5,6 +5,8 @@ import { fromWireAddress, toWireAddress } from '../../codec/address.js';
 import type { HookRunner } from '../../delegates.js';
 import type { Member } from '../../member.js';
 import { RingQueue } from '../../util/ring-queue.js';
+import { BoundedPool, DEFAULT_INTERN_CAPACITY, EMPTY_BYTES, internBytes, internString, internVersions } from '../../util/intern.js';
+import { bytesEqual } from '../../util/bytes.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { pushPullScaleMs } from '../../timing.js';
 import { endpointKey } from '../../transport/transport.js';
@@ -778,20 +780,56 @@ function vsnOfMember(m: actors.Member.$Properties): ProtocolVersions {
   return [m.protocolMin ?? 0, m.protocolMax ?? 0, m.protocolCur ?? 0, m.delegateMin ?? 0, m.delegateMax ?? 0, m.delegateCur ?? 0];
 }
 
-/** Builds the mirror entry (and our push entry) of a published member. */
+/**
+ * The last mirror record built per member name, process-wide. A MirrorRecord has no node-local field
+ * (no state-change time), so every node in the process that publishes the same version of a member
+ * can hold the same immutable object: in a simulation of n nodes that is one record per member
+ * version instead of n (see util/intern.ts). A cache, not state: a hit is reused only when it equals
+ * what would be built.
+ */
+const lastMirrorRecord = new BoundedPool<string, MirrorRecord>(DEFAULT_INTERN_CAPACITY);
+
+function sameVersions(a: ProtocolVersions | undefined, b: ProtocolVersions): boolean {
+  if (a === b) return true;
+  if (a === undefined) return false;
+  for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The mirror entry of a published member: the shared one when an equal record exists. */
 function mirrorRecord(m: actors.Member.$Properties): MirrorRecord {
+  const name = m.name ?? '';
+  const hit = lastMirrorRecord.get(name);
+  if (
+    hit !== undefined &&
+    hit.incarnation === (m.incarnation ?? 0) &&
+    hit.state === (m.state ?? wire.MemberState.ALIVE) &&
+    hit.host === (m.addr?.host ?? '') &&
+    hit.port === (m.addr?.port ?? 0) &&
+    bytesEqual(hit.push.meta ?? EMPTY_BYTES, m.meta ?? EMPTY_BYTES) &&
+    sameVersions(hit.vsn, vsnOfMember(m))
+  ) {
+    return hit;
+  }
+  const record = buildMirrorRecord(m);
+  lastMirrorRecord.set(name, record);
+  return record;
+}
+
+/** Builds the mirror entry (and our push entry) of a published member. */
+function buildMirrorRecord(m: actors.Member.$Properties): MirrorRecord {
   const host = m.addr?.host ?? '';
   const port = m.addr?.port ?? 0;
   let ipv4 = 0;
-  let ipv6: Uint8Array = new Uint8Array(0);
+  let ipv6: Uint8Array = EMPTY_BYTES;
   try {
     const w = toWireAddress(host);
     ipv4 = w.ipv4;
-    ipv6 = w.ipv6;
+    ipv6 = w.ipv6.length === 0 ? EMPTY_BYTES : w.ipv6;
   } catch {
     // Not an IP literal (the membership actor only stores literals): pushed without an address.
   }
-  const vsn = vsnOfMember(m);
+  const vsn = internVersions(vsnOfMember(m));
   const incarnation = m.incarnation ?? 0;
   const state = m.state ?? wire.MemberState.ALIVE;
   return {
@@ -802,11 +840,11 @@ function mirrorRecord(m: actors.Member.$Properties): MirrorRecord {
     vsn,
     alive: state === wire.MemberState.ALIVE,
     push: {
-      name: m.name ?? '',
+      name: internString(m.name ?? ''),
       ipv4,
       ipv6,
       port,
-      meta: m.meta ?? new Uint8Array(0),
+      meta: internBytes(m.meta),
       incarnation,
       state,
       ...versionFields(vsn),

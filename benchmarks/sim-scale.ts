@@ -1,0 +1,330 @@
+// Large simulations (issue 5 part 3): N full nodes (the production actors) in one process on one
+// MemoryNetwork and one VirtualClock, measured in virtual time. One JSON line per phase on stdout.
+//
+//   node --max-old-space-size=14000 --expose-gc dist/benchmarks/sim-scale.js --n 1000 [--config local|lan]
+//        [--loss 0] [--seed 1] [--latency 0.2] [--jitter 0.2] [--quantum 0.5] [--join-par 16]
+//        [--window 10] [--converge-timeout 300] [--detect-timeout 120] [--compression on|off]
+//
+// Phases:
+//   create       N nodes; heap per node (before any join).
+//   convergence  node i joins through node 0, --join-par in flight (as the memberlist harness). Every
+//                100 virtual ms the share of nodes that list all N members (alive or suspect, counted
+//                from join/leave events, no per-node sets) is sampled: the convergence curve.
+//                Then the heap per (node, member) pair after a full GC, when --expose-gc is given.
+//   steady       --window virtual s of an idle converged cluster: packets, UDP bytes and stream bytes
+//                (push-pull) per member per virtual second, from the MemoryNetwork's counters.
+//   spread       node 1 changes its metadata (an alive at its next incarnation, spread by gossip and
+//                piggybacking only: member digests compare names, so no repair push-pull is triggered).
+//                Time until every other node has fired `update` with the new meta, in gossip intervals,
+//                against memberlist's retransmit limit retransmitMult·ceil(log10(n+1)) (SWIM's λ·log n).
+//   detection    node N/2 crashes (its address goes silent, then shutdown without leave): first
+//                `suspect` event about it anywhere, first and last `leave` (failed) among the N−1 others.
+// --loss applies a random packet loss rate (0..1) to every UDP packet from the start (streams are TCP).
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { retransmitLimit } from '../src/timing.js';
+import type { MemberlistNode, Profile } from '../src/index.js';
+import { SimulatedCluster } from '../src/testing/index.js';
+
+const { values: argv } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000' },
+    config: { type: 'string', default: 'local' },
+    loss: { type: 'string', default: '0' },
+    seed: { type: 'string', default: '1' },
+    latency: { type: 'string', default: '0.2' },
+    jitter: { type: 'string', default: '0.2' },
+    quantum: { type: 'string', default: '0.5' },
+    'join-par': { type: 'string', default: '16' },
+    window: { type: 'string', default: '10' },
+    'converge-timeout': { type: 'string', default: '300' },
+    'detect-timeout': { type: 'string', default: '120' },
+    compression: { type: 'string', default: 'on' },
+    phases: { type: 'string', default: 'steady,spread,detection' },
+  },
+  strict: true,
+});
+
+const N = Number(argv.n);
+const CONFIG = argv.config as Profile;
+const LOSS = Number(argv.loss);
+const SEED = Number(argv.seed);
+const QUANTUM = Number(argv.quantum);
+const JOIN_PAR = Number(argv['join-par']);
+const WINDOW_MS = Number(argv.window) * 1000;
+const CONVERGE_TIMEOUT_MS = Number(argv['converge-timeout']) * 1000;
+const DETECT_TIMEOUT_MS = Number(argv['detect-timeout']) * 1000;
+const COMPRESSION = argv.compression !== 'off';
+const PHASES = new Set(argv.phases.split(',').filter((p) => p !== ''));
+if (!Number.isInteger(N) || N < 3) throw new Error('--n must be an integer >= 3');
+if (!(LOSS >= 0 && LOSS < 1)) throw new Error('--loss must be in [0, 1)');
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+const mib = (b: number): number => r2(b / 1048576);
+const t0Wall = performance.now();
+const cpu = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+function progress(line: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 23)}] ${line}\n`);
+}
+function emit(measure: string, o: Record<string, unknown>): void {
+  const m = process.memoryUsage();
+  process.stdout.write(
+    `${JSON.stringify({
+      measure,
+      mode: 'sim',
+      time: 'virtual',
+      n: N,
+      config: CONFIG,
+      loss: LOSS,
+      seed: SEED,
+      quantum_ms: QUANTUM,
+      compression: COMPRESSION,
+      ...o,
+      heap_used_mib: mib(m.heapUsed),
+      rss_mib: mib(m.rss),
+      wall_s_total: r2((performance.now() - t0Wall) / 1000),
+      node: process.version,
+    })}\n`,
+  );
+}
+function heapAfterGc(): number {
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+/** Go's pct(): the element at ceil(p·len)−1 of a sorted array. */
+function pct(sorted: readonly number[], p: number): number | undefined {
+  return sorted.length === 0 ? undefined : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
+}
+
+const cluster = new SimulatedCluster({
+  seed: SEED,
+  stepQuantumMs: QUANTUM,
+  network: { latencyMs: Number(argv.latency), jitterMs: Number(argv.jitter), lossRate: LOSS },
+  nodeOptions: { profile: CONFIG, enableCompression: COMPRESSION },
+});
+const clock = cluster.clock;
+
+/** Runs virtual time until `cond` holds or `limitMs` passes; a progress line every 15 s of wall time. */
+async function runUntil(cond: () => boolean, limitMs: number, label: string, sample?: () => void): Promise<boolean> {
+  const end = clock.now() + limitMs;
+  let lastReport = performance.now();
+  let nextSample = clock.now();
+  await cluster.flush();
+  for (;;) {
+    if (sample !== undefined && clock.now() >= nextSample) {
+      sample();
+      nextSample += 100;
+    }
+    if (cond()) return true;
+    if (end - clock.now() <= 1e-6) return false;
+    await cluster.step(Math.min(end, sample !== undefined ? nextSample : end) - clock.now());
+    if (performance.now() - lastReport > 15_000) {
+      lastReport = performance.now();
+      progress(`${label}: virtual ${(clock.now() / 1000).toFixed(2)} s, heap ${mib(process.memoryUsage().heapUsed)} MiB`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  // ── create
+  const heap0 = heapAfterGc();
+  let w = performance.now();
+  const nodes: MemberlistNode[] = [];
+  /** Per node: members it lists alive or suspect (itself included), kept from join/leave events. */
+  const present = new Int32Array(N);
+  const fullAt = new Float64Array(N).fill(-1);
+  let fullCount = 0;
+  let t0 = 0;
+  const index = new Map<string, number>();
+  for (let i = 0; i < N; i++) {
+    const [node] = await cluster.addNodes(1, { name: `n${String(i).padStart(5, '0')}` });
+    const n = node as MemberlistNode;
+    nodes.push(n);
+    index.set(n.name, i);
+    present[i] = n.numMembers();
+    n.on('join', () => {
+      present[i] = (present[i] as number) + 1;
+      if (present[i] === N && fullAt[i] === -1) {
+        fullAt[i] = clock.now() - t0;
+        fullCount++;
+      }
+    });
+    n.on('leave', () => {
+      present[i] = (present[i] as number) - 1;
+    });
+  }
+  const heapCreated = heapAfterGc();
+  emit('create', {
+    wall_s: r2((performance.now() - w) / 1000),
+    heap_per_node_kib: r2((heapCreated - heap0) / N / 1024),
+  });
+  progress(`created ${N} nodes (${CONFIG}, loss ${LOSS}) in ${((performance.now() - w) / 1000).toFixed(1)} s`);
+
+  // ── convergence
+  w = performance.now();
+  let c0 = cpu();
+  t0 = clock.now();
+  const curve: Array<[number, number]> = [];
+  void cluster.startJoins(0, JOIN_PAR);
+  const converged = await runUntil(
+    () => fullCount === N,
+    CONVERGE_TIMEOUT_MS,
+    `convergence (${fullCount}/${N} full)`,
+    () => curve.push([r2((clock.now() - t0) / 1000), Math.round((fullCount / N) * 10_000) / 10_000]),
+  );
+  curve.push([r2((clock.now() - t0) / 1000), Math.round((fullCount / N) * 10_000) / 10_000]);
+  const full = [...fullAt].filter((t) => t >= 0).sort((a, b) => a - b);
+  const convWall = (performance.now() - w) / 1000;
+  const convCpu = cpu() - c0;
+  const net = cluster.network.stats;
+  const joinTraffic = { packets: net.packetsSent, udpBytes: net.bytesDelivered, streamBytes: net.streamBytesSent, streams: net.streamsOpened };
+  await cluster.runFor(2000);
+  const heapConverged = heapAfterGc();
+  const pairs = N * N;
+  emit('convergence', {
+    converged,
+    nodes_full: full.length,
+    converge_ms: converged ? r2(full[full.length - 1] as number) : null,
+    p50_node_full_ms: full.length > 0 ? r2(pct(full, 0.5) as number) : null,
+    p90_node_full_ms: full.length > 0 ? r2(pct(full, 0.9) as number) : null,
+    join_packets: joinTraffic.packets,
+    join_udp_bytes: joinTraffic.udpBytes,
+    join_stream_bytes: joinTraffic.streamBytes,
+    join_streams: joinTraffic.streams,
+    wall_s: r2(convWall),
+    cpu_s: r2(convCpu),
+    heap_after_gc_mib: gc !== undefined ? mib(heapConverged) : null,
+    heap_per_pair_b: gc !== undefined ? Math.round((heapConverged - heapCreated) / pairs) : null,
+    heap_per_node_mib: gc !== undefined ? r2((heapConverged - heap0) / N / 1048576) : null,
+    curve,
+    definition:
+      'node full = lists all n members alive or suspect (itself included), from its join/leave events; heap_per_pair_b = (heap after GC, converged) − (heap after GC, created) over n²',
+  });
+  progress(
+    `convergence: ${converged ? `all ${N} full at ${r2(full[full.length - 1] as number)} ms` : `NOT converged (${full.length}/${N})`}; p50 ${r2(pct(full, 0.5) ?? NaN)} ms; wall ${convWall.toFixed(1)} s; heap ${mib(heapConverged)} MiB`,
+  );
+  if (!converged) return;
+  const cfg = (nodes[0] as MemberlistNode).config;
+
+  // ── steady state traffic
+  if (PHASES.has('steady')) {
+    w = performance.now();
+    c0 = cpu();
+    const s0 = { ...cluster.network.stats };
+    await cluster.runFor(WINDOW_MS);
+    const s1 = cluster.network.stats;
+    const perMemberSec = (x: number): number => r2(x / N / (WINDOW_MS / 1000));
+    emit('steady', {
+      window_s: WINDOW_MS / 1000,
+      packets_per_member_s: perMemberSec(s1.packetsSent - s0.packetsSent),
+      udp_bytes_per_member_s: perMemberSec(s1.bytesDelivered - s0.bytesDelivered),
+      stream_bytes_per_member_s: perMemberSec(s1.streamBytesSent - s0.streamBytesSent),
+      streams_per_member_s: r2((s1.streamsOpened - s0.streamsOpened) / N / (WINDOW_MS / 1000)),
+      packets_lost: s1.packetsDroppedLoss - s0.packetsDroppedLoss,
+      wall_s: r2((performance.now() - w) / 1000),
+      cpu_ms_per_member_virtual_s: r2(((cpu() - c0) * 1000) / N / (WINDOW_MS / 1000)),
+      definition: 'udp bytes are delivered payloads (after loss); stream bytes are written bytes; per member per virtual second',
+    });
+    progress(`steady: ${perMemberSec(s1.packetsSent - s0.packetsSent)} packets/member/s`);
+  }
+
+  // ── spread of one update
+  if (PHASES.has('spread')) {
+    w = performance.now();
+    const updater = nodes[1] as MemberlistNode;
+    const meta = new TextEncoder().encode(`v2-${SEED}`);
+    const seenAt = new Float64Array(N).fill(-1);
+    let seen = 0;
+    const listeners: Array<() => void> = [];
+    for (let i = 0; i < N; i++) {
+      if (i === 1) continue;
+      const node = nodes[i] as MemberlistNode;
+      const fn = ({ member }: { member: { name: string; meta: Uint8Array } }): void => {
+        if (member.name === updater.name && seenAt[i] === -1 && new TextDecoder().decode(member.meta) === `v2-${SEED}`) {
+          seenAt[i] = clock.now();
+          seen++;
+        }
+      };
+      node.on('update', fn);
+      listeners.push(() => node.off('update', fn));
+    }
+    const tu = clock.now();
+    void updater.updateMeta(meta);
+    const all = await runUntil(() => seen === N - 1, 120_000, `spread (${seen}/${N - 1})`);
+    for (const off of listeners) off();
+    const times = [...seenAt].filter((t) => t >= 0).map((t) => t - tu).sort((a, b) => a - b);
+    const gi = cfg.gossipIntervalMs;
+    emit('spread', {
+      all_informed: all,
+      informed: times.length,
+      expected: N - 1,
+      p50_ms: r2(pct(times, 0.5) ?? NaN),
+      p99_ms: r2(pct(times, 0.99) ?? NaN),
+      all_ms: all ? r2(times[times.length - 1] as number) : null,
+      gossip_interval_ms: gi,
+      rounds_to_all: all ? r2((times[times.length - 1] as number) / gi) : null,
+      retransmit_limit: retransmitLimit(cfg.retransmitMult, N),
+      lambda_log_n: `retransmitMult·ceil(log10(n+1)) = ${cfg.retransmitMult}·${Math.ceil(Math.log10(N + 1))}`,
+      wall_s: r2((performance.now() - w) / 1000),
+    });
+    progress(`spread: ${times.length}/${N - 1} informed, all at ${all ? r2(times[times.length - 1] as number) : '-'} ms`);
+  }
+
+  // ── crash detection
+  if (PHASES.has('detection')) {
+    w = performance.now();
+    const vi = Math.floor(N / 2);
+    const victim = nodes[vi] as MemberlistNode;
+    let firstSuspect = -1;
+    const deadAt: number[] = [];
+    const reasons: Record<string, number> = {};
+    for (let i = 0; i < N; i++) {
+      if (i === vi) continue;
+      const node = nodes[i] as MemberlistNode;
+      let done = false;
+      node.on('suspect', ({ member }) => {
+        if (member.name === victim.name && firstSuspect < 0) firstSuspect = clock.now();
+      });
+      node.on('leave', ({ member, reason }) => {
+        if (member.name !== victim.name || done) return;
+        done = true;
+        deadAt.push(clock.now());
+        reasons[reason] = (reasons[reason] ?? 0) + 1;
+      });
+    }
+    const tk = clock.now();
+    await cluster.crash(victim);
+    const ok = await runUntil(() => deadAt.length >= N - 1, DETECT_TIMEOUT_MS, `detection (${deadAt.length}/${N - 1})`);
+    const d = deadAt.map((t) => t - tk).sort((a, b) => a - b);
+    emit('detection', {
+      victim: victim.name,
+      all_detected: ok,
+      observers_dead: d.length,
+      expected: N - 1,
+      first_suspect_ms: firstSuspect >= 0 ? r2(firstSuspect - tk) : null,
+      first_dead_ms: d.length > 0 ? r2(d[0] as number) : null,
+      p50_dead_ms: d.length > 0 ? r2(pct(d, 0.5) as number) : null,
+      all_dead_ms: ok ? r2(d[d.length - 1] as number) : null,
+      dead_reasons: reasons,
+      wall_s: r2((performance.now() - w) / 1000),
+    });
+    progress(`detection: first suspect ${firstSuspect >= 0 ? r2(firstSuspect - tk) : '-'} ms, ${d.length}/${N - 1} dead, all at ${ok ? r2(d[d.length - 1] as number) : '-'} ms`);
+  }
+}
+
+main()
+  .then(async () => {
+    const w = performance.now();
+    await cluster.shutdown();
+    progress(`shut down in ${((performance.now() - w) / 1000).toFixed(1)} s; total wall ${((performance.now() - t0Wall) / 1000).toFixed(1)} s`);
+    process.exit(0);
+  })
+  .catch((err: unknown) => {
+    progress(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  });
