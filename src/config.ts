@@ -16,6 +16,9 @@ import { ConfigError } from './errors.js';
 /** Which preset to start from: memberlist's LAN, WAN or local-loopback defaults. */
 export type Profile = 'lan' | 'wan' | 'local';
 
+/** The wire formats a node can speak (config `wire`). */
+export type WireFormat = 'protobuf' | 'memberlist';
+
 /** Lowest protocol version memberlist speaks (net.go `ProtocolVersionMin`). */
 export const PROTOCOL_VERSION_MIN = 1;
 /** memberlist's default protocol version (net.go `ProtocolVersion2Compatible`). */
@@ -196,6 +199,15 @@ export interface MemberlistConfig {
    */
   readonly skipInboundLabelCheck: boolean;
   /**
+   * The wire format. 'protobuf' (the default) is this library's own; 'memberlist' speaks HashiCorp
+   * memberlist's msgpack wire (protocol versions 2 to 5, read and written as Go's memberlist 0.2.2 and
+   * later do), so the node can join a cluster of Go memberlist nodes (README: Interoperability). What
+   * memberlist has no message for does not travel on it: broadcasts reach peers as plain user messages
+   * (not re-gossiped, no key), direct messages carry no sender name, and keyManager rotations do not
+   * reach peers. Every member of a cluster must use the same wire.
+   */
+  readonly wire: WireFormat;
+  /**
    * The version of the application's own protocol (delegate messages and state), advertised to peers
    * and checked during push/pull: every member's version must lie within every alive member's
    * [min, max]. Leave all three at 0 to skip the check.
@@ -335,6 +347,7 @@ const LAN: PresetConfig = Object.freeze({
   secretKey: null, // memberlist: no encryption unless a key is configured
   label: '', // memberlist: unlabeled, so the wire is identical to label-unaware peers
   skipInboundLabelCheck: false, // memberlist: a node only accepts traffic carrying its own label
+  wire: 'protobuf', // ours: it also carries probe digests, broadcast origins and key rotation, which memberlist's cannot
   delegateProtocolVersion: 0, // memberlist: 0/0/0 means the application protocol is not version-checked
   delegateProtocolMin: 0, // memberlist: see delegateProtocolVersion
   delegateProtocolMax: 0, // memberlist: see delegateProtocolVersion
@@ -526,6 +539,10 @@ function validate(raw: Readonly<Record<string, unknown>>): MemberlistConfig {
   const secretKey = key(raw);
   const label = utf8String(raw, 'label', 0, LABEL_MAX_SIZE, "'' means no label; its length travels in one byte");
   const skipInboundLabelCheck = bool(raw, 'skipInboundLabelCheck');
+  const wire = raw['wire'];
+  if (wire !== 'protobuf' && wire !== 'memberlist') {
+    fail('wire', "'protobuf' or 'memberlist': 'memberlist' to join Go memberlist nodes", wire);
+  }
   const delegateProtocolVersion = integer(raw, 'delegateProtocolVersion', 0, 255);
   const delegateProtocolMin = integer(raw, 'delegateProtocolMin', 0, 255);
   const delegateProtocolMax = integer(raw, 'delegateProtocolMax', 0, 255);
@@ -628,6 +645,7 @@ function validate(raw: Readonly<Record<string, unknown>>): MemberlistConfig {
     secretKey,
     label,
     skipInboundLabelCheck,
+    wire,
     delegateProtocolVersion,
     delegateProtocolMin,
     delegateProtocolMax,

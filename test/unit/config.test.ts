@@ -273,6 +273,7 @@ describe('resolveConfig: validation', () => {
     ['label', 'l'.repeat(256), 'at most 255 UTF-8 bytes'],
     ['label', 5, 'string'],
     ['skipInboundLabelCheck', 0, 'true or false'],
+    ['wire', 'msgpack', "'protobuf' or 'memberlist'"],
     ['delegateProtocolVersion', 256, 'integer in [0, 255]'],
     ['delegateProtocolMin', -1, 'integer in [0, 255]'],
     ['delegateProtocolMax', 1.5, 'integer in [0, 255]'],
