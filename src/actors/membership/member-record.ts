@@ -1,6 +1,6 @@
 import { actors, wire } from '../../gen/index.js';
 import { fromWireAddress } from '../../codec/address.js';
-import { internBytes, internString, internVersions } from '../../util/intern.js';
+import { internBytes } from '../../util/intern.js';
 
 export type MemberStateName = 'alive' | 'suspect' | 'dead' | 'left';
 
@@ -67,20 +67,19 @@ export function toMemberMessage(r: MemberRecord): actors.Member {
 
 /** The versions an alive message (or anything with the six version fields) carries. */
 export function vsnOfAlive(a: Partial<Record<keyof VersionFields, number | null>>): ProtocolVersions {
-  return internVersions<ProtocolVersions>([
+  return [
     a.protocolMin ?? 0,
     a.protocolMax ?? 0,
     a.protocolCur ?? 0,
     a.delegateMin ?? 0,
     a.delegateMax ?? 0,
     a.delegateCur ?? 0,
-  ]);
+  ];
 }
 
 /** Host text of an alive message's address, or undefined when the peer sent a malformed one. */
 export function hostOfAlive(a: wire.Alive.$Properties): string | undefined {
-  const host = fromWireAddress(a.ipv4, a.ipv6);
-  return host === undefined ? undefined : internString(host);
+  return fromWireAddress(a.ipv4, a.ipv6);
 }
 
 /**

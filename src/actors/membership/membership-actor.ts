@@ -3,7 +3,7 @@ import { toWireAddress } from '../../codec/address.js';
 import { memberFromMessage, type Member } from '../../member.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { suspicionK, suspicionTimeoutMs } from '../../timing.js';
-import { internString } from '../../util/intern.js';
+import { EMPTY_BYTES, internBytes, internString, internVersions } from '../../util/intern.js';
 import { decideAlive, type AliveClaim } from './alive-rule.js';
 import {
   hostOfAlive,
@@ -111,7 +111,9 @@ export class MembershipActor implements Actor {
       this.#ignore('malformed-alive');
       return;
     }
-    const claim: AliveClaim = { name: internString(a.node), host, port: a.port, meta: ownedBytes(a.meta), incarnation: a.incarnation ?? 0, vsn: vsnOfAlive(a) };
+    // Fields stay as decoded (meta a view into the packet) until the claim is applied: most alive
+    // messages a node receives are repeats it ignores, so copying and interning waits for #applyAlive.
+    const claim: AliveClaim = { name: a.node, host, port: a.port, meta: a.meta ?? EMPTY_BYTES, incarnation: a.incarnation ?? 0, vsn: vsnOfAlive(a) };
     const authorize = this.options.authorizeAlive;
     if (authorize !== undefined && claim.name !== this.options.name) {
       const refusal = authorize(memberFromMessage(toMemberMessage({ ...claim, state: wire.MemberState.ALIVE, stateChangeMs: 0 })));
@@ -146,20 +148,22 @@ export class MembershipActor implements Actor {
         this.#ctx.send(
           actors.MemberConflict.create({
             existing: toMemberMessage(d.existing),
-            other: toMemberMessage({ ...claim, state: wire.MemberState.ALIVE, stateChangeMs: this.#ctx.clock.now() }),
+            other: toMemberMessage({ ...claim, meta: ownedBytes(claim.meta), state: wire.MemberState.ALIVE, stateChangeMs: this.#ctx.clock.now() }),
           }),
         );
         return;
       case 'refute':
         this.#refute(d.accusedIncarnation);
         return;
-      case 'apply':
-        this.#members.set(d.record.name, d.record);
-        if (d.record.name === this.options.name) this.#incarnation = Math.max(this.#incarnation, d.record.incarnation);
-        this.#broadcast(d.record.name, { alive: aliveMessage(d.record) }, notifyId);
-        this.#publish(d.record, d.previous);
-        if (d.event === 'join') this.#ctx.logger.info({ member: d.record.name }, 'member joined');
+      case 'apply': {
+        const record = sharedRecord(d.record);
+        this.#members.set(record.name, record);
+        if (record.name === this.options.name) this.#incarnation = Math.max(this.#incarnation, record.incarnation);
+        this.#broadcast(record.name, { alive: aliveMessage(record) }, notifyId);
+        this.#publish(record, d.previous);
+        if (d.event === 'join') this.#ctx.logger.info({ member: record.name }, 'member joined');
         return;
+      }
       default: {
         const never: never = d;
         return never;
@@ -364,6 +368,14 @@ export class MembershipActor implements Actor {
   #ignore(reason: string): void {
     this.ignored.set(reason, (this.ignored.get(reason) ?? 0) + 1);
   }
+}
+
+/**
+ * The record as stored: name, host, meta and versions replaced by their process-wide interned copies
+ * (util/intern.ts), which also copies meta out of the receive buffer.
+ */
+function sharedRecord(r: MemberRecord): MemberRecord {
+  return { ...r, name: internString(r.name), host: internString(r.host), meta: internBytes(r.meta), vsn: internVersions(r.vsn) };
 }
 
 function accusation(m: wire.Suspect.$Properties | wire.Dead.$Properties | null | undefined): Accusation | undefined {
