@@ -36,6 +36,8 @@ export interface HookStats {
   calls: number;
   errors: number;
   slow: number;
+  /** Isolated mode: calls the host did not answer within the hook timeout (the fallback was used). */
+  timeouts?: number;
 }
 
 /**

@@ -24,3 +24,10 @@ export function memberFromMessage(m: actors.Member.$Properties): Member {
     incarnation: m.incarnation ?? 0,
   };
 }
+
+const STATE_NUMBERS: Readonly<Record<MemberStateName, number>> = { alive: 0, suspect: 1, dead: 2, left: 3 };
+
+/** The message form of a user-facing Member (what crosses to the host for a delegate hook). */
+export function memberToMessage(m: Member): actors.Member.$Properties {
+  return { name: m.name, addr: { host: m.addr, port: m.port }, meta: m.meta, incarnation: m.incarnation, state: STATE_NUMBERS[m.state] };
+}

@@ -1,33 +1,27 @@
-import { NetworkActor } from './actors/network/network-actor.js';
-import { MembershipActor } from './actors/membership/membership-actor.js';
-import { ProbeActor } from './actors/probe/probe-actor.js';
 import { FacadeActor } from './actors/facade/facade-actor.js';
-import { GossipActor } from './actors/gossip/gossip-actor.js';
-import { SuspicionActor } from './actors/suspicion/suspicion-actor.js';
-import { PushPullActor } from './actors/push-pull/push-pull-actor.js';
-import { InlineMergeExecutor, type MergeExecutor } from './actors/push-pull/merge.js';
+import { InlineMergeExecutor } from './actors/push-pull/merge.js';
 import { WorkerMergeExecutor } from './actors/push-pull/worker-merge-executor.js';
 import { advertiseEndpoint } from './advertise.js';
 import { RealClock, type Clock, type TimerHandle } from './clock.js';
-import { LayeredCodec } from './codec/layers.js';
 import { Keyring } from './security/keyring.js';
-import { resolveConfig, PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX, type MemberlistConfig, type NodeConfigOptions } from './config.js';
+import { resolveConfig, type MemberlistConfig, type NodeConfigOptions } from './config.js';
 import { InvalidArgumentError, JoinError, NotRunningError, TransportError } from './errors.js';
-import { HookRunner, type Delegates, type HookStats } from './delegates.js';
+import { HookRunner, type Delegates } from './delegates.js';
 import { actors } from './gen/index.js';
 import type { WireCodec } from './codec/wire-codec.js';
-import { UserMessagesActor } from './actors/user-messages/user-messages-actor.js';
-import { ReconnectActor } from './actors/reconnect/reconnect-actor.js';
-import { KeyManagerActor, KeyOp, type KeyCommandOptions, type KeyManager, type KeyOpCode, type KeyRotationOutcome } from './actors/key-manager/key-manager-actor.js';
+import { KeyOp, type KeyCommandOptions, type KeyManager, type KeyOpCode, type KeyRotationOutcome } from './actors/key-manager/key-manager-actor.js';
 import { validateKey } from './security/keyring.js';
 import { NodeEvents, type NodeEvent, type NodeEventMap, type NodeEventName } from './events.js';
 import { silentLogger, type Logger } from './log.js';
 import type { Member } from './member.js';
 import { cryptoSeededRandom, type Random } from './random.js';
 import type { Actor } from './runtime/actor.js';
-import { Supervisor, type ActorStats } from './runtime/supervisor.js';
+import { Supervisor } from './runtime/supervisor.js';
 import { NetTransport } from './transport/net-transport.js';
-import type { Endpoint, Transport, TransportStats } from './transport/transport.js';
+import type { Endpoint, Transport } from './transport/transport.js';
+import { createCodec, spawnProtocolStack, type ProtocolMetrics, type ProtocolThreadMetrics } from './protocol-stack.js';
+import { InlineBackend, type ProtocolBackend, type Threading } from './protocol-backend.js';
+import { IsolatedBackend, type IsolationOptions } from './isolation/isolated-backend.js';
 
 /** Anything that hands out transports, such as the MemoryNetwork of memberlist-ts/testing. */
 export interface TransportFactory {
@@ -62,63 +56,29 @@ export interface NodeOptions extends NodeConfigOptions {
    * a MemoryNetwork or a virtual clock always merge inline (a simulation must not spawn threads).
    */
   mergeOffloadThreshold?: number;
+  /**
+   * Where the protocol actors run. 'isolated' (the default with real sockets): on a dedicated worker
+   * thread that binds the node's sockets, so the host's event-loop stalls (GC, CPU-heavy requests,
+   * long synchronous calls) never delay an ack and never make this node look dead; the node object
+   * talks to it by protobuf messages. 'inline' (the default, and the only choice, with a transport,
+   * network or clock object): on the caller's thread, as in simulations; the node then watches its
+   * own event-loop delay and backs off (Lifeguard) when it stalls.
+   */
+  threading?: Threading;
+  /** Options of the isolated protocol thread: hook timeouts and fallbacks, modules run inside it, crash policy, heap limits. */
+  isolation?: IsolationOptions;
 }
 
-const NON_CONFIG_KEYS = ['logger', 'meta', 'transport', 'network', 'clock', 'random', 'listeners', 'delegates', 'mergeOffloadThreshold'] as const;
+const NON_CONFIG_KEYS = ['logger', 'meta', 'transport', 'network', 'clock', 'random', 'listeners', 'delegates', 'mergeOffloadThreshold', 'threading', 'isolation'] as const;
 
 /** Traffic and runtime counters of a node. */
-export interface NodeMetrics {
-  packetsIn: number;
-  packetsOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  messagesIn: Record<string, number>;
-  messagesOut: Record<string, number>;
-  dropsIn: Record<string, number>;
-  dropsOut: Record<string, number>;
-  transport: Readonly<TransportStats>;
-  actors: ActorStats[];
+export interface NodeMetrics extends ProtocolThreadMetrics {
   healthScore: number;
-  /** Delegate hook calls, throws and slow calls, by hook. */
-  hooks: Record<string, HookStats>;
-  /** Protocol counters kept by the actors (memberlist's metrics names in comments). */
-  protocol: ProtocolMetrics;
+  /** Where the protocol actors run. */
+  threading: Threading;
 }
 
-/** Counters of the protocol actors, read as a snapshot. */
-export interface ProtocolMetrics {
-  /** Probes started, failed (suspected), saved by TCP, indirect requests sent, stretched by awareness (memberlist.degraded.probe). */
-  probes: number;
-  probesFailed: number;
-  tcpFallbackSuccesses: number;
-  indirectPingsSent: number;
-  degradedProbes: number;
-  /** Acks whose member digest differed from ours (each may trigger a repair push-pull). */
-  digestMismatches: number;
-  /** Refutations of claims about us. */
-  refutations: number;
-  /** Suspicion timers started, expired (-> dead), expired with fewer than k confirmations (memberlist.degraded.timeout). */
-  suspicionsStarted: number;
-  suspicionsExpired: number;
-  degradedTimeouts: number;
-  /** Broadcasts waiting in the transmit-limited queue (memberlist.queue.broadcasts), and dropped from it. */
-  broadcastQueueDepth: number;
-  broadcastsDropped: number;
-  /** Push-pulls sent, received, failed, and the last and total duration in ms (memberlist.pushPullNode). */
-  pushPullsSent: number;
-  pushPullsReceived: number;
-  pushPullsFailed: number;
-  pushPullLastMs: number;
-  pushPullTotalMs: number;
-}
-
-interface ProtocolActors {
-  probe: ProbeActor;
-  membership: MembershipActor;
-  suspicion: SuspicionActor;
-  pushPull: PushPullActor;
-  gossip: GossipActor;
-}
+export type { ProtocolMetrics };
 
 /**
  * A cluster member: the public face of one node's actors. Create it with createNode(); it is running
@@ -127,50 +87,44 @@ interface ProtocolActors {
 export class MemberlistNode {
   readonly name: string;
   readonly config: MemberlistConfig;
+  /** Where the protocol actors run: 'isolated' (their own worker thread) or 'inline' (this thread). */
+  readonly threading: Threading;
   readonly #supervisor: Supervisor;
-  readonly #transport: Transport;
   readonly #facade: FacadeActor;
-  readonly #network: NetworkActor;
   readonly #events: NodeEvents;
   readonly #logger: Logger;
-  readonly #advertise: Endpoint;
   readonly #clock: Clock;
   readonly #codec: WireCodec;
   readonly #hooks: HookRunner;
-  readonly #mergeExecutor: MergeExecutor;
-  readonly #protocol: ProtocolActors;
+  readonly #backend: ProtocolBackend;
+  readonly #keyring: Keyring | undefined;
   #state: 'running' | 'stopping' | 'stopped' = 'running';
 
   /** @internal use createNode(). */
   constructor(parts: {
     config: MemberlistConfig;
     supervisor: Supervisor;
-    transport: Transport;
     facade: FacadeActor;
-    network: NetworkActor;
     events: NodeEvents;
     logger: Logger;
-    advertise: Endpoint;
     clock: Clock;
     codec: WireCodec;
     hooks: HookRunner;
-    mergeExecutor: MergeExecutor;
-    protocol: ProtocolActors;
+    backend: ProtocolBackend;
+    keyring: Keyring | undefined;
   }) {
     this.name = parts.config.name;
     this.config = parts.config;
+    this.threading = parts.backend.threading;
     this.#supervisor = parts.supervisor;
-    this.#transport = parts.transport;
     this.#facade = parts.facade;
-    this.#network = parts.network;
     this.#events = parts.events;
     this.#logger = parts.logger;
-    this.#advertise = parts.advertise;
     this.#clock = parts.clock;
     this.#codec = parts.codec;
     this.#hooks = parts.hooks;
-    this.#mergeExecutor = parts.mergeExecutor;
-    this.#protocol = parts.protocol;
+    this.#backend = parts.backend;
+    this.#keyring = parts.keyring;
     this.#supervisor.onFailure((error) => {
       this.#logger.error({ err: error }, 'node failed: shutting down');
       this.#events.emit('error', { error });
@@ -180,12 +134,12 @@ export class MemberlistNode {
 
   /** The address actually bound (port 0 resolved). */
   get address(): Endpoint {
-    return this.#transport.localAddress;
+    return this.#backend.address;
   }
 
   /** The address advertised to other members. */
   get advertiseAddress(): Endpoint {
-    return this.#advertise;
+    return this.#backend.advertise;
   }
 
   get running(): boolean {
@@ -198,7 +152,7 @@ export class MemberlistNode {
    * next packet and stream.
    */
   get keyring(): Keyring | undefined {
-    return this.#codec instanceof LayeredCodec ? this.#codec.keyring : undefined;
+    return this.#keyring;
   }
 
   // ───── cluster-wide key rotation (src/actors/key-manager) ─────
@@ -288,6 +242,9 @@ export class MemberlistNode {
   spawn(actor: Actor): void {
     this.#assertRunning();
     this.#supervisor.spawn(actor);
+    // In isolated mode the protocol thread forwards only the types the host side accepted at its
+    // start: tell it about this actor's (it ignores the ones it forwards already).
+    this.#backend.hostAccepts(actor.accepts);
     // An actor that starts late has missed every MemberChanged so far: if it takes snapshots, it gets
     // the whole table now (filter MembersSnapshot by `requester === this.name`).
     if (actor.accepts.includes(actors.MembersSnapshot)) {
@@ -428,46 +385,31 @@ export class MemberlistNode {
     return r;
   }
 
-  /** Traffic and runtime counters. */
+  /**
+   * Traffic and runtime counters. Inline, they are read now; isolated, they are the protocol
+   * thread's latest snapshot (pushed every second, and after refreshMetrics()) with the host's own
+   * actors and health score added.
+   */
   metrics(): NodeMetrics {
-    const c = this.#network.counters;
-    return {
-      packetsIn: c.packetsIn,
-      packetsOut: c.packetsOut,
-      bytesIn: c.bytesIn,
-      bytesOut: c.bytesOut,
-      messagesIn: Object.fromEntries(c.messagesIn),
-      messagesOut: Object.fromEntries(c.messagesOut),
-      dropsIn: Object.fromEntries(c.dropsIn),
-      dropsOut: Object.fromEntries(c.dropsOut),
-      transport: { ...this.#transport.stats },
-      actors: this.#supervisor.stats(),
-      healthScore: this.#facade.healthScore,
-      hooks: Object.fromEntries([...this.#hooks.stats].map(([k, v]) => [k, { ...v }])),
-      protocol: this.#protocolMetrics(),
-    };
+    return this.#compose(this.#backend.metrics());
   }
 
-  #protocolMetrics(): ProtocolMetrics {
-    const { probe, membership, suspicion, pushPull, gossip } = this.#protocol;
+  /** Like metrics(), but waits for a snapshot taken now (isolated: one round trip to the protocol thread). */
+  async refreshMetrics(): Promise<NodeMetrics> {
+    this.#assertRunning();
+    return this.#compose(await this.#backend.refreshMetrics());
+  }
+
+  #compose(m: ProtocolThreadMetrics): NodeMetrics {
+    const hooks = { ...m.hooks };
+    // User hooks that run on this thread are counted here (inline: the same runner, so no change).
+    for (const [k, v] of this.#hooks.stats) hooks[k] = { ...v, ...(hooks[k]?.timeouts !== undefined ? { timeouts: hooks[k].timeouts } : {}) };
     return {
-      probes: probe.probes,
-      probesFailed: probe.probesFailed,
-      tcpFallbackSuccesses: probe.tcpFallbackSuccesses,
-      indirectPingsSent: probe.indirectPingsSent,
-      degradedProbes: probe.degradedProbes,
-      digestMismatches: probe.digestMismatches,
-      refutations: membership.refutations,
-      suspicionsStarted: suspicion.started,
-      suspicionsExpired: suspicion.expired,
-      degradedTimeouts: suspicion.degradedTimeouts,
-      broadcastQueueDepth: gossip.queueDepth,
-      broadcastsDropped: gossip.stats.dropped,
-      pushPullsSent: pushPull.counters.sent,
-      pushPullsReceived: pushPull.counters.received,
-      pushPullsFailed: pushPull.counters.failed,
-      pushPullLastMs: pushPull.counters.lastDurationMs,
-      pushPullTotalMs: pushPull.counters.totalDurationMs,
+      ...m,
+      actors: this.threading === 'inline' ? m.actors : [...this.#supervisor.stats(), ...m.actors],
+      hooks,
+      healthScore: this.#facade.healthScore,
+      threading: this.threading,
     };
   }
 
@@ -476,8 +418,7 @@ export class MemberlistNode {
     if (this.#state !== 'running') return;
     this.#state = 'stopping';
     await this.#supervisor.stop();
-    if (this.#mergeExecutor instanceof WorkerMergeExecutor) await this.#mergeExecutor.close();
-    await this.#transport.shutdown();
+    await this.#backend.close();
     this.#events.close();
     this.#state = 'stopped';
     this.#logger.info('node shut down');
@@ -499,8 +440,8 @@ function validDelegates(d: Delegates | undefined): Delegates {
 
 /**
  * Creates and starts a node: resolves and validates the config (throws ConfigError), binds its
- * transport, and starts its actors. It does not contact anyone until told to (join, or a member
- * learned by gossip).
+ * transport, and starts its actors (on their own protocol thread unless `threading` is 'inline').
+ * It does not contact anyone until told to (join, or a member learned by gossip).
  */
 export async function createNode(options: NodeOptions = {}): Promise<MemberlistNode> {
   const config = resolveConfig(options, NON_CONFIG_KEYS);
@@ -509,15 +450,13 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
   if (meta.length > config.metaMaxSize) {
     throw new InvalidArgumentError(`meta is ${meta.length} bytes; metaMaxSize is ${config.metaMaxSize}`);
   }
+  const simulated = options.network !== undefined || options.clock !== undefined || options.transport !== undefined;
+  const threading = resolveThreading(options.threading, simulated);
   const logger = (options.logger ?? silentLogger()).child({ node: config.name });
   const clock = options.clock ?? new RealClock();
   const random = options.random ?? cryptoSeededRandom();
-  const transport =
-    options.transport ??
-    (options.network !== undefined
-      ? options.network.createTransport({ host: config.bindAddr === '0.0.0.0' ? undefined : config.bindAddr, port: config.bindPort })
-      : await NetTransport.create({ bindAddr: config.bindAddr, bindPort: config.bindPort, clock, logger }));
-  const advertise = advertiseEndpoint(transport.localAddress, config.advertiseAddr, config.advertisePort);
+  const threshold = options.mergeOffloadThreshold ?? 1000;
+  if (!Number.isInteger(threshold) || threshold < 0) throw new InvalidArgumentError('mergeOffloadThreshold must be an integer >= 0');
 
   const events = new NodeEvents((err) => logger.warn({ err }, 'event listener threw'));
   for (const [name, listener] of Object.entries(options.listeners ?? {})) {
@@ -537,112 +476,87 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
     maxRestarts: config.actorMaxRestarts,
     restartWindowMs: config.actorRestartWindowMs,
   });
+  // The facade first, so it sees our own join.
+  const facade = new FacadeActor(events, hooks);
+  supervisor.spawn(facade);
+
+  if (threading === 'isolated') {
+    const isolation = validIsolation(options.isolation);
+    const backend = IsolatedBackend.create({ config, meta, supervisor, facade, hooks, logger, mergeOffloadThreshold: threshold, isolation });
+    // Sizes only (the node checks that a broadcast fits a packet): the protocol thread has the real codec.
+    const codec = createCodec(config, config.secretKey !== null ? new Keyring([config.secretKey]) : undefined);
+    supervisor.start();
+    try {
+      await backend.ready();
+    } catch (err) {
+      await supervisor.stop();
+      await backend.close();
+      throw err;
+    }
+    const node = new MemberlistNode({ config, supervisor, facade, events, logger, clock, codec, hooks, backend, keyring: backend.keyring });
+    logger.info({ address: backend.address, advertise: backend.advertise, threading }, 'node started');
+    return node;
+  }
+
+  if (options.isolation !== undefined) throw new InvalidArgumentError("isolation options need threading: 'isolated'");
+  const transport =
+    options.transport ??
+    (options.network !== undefined
+      ? options.network.createTransport({ host: config.bindAddr === '0.0.0.0' ? undefined : config.bindAddr, port: config.bindPort })
+      : await NetTransport.create({ bindAddr: config.bindAddr, bindPort: config.bindPort, clock, logger }));
+  const advertise = advertiseEndpoint(transport.localAddress, config.advertiseAddr, config.advertisePort);
   const keyring = config.secretKey !== null ? new Keyring([config.secretKey]) : undefined;
-  const codec = new LayeredCodec({
-    label: config.label,
-    skipInboundLabelCheck: config.skipInboundLabelCheck,
-    keyring,
-    gossipVerifyIncoming: config.gossipVerifyIncoming,
-    gossipVerifyOutgoing: config.gossipVerifyOutgoing,
-    enableCompression: config.enableCompression,
-    maxPacketBytes: config.maxPacketSize,
-    maxStreamFrameBytes: config.maxStreamFrameBytes,
-    maxPushPullEntries: config.maxPushPullEntries,
-  });
-  const network = new NetworkActor(transport, codec, {
-    name: config.name,
-    maxStreamFrameBytes: config.maxStreamFrameBytes,
-    maxConcurrentStreams: config.maxConcurrentPushPulls,
-    streamTimeoutMs: config.tcpTimeoutMs,
-    cidrsAllowed: config.cidrsAllowed,
-  });
-  const threshold = options.mergeOffloadThreshold ?? 1000;
-  if (!Number.isInteger(threshold) || threshold < 0) throw new InvalidArgumentError('mergeOffloadThreshold must be an integer >= 0');
-  const simulated = options.network !== undefined || options.clock !== undefined || options.transport !== undefined;
+  const codec = createCodec(config, keyring);
   const mergeExecutor =
     threshold > 0 && !simulated
       ? new WorkerMergeExecutor({ maxEntries: config.maxPushPullEntries, threshold })
       : new InlineMergeExecutor({ maxEntries: config.maxPushPullEntries });
-  const facade = new FacadeActor(events, hooks);
-  // Start order: the facade first so it sees our own join; the network before the actors that send.
-  supervisor.spawn(facade);
-  supervisor.spawn(network);
-  const membershipActor = new MembershipActor({
-      name: config.name,
-      host: advertise.host,
-      port: advertise.port,
-      meta: new Uint8Array(meta),
-      vsn: [
-        PROTOCOL_VERSION_MIN,
-        PROTOCOL_VERSION_MAX,
-        config.protocolVersion,
-        config.delegateProtocolMin,
-        config.delegateProtocolMax,
-        config.delegateProtocolVersion,
-      ],
-      deadNodeReclaimTimeMs: config.deadNodeReclaimTimeMs,
-      suspicionMult: config.suspicionMult,
-      suspicionMaxTimeoutMult: config.suspicionMaxTimeoutMult,
-      probeIntervalMs: config.probeIntervalMs,
-      gossipToTheDeadMs: config.gossipToTheDeadMs,
-      authorizeAlive: hooks.has('authorizeAlive')
-        ? (member) => {
-            const r = hooks.run('authorizeAlive', (d) => d.authorizeAlive?.(member), 'authorizeAlive threw');
-            return typeof r.value === 'string' ? r.value : undefined;
-          }
-        : undefined,
-    });
-  supervisor.spawn(membershipActor);
-  const probeActor = new ProbeActor({
-      name: config.name,
-      host: advertise.host,
-      port: advertise.port,
-      probeIntervalMs: config.probeIntervalMs,
-      probeTimeoutMs: config.probeTimeoutMs,
-      indirectChecks: config.indirectChecks,
-      disableTcpPings: config.disableTcpPings,
-      awarenessMaxMultiplier: config.awarenessMaxMultiplier,
-      ackPayload: hooks.has('ackPayload')
-        ? () => hooks.run('ackPayload', (d) => d.ackPayload?.(), undefined).value ?? new Uint8Array(0)
-        : undefined,
-    });
-  supervisor.spawn(probeActor);
-  supervisor.spawn(new UserMessagesActor({ name: config.name }));
-  supervisor.spawn(
-    new ReconnectActor({
-      reconnectIntervalMs: config.reconnectIntervalMs,
-      reconnectTimeoutMs: config.reconnectTimeoutMs,
-      defaultPort: config.bindPort || transport.localAddress.port,
-    }),
-  );
-  const suspicionActor = new SuspicionActor();
-  supervisor.spawn(suspicionActor);
-  const pushPullActor = new PushPullActor({
-      name: config.name,
-      pushPullIntervalMs: config.pushPullIntervalMs,
-      tcpTimeoutMs: config.tcpTimeoutMs,
-      maxPushPullEntries: config.maxPushPullEntries,
-      defaultPort: config.bindPort || transport.localAddress.port,
-      digestSyncCooldownMs: config.probeIntervalMs,
-      hooks,
-      mergeExecutor,
-    });
-  supervisor.spawn(pushPullActor);
-  const gossipActor = new GossipActor({
-      name: config.name,
-      codec,
-      retransmitMult: config.retransmitMult,
-      gossipIntervalMs: config.gossipIntervalMs,
-      gossipNodes: config.gossipNodes,
-      gossipToTheDeadMs: config.gossipToTheDeadMs,
-      udpBufferSize: config.udpBufferSize,
-    });
-  supervisor.spawn(gossipActor);
-  // Cluster-wide key rotation: the same Keyring object the codec holds (node.keyring).
-  supervisor.spawn(new KeyManagerActor({ name: config.name, keyring }));
-  const node = new MemberlistNode({ config, supervisor, transport, facade, network, events, logger, advertise, clock, codec, hooks, mergeExecutor,
-    protocol: { probe: probeActor, membership: membershipActor, suspicion: suspicionActor, pushPull: pushPullActor, gossip: gossipActor } });
+  const stack = spawnProtocolStack({
+    config,
+    spawn: (a) => supervisor.spawn(a),
+    transport,
+    codec,
+    advertise,
+    meta,
+    hooks,
+    mergeExecutor,
+    // A simulation's virtual clock has no event loop of its own to watch.
+    monitorLoop: options.clock === undefined,
+  });
+  const backend = new InlineBackend({ stack, transport, supervisor, hooks, mergeExecutor, advertise });
+  const node = new MemberlistNode({ config, supervisor, facade, events, logger, clock, codec, hooks, backend, keyring });
   supervisor.start();
-  logger.info({ address: transport.localAddress, advertise, transport: transport.kind }, 'node started');
+  logger.info({ address: transport.localAddress, advertise, transport: transport.kind, threading }, 'node started');
   return node;
+}
+
+function resolveThreading(value: unknown, simulated: boolean): Threading {
+  if (value === undefined) return simulated ? 'inline' : 'isolated';
+  if (value !== 'isolated' && value !== 'inline') throw new InvalidArgumentError(`threading must be 'isolated' or 'inline'; got ${JSON.stringify(value)}`);
+  if (value === 'isolated' && simulated) {
+    throw new InvalidArgumentError("threading 'isolated' binds real sockets on the protocol thread: it cannot use a transport, network or clock object (use 'inline')");
+  }
+  return value;
+}
+
+function validIsolation(o: IsolationOptions | undefined): IsolationOptions {
+  if (o === undefined) return {};
+  if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('isolation must be an object');
+  const positive = (k: 'hookTimeoutMs' | 'metricsIntervalMs' | 'startTimeoutMs'): void => {
+    const v = o[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new InvalidArgumentError(`isolation.${k} must be a positive number of ms`);
+  };
+  positive('hookTimeoutMs');
+  positive('metricsIntervalMs');
+  positive('startTimeoutMs');
+  if (o.authorizeOnTimeout !== undefined && o.authorizeOnTimeout !== 'allow' && o.authorizeOnTimeout !== 'deny') {
+    throw new InvalidArgumentError("isolation.authorizeOnTimeout must be 'allow' or 'deny'");
+  }
+  if (o.onCrash !== undefined && o.onCrash !== 'shutdown' && o.onCrash !== 'restart') {
+    throw new InvalidArgumentError("isolation.onCrash must be 'shutdown' or 'restart'");
+  }
+  for (const m of [o.delegatesModule, ...(o.actorModules ?? [])]) {
+    if (m !== undefined && typeof m !== 'string' && !(m instanceof URL)) throw new InvalidArgumentError('isolation module paths must be strings or URLs');
+  }
+  return o;
 }

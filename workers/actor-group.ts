@@ -20,8 +20,13 @@ async function main(): Promise<void> {
   if (port === null) throw new Error('actor-group must run in a worker thread');
   const data = workerData as ActorGroupWorkerData;
   const clock = new RealClock();
-  const logger = pino({ level: data.logLevel }, pino.destination(2)).child({ node: data.nodeName, group: data.group });
   const registry = builtinRegistry();
+  // Log lines go to the host's logger when it asked (the user's pino instance cannot cross threads),
+  // through the same batches as the actor messages, so they keep their order with them.
+  let forward: BatchSender | undefined;
+  const logger = data.forwardLogs
+    ? pino({ level: data.logLevel, base: undefined, timestamp: false }, { write: (line: string) => forwardLog(forward, line) }).child({ group: data.group })
+    : pino({ level: data.logLevel }, pino.destination(2)).child({ node: data.nodeName, group: data.group });
   const mod = (await import(data.module)) as Partial<ActorGroupModule>;
   if (typeof mod.createActors !== 'function') throw new Error(`${data.module} does not export createActors()`);
   for (const t of mod.messageTypes ?? []) registry.register(t);
@@ -34,21 +39,44 @@ async function main(): Promise<void> {
 
   // Forwards to the host every message whose type the host side accepts.
   const sender = new BatchSender(clock, post);
+  forward = sender;
   const hostTypes: MessageClass[] = data.hostAccepts.filter((n) => registry.has(n)).map((n) => registry.get(n));
   const proxy: Actor = { name: HOST_PROXY, accepts: hostTypes, receive: (m) => sender.add(m) };
   supervisor.spawn(proxy);
-  for (const actor of await mod.createActors({ nodeName: data.nodeName, group: data.group })) supervisor.spawn(actor);
+  // Types the host starts accepting later (an actor spawned there after start) get a proxy of their
+  // own: a spawned actor's routes are fixed, and the host's list only grows.
+  const forwarded = new Set(hostTypes);
+  let extraProxies = 0;
+  const addHostAccepts = (names: readonly string[]): void => {
+    const fresh = names.filter((n) => registry.has(n)).map((n) => registry.get(n)).filter((t) => !forwarded.has(t));
+    if (fresh.length === 0) return;
+    for (const t of fresh) forwarded.add(t);
+    supervisor.spawn({ name: `${HOST_PROXY}-${++extraProxies}`, accepts: fresh, receive: (m) => sender.add(m) });
+  };
+  for (const actor of await mod.createActors({ nodeName: data.nodeName, group: data.group, options: data.options, logger, supervisor })) {
+    supervisor.spawn(actor);
+  }
 
   port.on('message', (raw: unknown) => {
     const frame = decodeFrame(raw, registry);
     if (frame.kind === 'batch') {
-      for (const m of frame.messages) supervisor.sendExcept(m, HOST_PROXY);
+      for (const m of frame.messages) {
+        // Handled here, before the batch's other messages are routed: a request that follows it in
+        // the same batch may be answered with a message of the newly accepted type.
+        if (m instanceof wk.HostAccepts) addHostAccepts(m.types);
+        else supervisor.sendExcept(m, HOST_PROXY);
+      }
     } else if (frame.kind === 'control' && frame.control.stop) {
       sender.flush();
-      void supervisor.stop().then(() => {
-        post(encodeControl(wk.ThreadControl.create({ stopped: { group: data.group } })));
-        port.close();
-      });
+      void supervisor
+        .stop()
+        .then(() => mod.stopGroup?.())
+        .catch((err: unknown) => logger.warn({ err }, 'group teardown failed'))
+        .then(() => {
+          sender.flush();
+          post(encodeControl(wk.ThreadControl.create({ stopped: { group: data.group } })));
+          port.close();
+        });
     } else if (frame.kind === 'invalid') {
       logger.warn({ reason: frame.reason }, 'invalid frame from host dropped');
     }
@@ -61,6 +89,13 @@ async function main(): Promise<void> {
   );
 }
 
+/** Numeric pino level of a JSON log line (30 = info when it cannot be read). */
+function forwardLog(sender: BatchSender | undefined, line: string): void {
+  if (sender === undefined) return;
+  const m = /"level":(\d+)/.exec(line);
+  sender.add(wk.LogRecord.create({ level: m ? Number(m[1]) : 30, json: line }));
+}
+
 main().catch((err: unknown) => {
   // Startup failed (bad module path, createActors threw): report it, then exit non-zero so the host
   // sees the death whatever state the port is in.
@@ -69,5 +104,7 @@ main().catch((err: unknown) => {
     const b = encodeControl(wk.ThreadControl.create({ failed: { group: String((workerData as ActorGroupWorkerData).group), actor: 'startup', error: message } }));
     return [b, [b]];
   })());
-  process.exitCode = 1;
+  // Exit at once: whatever the module opened before it failed (a bound socket) must not keep the
+  // thread alive. Messages already posted are still delivered.
+  process.exit(1);
 });

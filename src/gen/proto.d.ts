@@ -2369,6 +2369,56 @@ export namespace memberlist {
             }
             type $Shape = memberlist.actors.KeyRotationDeadline.$Properties;
         }
+
+        interface ILoopCheck extends memberlist.actors.LoopCheck.$Properties {
+        }
+
+        class LoopCheck {
+            constructor(p?: memberlist.actors.LoopCheck.$Properties);
+            $unknowns?: Uint8Array[];
+            static create(properties: memberlist.actors.LoopCheck.$Shape): memberlist.actors.LoopCheck & memberlist.actors.LoopCheck.$Shape;
+            static create(properties?: memberlist.actors.LoopCheck.$Properties): memberlist.actors.LoopCheck;
+            static encode(m: memberlist.actors.LoopCheck.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.LoopCheck & memberlist.actors.LoopCheck.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.LoopCheck;
+            static toObject(m: memberlist.actors.LoopCheck, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace LoopCheck {
+            interface $Properties {
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.LoopCheck.$Properties;
+        }
+
+        interface ILoopStall extends memberlist.actors.LoopStall.$Properties {
+        }
+
+        class LoopStall {
+            constructor(p?: memberlist.actors.LoopStall.$Properties);
+            $unknowns?: Uint8Array[];
+            maxMs: number;
+            awarenessDelta: number;
+            static create(properties: memberlist.actors.LoopStall.$Shape): memberlist.actors.LoopStall & memberlist.actors.LoopStall.$Shape;
+            static create(properties?: memberlist.actors.LoopStall.$Properties): memberlist.actors.LoopStall;
+            static encode(m: memberlist.actors.LoopStall.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.actors.LoopStall & memberlist.actors.LoopStall.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.actors.LoopStall;
+            static toObject(m: memberlist.actors.LoopStall, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace LoopStall {
+            interface $Properties {
+                maxMs?: (number|null);
+                awarenessDelta?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.actors.LoopStall.$Properties;
+        }
     }
 
     namespace worker {
@@ -2772,6 +2822,263 @@ export namespace memberlist {
               broadcasts?: memberlist.wire.UserMessage.$Shape[]|null;
               $unknowns?: Uint8Array[];
             };
+        }
+
+        interface IProtocolStarted extends memberlist.worker.ProtocolStarted.$Properties {
+        }
+
+        class ProtocolStarted {
+            constructor(p?: memberlist.worker.ProtocolStarted.$Properties);
+            $unknowns?: Uint8Array[];
+            host: string;
+            port: number;
+            advertiseHost: string;
+            advertisePort: number;
+            transport: string;
+            static create(properties: memberlist.worker.ProtocolStarted.$Shape): memberlist.worker.ProtocolStarted & memberlist.worker.ProtocolStarted.$Shape;
+            static create(properties?: memberlist.worker.ProtocolStarted.$Properties): memberlist.worker.ProtocolStarted;
+            static encode(m: memberlist.worker.ProtocolStarted.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.worker.ProtocolStarted & memberlist.worker.ProtocolStarted.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.worker.ProtocolStarted;
+            static toObject(m: memberlist.worker.ProtocolStarted, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ProtocolStarted {
+            interface $Properties {
+                host?: (string|null);
+                port?: (number|null);
+                advertiseHost?: (string|null);
+                advertisePort?: (number|null);
+                transport?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.worker.ProtocolStarted.$Properties;
+        }
+
+        interface IMetricsRequest extends memberlist.worker.MetricsRequest.$Properties {
+        }
+
+        class MetricsRequest {
+            constructor(p?: memberlist.worker.MetricsRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            static create(properties: memberlist.worker.MetricsRequest.$Shape): memberlist.worker.MetricsRequest & memberlist.worker.MetricsRequest.$Shape;
+            static create(properties?: memberlist.worker.MetricsRequest.$Properties): memberlist.worker.MetricsRequest;
+            static encode(m: memberlist.worker.MetricsRequest.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.worker.MetricsRequest & memberlist.worker.MetricsRequest.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.worker.MetricsRequest;
+            static toObject(m: memberlist.worker.MetricsRequest, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace MetricsRequest {
+            interface $Properties {
+                requestId?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.worker.MetricsRequest.$Properties;
+        }
+
+        interface IMetricsSnapshot extends memberlist.worker.MetricsSnapshot.$Properties {
+        }
+
+        class MetricsSnapshot {
+            constructor(p?: memberlist.worker.MetricsSnapshot.$Properties);
+            $unknowns?: Uint8Array[];
+            requestId: number;
+            json: string;
+            static create(properties: memberlist.worker.MetricsSnapshot.$Shape): memberlist.worker.MetricsSnapshot & memberlist.worker.MetricsSnapshot.$Shape;
+            static create(properties?: memberlist.worker.MetricsSnapshot.$Properties): memberlist.worker.MetricsSnapshot;
+            static encode(m: memberlist.worker.MetricsSnapshot.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.worker.MetricsSnapshot & memberlist.worker.MetricsSnapshot.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.worker.MetricsSnapshot;
+            static toObject(m: memberlist.worker.MetricsSnapshot, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace MetricsSnapshot {
+            interface $Properties {
+                requestId?: (number|null);
+                json?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.worker.MetricsSnapshot.$Properties;
+        }
+
+        interface IKeyringCommand extends memberlist.worker.KeyringCommand.$Properties {
+        }
+
+        class KeyringCommand {
+            constructor(p?: memberlist.worker.KeyringCommand.$Properties);
+            $unknowns?: Uint8Array[];
+            op: number;
+            key: Uint8Array;
+            static create(properties: memberlist.worker.KeyringCommand.$Shape): memberlist.worker.KeyringCommand & memberlist.worker.KeyringCommand.$Shape;
+            static create(properties?: memberlist.worker.KeyringCommand.$Properties): memberlist.worker.KeyringCommand;
+            static encode(m: memberlist.worker.KeyringCommand.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.worker.KeyringCommand & memberlist.worker.KeyringCommand.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.worker.KeyringCommand;
+            static toObject(m: memberlist.worker.KeyringCommand, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace KeyringCommand {
+            interface $Properties {
+                op?: (number|null);
+                key?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.worker.KeyringCommand.$Properties;
+        }
+
+        interface IKeyringState extends memberlist.worker.KeyringState.$Properties {
+        }
+
+        class KeyringState {
+            constructor(p?: memberlist.worker.KeyringState.$Properties);
+            $unknowns?: Uint8Array[];
+            keys: Uint8Array[];
+            static create(properties: memberlist.worker.KeyringState.$Shape): memberlist.worker.KeyringState & memberlist.worker.KeyringState.$Shape;
+            static create(properties?: memberlist.worker.KeyringState.$Properties): memberlist.worker.KeyringState;
+            static encode(m: memberlist.worker.KeyringState.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.worker.KeyringState & memberlist.worker.KeyringState.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.worker.KeyringState;
+            static toObject(m: memberlist.worker.KeyringState, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace KeyringState {
+            interface $Properties {
+                keys?: (Uint8Array[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.worker.KeyringState.$Properties;
+        }
+
+        interface IHostAccepts extends memberlist.worker.HostAccepts.$Properties {
+        }
+
+        class HostAccepts {
+            constructor(p?: memberlist.worker.HostAccepts.$Properties);
+            $unknowns?: Uint8Array[];
+            types: string[];
+            static create(properties: memberlist.worker.HostAccepts.$Shape): memberlist.worker.HostAccepts & memberlist.worker.HostAccepts.$Shape;
+            static create(properties?: memberlist.worker.HostAccepts.$Properties): memberlist.worker.HostAccepts;
+            static encode(m: memberlist.worker.HostAccepts.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.worker.HostAccepts & memberlist.worker.HostAccepts.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.worker.HostAccepts;
+            static toObject(m: memberlist.worker.HostAccepts, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace HostAccepts {
+            interface $Properties {
+                types?: (string[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.worker.HostAccepts.$Properties;
+        }
+
+        interface ILogRecord extends memberlist.worker.LogRecord.$Properties {
+        }
+
+        class LogRecord {
+            constructor(p?: memberlist.worker.LogRecord.$Properties);
+            $unknowns?: Uint8Array[];
+            level: number;
+            json: string;
+            static create(properties: memberlist.worker.LogRecord.$Shape): memberlist.worker.LogRecord & memberlist.worker.LogRecord.$Shape;
+            static create(properties?: memberlist.worker.LogRecord.$Properties): memberlist.worker.LogRecord;
+            static encode(m: memberlist.worker.LogRecord.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.worker.LogRecord & memberlist.worker.LogRecord.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.worker.LogRecord;
+            static toObject(m: memberlist.worker.LogRecord, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace LogRecord {
+            interface $Properties {
+                level?: (number|null);
+                json?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.worker.LogRecord.$Properties;
+        }
+
+        interface IHookCall extends memberlist.worker.HookCall.$Properties {
+        }
+
+        class HookCall {
+            constructor(p?: memberlist.worker.HookCall.$Properties);
+            $unknowns?: Uint8Array[];
+            id: number;
+            hook: string;
+            join: boolean;
+            members: memberlist.actors.Member.$Properties[];
+            state: Uint8Array;
+            oneway: boolean;
+            static create(properties: memberlist.worker.HookCall.$Shape): memberlist.worker.HookCall & memberlist.worker.HookCall.$Shape;
+            static create(properties?: memberlist.worker.HookCall.$Properties): memberlist.worker.HookCall;
+            static encode(m: memberlist.worker.HookCall.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.worker.HookCall & memberlist.worker.HookCall.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.worker.HookCall;
+            static toObject(m: memberlist.worker.HookCall, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace HookCall {
+            interface $Properties {
+                id?: (number|null);
+                hook?: (string|null);
+                join?: (boolean|null);
+                members?: (memberlist.actors.Member.$Properties[]|null);
+                state?: (Uint8Array|null);
+                oneway?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.worker.HookCall.$Properties;
+        }
+
+        interface IHookReply extends memberlist.worker.HookReply.$Properties {
+        }
+
+        class HookReply {
+            constructor(p?: memberlist.worker.HookReply.$Properties);
+            $unknowns?: Uint8Array[];
+            id: number;
+            reason: string;
+            bytes: Uint8Array;
+            hasBytes: boolean;
+            failed: boolean;
+            static create(properties: memberlist.worker.HookReply.$Shape): memberlist.worker.HookReply & memberlist.worker.HookReply.$Shape;
+            static create(properties?: memberlist.worker.HookReply.$Properties): memberlist.worker.HookReply;
+            static encode(m: memberlist.worker.HookReply.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): memberlist.worker.HookReply & memberlist.worker.HookReply.$Shape;
+            static fromObject(d: { [k: string]: any }): memberlist.worker.HookReply;
+            static toObject(m: memberlist.worker.HookReply, o?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace HookReply {
+            interface $Properties {
+                id?: (number|null);
+                reason?: (string|null);
+                bytes?: (Uint8Array|null);
+                hasBytes?: (boolean|null);
+                failed?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = memberlist.worker.HookReply.$Properties;
         }
     }
 }

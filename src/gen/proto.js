@@ -23184,6 +23184,451 @@ export const memberlist = $root.memberlist = (() => {
             return KeyRotationDeadline;
         })();
 
+        actors.LoopCheck = (function() {
+
+            /**
+             * Properties of a LoopCheck.
+             * @typedef {Object} memberlist.actors.LoopCheck.$Properties
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a LoopCheck.
+             * @memberof memberlist.actors
+             * @interface ILoopCheck
+             * @augments memberlist.actors.LoopCheck.$Properties
+             * @deprecated Use memberlist.actors.LoopCheck.$Properties instead.
+             */
+
+            /**
+             * Shape of a LoopCheck.
+             * @typedef {memberlist.actors.LoopCheck.$Properties} memberlist.actors.LoopCheck.$Shape
+             */
+
+            /**
+             * Constructs a new LoopCheck.
+             * @memberof memberlist.actors
+             * @classdesc Represents a LoopCheck.
+             * @constructor
+             * @param {memberlist.actors.LoopCheck.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const LoopCheck = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * Creates a new LoopCheck instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.LoopCheck
+             * @static
+             * @param {memberlist.actors.LoopCheck.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.LoopCheck} LoopCheck instance
+             * @type {{
+             *   (properties: memberlist.actors.LoopCheck.$Shape): memberlist.actors.LoopCheck & memberlist.actors.LoopCheck.$Shape;
+             *   (properties?: memberlist.actors.LoopCheck.$Properties): memberlist.actors.LoopCheck;
+             * }}
+             */
+            LoopCheck.create = function(properties) {
+                return new LoopCheck(properties);
+            };
+
+            /**
+             * Encodes the specified LoopCheck message. Does not implicitly {@link memberlist.actors.LoopCheck.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.LoopCheck
+             * @static
+             * @param {memberlist.actors.LoopCheck.$Properties} m LoopCheck message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LoopCheck.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a LoopCheck message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.LoopCheck
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.LoopCheck & memberlist.actors.LoopCheck.$Shape} LoopCheck
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LoopCheck.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.LoopCheck();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    r.skipType(t & 7, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a LoopCheck message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.LoopCheck
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.LoopCheck} LoopCheck
+             */
+            LoopCheck.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.LoopCheck)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.LoopCheck: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                return new $root.memberlist.actors.LoopCheck();
+            };
+
+            /**
+             * Creates a plain object from a LoopCheck message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.LoopCheck
+             * @static
+             * @param {memberlist.actors.LoopCheck} m LoopCheck
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            LoopCheck.toObject = function () {
+                return {};
+            };
+
+            /**
+             * Converts this LoopCheck to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.LoopCheck
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            LoopCheck.prototype.toJSON = function() {
+                return LoopCheck.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for LoopCheck
+             * @function getTypeUrl
+             * @memberof memberlist.actors.LoopCheck
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            LoopCheck.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.LoopCheck";
+            };
+
+            return LoopCheck;
+        })();
+
+        actors.LoopStall = (function() {
+
+            /**
+             * Properties of a LoopStall.
+             * @typedef {Object} memberlist.actors.LoopStall.$Properties
+             * @property {number|null} [maxMs] LoopStall maxMs
+             * @property {number|null} [awarenessDelta] LoopStall awarenessDelta
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a LoopStall.
+             * @memberof memberlist.actors
+             * @interface ILoopStall
+             * @augments memberlist.actors.LoopStall.$Properties
+             * @deprecated Use memberlist.actors.LoopStall.$Properties instead.
+             */
+
+            /**
+             * Shape of a LoopStall.
+             * @typedef {memberlist.actors.LoopStall.$Properties} memberlist.actors.LoopStall.$Shape
+             */
+
+            /**
+             * Constructs a new LoopStall.
+             * @memberof memberlist.actors
+             * @classdesc Represents a LoopStall.
+             * @constructor
+             * @param {memberlist.actors.LoopStall.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const LoopStall = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * LoopStall maxMs.
+             * @member {number} maxMs
+             * @memberof memberlist.actors.LoopStall
+             * @instance
+             */
+            LoopStall.prototype.maxMs = 0;
+
+            /**
+             * LoopStall awarenessDelta.
+             * @member {number} awarenessDelta
+             * @memberof memberlist.actors.LoopStall
+             * @instance
+             */
+            LoopStall.prototype.awarenessDelta = 0;
+
+            /**
+             * Creates a new LoopStall instance using the specified properties.
+             * @function create
+             * @memberof memberlist.actors.LoopStall
+             * @static
+             * @param {memberlist.actors.LoopStall.$Properties=} [properties] Properties to set
+             * @returns {memberlist.actors.LoopStall} LoopStall instance
+             * @type {{
+             *   (properties: memberlist.actors.LoopStall.$Shape): memberlist.actors.LoopStall & memberlist.actors.LoopStall.$Shape;
+             *   (properties?: memberlist.actors.LoopStall.$Properties): memberlist.actors.LoopStall;
+             * }}
+             */
+            LoopStall.create = function(properties) {
+                return new LoopStall(properties);
+            };
+
+            /**
+             * Encodes the specified LoopStall message. Does not implicitly {@link memberlist.actors.LoopStall.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.actors.LoopStall
+             * @static
+             * @param {memberlist.actors.LoopStall.$Properties} m LoopStall message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LoopStall.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.maxMs != null && $Object.hasOwnProperty.call(m, "maxMs") && !$Object.is(m.maxMs, 0))
+                    w.uint32(/* id 1, wireType 1 =*/9).double(m.maxMs);
+                if (m.awarenessDelta != null && $Object.hasOwnProperty.call(m, "awarenessDelta") && m.awarenessDelta !== 0)
+                    w.uint32(/* id 2, wireType 0 =*/16).uint32(m.awarenessDelta);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a LoopStall message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.actors.LoopStall
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.actors.LoopStall & memberlist.actors.LoopStall.$Shape} LoopStall
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LoopStall.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.actors.LoopStall();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 1)
+                                break;
+                            if (!$Object.is(v = r.double(), 0))
+                                m.maxMs = v;
+                            else
+                                delete m.maxMs;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.awarenessDelta = v;
+                            else
+                                delete m.awarenessDelta;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a LoopStall message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.actors.LoopStall
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.actors.LoopStall} LoopStall
+             */
+            LoopStall.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.actors.LoopStall)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.actors.LoopStall: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.actors.LoopStall();
+                if (d.maxMs != null) {
+                    if (!$Object.is($Number(d.maxMs), 0)) {
+                        m.maxMs = $Number(d.maxMs);
+                    }
+                }
+                if (d.awarenessDelta != null) {
+                    if ($Number(d.awarenessDelta) !== 0) {
+                        m.awarenessDelta = d.awarenessDelta >>> 0;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a LoopStall message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.actors.LoopStall
+             * @static
+             * @param {memberlist.actors.LoopStall} m LoopStall
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            LoopStall.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.maxMs = 0;
+                    d.awarenessDelta = 0;
+                }
+                if (m.maxMs != null && $Object.hasOwnProperty.call(m, "maxMs")) {
+                    d.maxMs = o.json && !$isFinite(m.maxMs) ? $String(m.maxMs) : m.maxMs;
+                }
+                if (m.awarenessDelta != null && $Object.hasOwnProperty.call(m, "awarenessDelta")) {
+                    d.awarenessDelta = m.awarenessDelta;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this LoopStall to JSON.
+             * @function toJSON
+             * @memberof memberlist.actors.LoopStall
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            LoopStall.prototype.toJSON = function() {
+                return LoopStall.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for LoopStall
+             * @function getTypeUrl
+             * @memberof memberlist.actors.LoopStall
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            LoopStall.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.actors.LoopStall";
+            };
+
+            return LoopStall;
+        })();
+
         return actors;
     })();
 
@@ -27089,6 +27534,2589 @@ export const memberlist = $root.memberlist = (() => {
             };
 
             return MergeDiff;
+        })();
+
+        worker.ProtocolStarted = (function() {
+
+            /**
+             * Properties of a ProtocolStarted.
+             * @typedef {Object} memberlist.worker.ProtocolStarted.$Properties
+             * @property {string|null} [host] ProtocolStarted host
+             * @property {number|null} [port] ProtocolStarted port
+             * @property {string|null} [advertiseHost] ProtocolStarted advertiseHost
+             * @property {number|null} [advertisePort] ProtocolStarted advertisePort
+             * @property {string|null} [transport] ProtocolStarted transport
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ProtocolStarted.
+             * @memberof memberlist.worker
+             * @interface IProtocolStarted
+             * @augments memberlist.worker.ProtocolStarted.$Properties
+             * @deprecated Use memberlist.worker.ProtocolStarted.$Properties instead.
+             */
+
+            /**
+             * Shape of a ProtocolStarted.
+             * @typedef {memberlist.worker.ProtocolStarted.$Properties} memberlist.worker.ProtocolStarted.$Shape
+             */
+
+            /**
+             * Constructs a new ProtocolStarted.
+             * @memberof memberlist.worker
+             * @classdesc Represents a ProtocolStarted.
+             * @constructor
+             * @param {memberlist.worker.ProtocolStarted.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ProtocolStarted = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * ProtocolStarted host.
+             * @member {string} host
+             * @memberof memberlist.worker.ProtocolStarted
+             * @instance
+             */
+            ProtocolStarted.prototype.host = "";
+
+            /**
+             * ProtocolStarted port.
+             * @member {number} port
+             * @memberof memberlist.worker.ProtocolStarted
+             * @instance
+             */
+            ProtocolStarted.prototype.port = 0;
+
+            /**
+             * ProtocolStarted advertiseHost.
+             * @member {string} advertiseHost
+             * @memberof memberlist.worker.ProtocolStarted
+             * @instance
+             */
+            ProtocolStarted.prototype.advertiseHost = "";
+
+            /**
+             * ProtocolStarted advertisePort.
+             * @member {number} advertisePort
+             * @memberof memberlist.worker.ProtocolStarted
+             * @instance
+             */
+            ProtocolStarted.prototype.advertisePort = 0;
+
+            /**
+             * ProtocolStarted transport.
+             * @member {string} transport
+             * @memberof memberlist.worker.ProtocolStarted
+             * @instance
+             */
+            ProtocolStarted.prototype.transport = "";
+
+            /**
+             * Creates a new ProtocolStarted instance using the specified properties.
+             * @function create
+             * @memberof memberlist.worker.ProtocolStarted
+             * @static
+             * @param {memberlist.worker.ProtocolStarted.$Properties=} [properties] Properties to set
+             * @returns {memberlist.worker.ProtocolStarted} ProtocolStarted instance
+             * @type {{
+             *   (properties: memberlist.worker.ProtocolStarted.$Shape): memberlist.worker.ProtocolStarted & memberlist.worker.ProtocolStarted.$Shape;
+             *   (properties?: memberlist.worker.ProtocolStarted.$Properties): memberlist.worker.ProtocolStarted;
+             * }}
+             */
+            ProtocolStarted.create = function(properties) {
+                return new ProtocolStarted(properties);
+            };
+
+            /**
+             * Encodes the specified ProtocolStarted message. Does not implicitly {@link memberlist.worker.ProtocolStarted.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.worker.ProtocolStarted
+             * @static
+             * @param {memberlist.worker.ProtocolStarted.$Properties} m ProtocolStarted message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ProtocolStarted.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.host != null && $Object.hasOwnProperty.call(m, "host") && m.host !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.host);
+                if (m.port != null && $Object.hasOwnProperty.call(m, "port") && m.port !== 0)
+                    w.uint32(/* id 2, wireType 0 =*/16).uint32(m.port);
+                if (m.advertiseHost != null && $Object.hasOwnProperty.call(m, "advertiseHost") && m.advertiseHost !== "")
+                    w.uint32(/* id 3, wireType 2 =*/26).string(m.advertiseHost);
+                if (m.advertisePort != null && $Object.hasOwnProperty.call(m, "advertisePort") && m.advertisePort !== 0)
+                    w.uint32(/* id 4, wireType 0 =*/32).uint32(m.advertisePort);
+                if (m.transport != null && $Object.hasOwnProperty.call(m, "transport") && m.transport !== "")
+                    w.uint32(/* id 5, wireType 2 =*/42).string(m.transport);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a ProtocolStarted message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.worker.ProtocolStarted
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.worker.ProtocolStarted & memberlist.worker.ProtocolStarted.$Shape} ProtocolStarted
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ProtocolStarted.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.worker.ProtocolStarted();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.host = v;
+                            else
+                                delete m.host;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.port = v;
+                            else
+                                delete m.port;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.advertiseHost = v;
+                            else
+                                delete m.advertiseHost;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.advertisePort = v;
+                            else
+                                delete m.advertisePort;
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.transport = v;
+                            else
+                                delete m.transport;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a ProtocolStarted message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.worker.ProtocolStarted
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.worker.ProtocolStarted} ProtocolStarted
+             */
+            ProtocolStarted.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.worker.ProtocolStarted)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.worker.ProtocolStarted: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.worker.ProtocolStarted();
+                if (d.host != null) {
+                    if (typeof d.host !== "string" || d.host.length) {
+                        m.host = $String(d.host);
+                    }
+                }
+                if (d.port != null) {
+                    if ($Number(d.port) !== 0) {
+                        m.port = d.port >>> 0;
+                    }
+                }
+                if (d.advertiseHost != null) {
+                    if (typeof d.advertiseHost !== "string" || d.advertiseHost.length) {
+                        m.advertiseHost = $String(d.advertiseHost);
+                    }
+                }
+                if (d.advertisePort != null) {
+                    if ($Number(d.advertisePort) !== 0) {
+                        m.advertisePort = d.advertisePort >>> 0;
+                    }
+                }
+                if (d.transport != null) {
+                    if (typeof d.transport !== "string" || d.transport.length) {
+                        m.transport = $String(d.transport);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a ProtocolStarted message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.worker.ProtocolStarted
+             * @static
+             * @param {memberlist.worker.ProtocolStarted} m ProtocolStarted
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ProtocolStarted.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.host = "";
+                    d.port = 0;
+                    d.advertiseHost = "";
+                    d.advertisePort = 0;
+                    d.transport = "";
+                }
+                if (m.host != null && $Object.hasOwnProperty.call(m, "host")) {
+                    d.host = m.host;
+                }
+                if (m.port != null && $Object.hasOwnProperty.call(m, "port")) {
+                    d.port = m.port;
+                }
+                if (m.advertiseHost != null && $Object.hasOwnProperty.call(m, "advertiseHost")) {
+                    d.advertiseHost = m.advertiseHost;
+                }
+                if (m.advertisePort != null && $Object.hasOwnProperty.call(m, "advertisePort")) {
+                    d.advertisePort = m.advertisePort;
+                }
+                if (m.transport != null && $Object.hasOwnProperty.call(m, "transport")) {
+                    d.transport = m.transport;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this ProtocolStarted to JSON.
+             * @function toJSON
+             * @memberof memberlist.worker.ProtocolStarted
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ProtocolStarted.prototype.toJSON = function() {
+                return ProtocolStarted.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for ProtocolStarted
+             * @function getTypeUrl
+             * @memberof memberlist.worker.ProtocolStarted
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ProtocolStarted.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.worker.ProtocolStarted";
+            };
+
+            return ProtocolStarted;
+        })();
+
+        worker.MetricsRequest = (function() {
+
+            /**
+             * Properties of a MetricsRequest.
+             * @typedef {Object} memberlist.worker.MetricsRequest.$Properties
+             * @property {number|null} [requestId] MetricsRequest requestId
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a MetricsRequest.
+             * @memberof memberlist.worker
+             * @interface IMetricsRequest
+             * @augments memberlist.worker.MetricsRequest.$Properties
+             * @deprecated Use memberlist.worker.MetricsRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a MetricsRequest.
+             * @typedef {memberlist.worker.MetricsRequest.$Properties} memberlist.worker.MetricsRequest.$Shape
+             */
+
+            /**
+             * Constructs a new MetricsRequest.
+             * @memberof memberlist.worker
+             * @classdesc Represents a MetricsRequest.
+             * @constructor
+             * @param {memberlist.worker.MetricsRequest.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const MetricsRequest = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * MetricsRequest requestId.
+             * @member {number} requestId
+             * @memberof memberlist.worker.MetricsRequest
+             * @instance
+             */
+            MetricsRequest.prototype.requestId = 0;
+
+            /**
+             * Creates a new MetricsRequest instance using the specified properties.
+             * @function create
+             * @memberof memberlist.worker.MetricsRequest
+             * @static
+             * @param {memberlist.worker.MetricsRequest.$Properties=} [properties] Properties to set
+             * @returns {memberlist.worker.MetricsRequest} MetricsRequest instance
+             * @type {{
+             *   (properties: memberlist.worker.MetricsRequest.$Shape): memberlist.worker.MetricsRequest & memberlist.worker.MetricsRequest.$Shape;
+             *   (properties?: memberlist.worker.MetricsRequest.$Properties): memberlist.worker.MetricsRequest;
+             * }}
+             */
+            MetricsRequest.create = function(properties) {
+                return new MetricsRequest(properties);
+            };
+
+            /**
+             * Encodes the specified MetricsRequest message. Does not implicitly {@link memberlist.worker.MetricsRequest.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.worker.MetricsRequest
+             * @static
+             * @param {memberlist.worker.MetricsRequest.$Properties} m MetricsRequest message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MetricsRequest.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a MetricsRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.worker.MetricsRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.worker.MetricsRequest & memberlist.worker.MetricsRequest.$Shape} MetricsRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MetricsRequest.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.worker.MetricsRequest();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a MetricsRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.worker.MetricsRequest
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.worker.MetricsRequest} MetricsRequest
+             */
+            MetricsRequest.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.worker.MetricsRequest)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.worker.MetricsRequest: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.worker.MetricsRequest();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a MetricsRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.worker.MetricsRequest
+             * @static
+             * @param {memberlist.worker.MetricsRequest} m MetricsRequest
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            MetricsRequest.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.requestId = 0;
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this MetricsRequest to JSON.
+             * @function toJSON
+             * @memberof memberlist.worker.MetricsRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            MetricsRequest.prototype.toJSON = function() {
+                return MetricsRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for MetricsRequest
+             * @function getTypeUrl
+             * @memberof memberlist.worker.MetricsRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            MetricsRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.worker.MetricsRequest";
+            };
+
+            return MetricsRequest;
+        })();
+
+        worker.MetricsSnapshot = (function() {
+
+            /**
+             * Properties of a MetricsSnapshot.
+             * @typedef {Object} memberlist.worker.MetricsSnapshot.$Properties
+             * @property {number|null} [requestId] MetricsSnapshot requestId
+             * @property {string|null} [json] MetricsSnapshot json
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a MetricsSnapshot.
+             * @memberof memberlist.worker
+             * @interface IMetricsSnapshot
+             * @augments memberlist.worker.MetricsSnapshot.$Properties
+             * @deprecated Use memberlist.worker.MetricsSnapshot.$Properties instead.
+             */
+
+            /**
+             * Shape of a MetricsSnapshot.
+             * @typedef {memberlist.worker.MetricsSnapshot.$Properties} memberlist.worker.MetricsSnapshot.$Shape
+             */
+
+            /**
+             * Constructs a new MetricsSnapshot.
+             * @memberof memberlist.worker
+             * @classdesc Represents a MetricsSnapshot.
+             * @constructor
+             * @param {memberlist.worker.MetricsSnapshot.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const MetricsSnapshot = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * MetricsSnapshot requestId.
+             * @member {number} requestId
+             * @memberof memberlist.worker.MetricsSnapshot
+             * @instance
+             */
+            MetricsSnapshot.prototype.requestId = 0;
+
+            /**
+             * MetricsSnapshot json.
+             * @member {string} json
+             * @memberof memberlist.worker.MetricsSnapshot
+             * @instance
+             */
+            MetricsSnapshot.prototype.json = "";
+
+            /**
+             * Creates a new MetricsSnapshot instance using the specified properties.
+             * @function create
+             * @memberof memberlist.worker.MetricsSnapshot
+             * @static
+             * @param {memberlist.worker.MetricsSnapshot.$Properties=} [properties] Properties to set
+             * @returns {memberlist.worker.MetricsSnapshot} MetricsSnapshot instance
+             * @type {{
+             *   (properties: memberlist.worker.MetricsSnapshot.$Shape): memberlist.worker.MetricsSnapshot & memberlist.worker.MetricsSnapshot.$Shape;
+             *   (properties?: memberlist.worker.MetricsSnapshot.$Properties): memberlist.worker.MetricsSnapshot;
+             * }}
+             */
+            MetricsSnapshot.create = function(properties) {
+                return new MetricsSnapshot(properties);
+            };
+
+            /**
+             * Encodes the specified MetricsSnapshot message. Does not implicitly {@link memberlist.worker.MetricsSnapshot.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.worker.MetricsSnapshot
+             * @static
+             * @param {memberlist.worker.MetricsSnapshot.$Properties} m MetricsSnapshot message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MetricsSnapshot.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.requestId);
+                if (m.json != null && $Object.hasOwnProperty.call(m, "json") && m.json !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.json);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a MetricsSnapshot message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.worker.MetricsSnapshot
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.worker.MetricsSnapshot & memberlist.worker.MetricsSnapshot.$Shape} MetricsSnapshot
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MetricsSnapshot.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.worker.MetricsSnapshot();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.requestId = v;
+                            else
+                                delete m.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.json = v;
+                            else
+                                delete m.json;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a MetricsSnapshot message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.worker.MetricsSnapshot
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.worker.MetricsSnapshot} MetricsSnapshot
+             */
+            MetricsSnapshot.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.worker.MetricsSnapshot)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.worker.MetricsSnapshot: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.worker.MetricsSnapshot();
+                if (d.requestId != null) {
+                    if ($Number(d.requestId) !== 0) {
+                        m.requestId = d.requestId >>> 0;
+                    }
+                }
+                if (d.json != null) {
+                    if (typeof d.json !== "string" || d.json.length) {
+                        m.json = $String(d.json);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a MetricsSnapshot message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.worker.MetricsSnapshot
+             * @static
+             * @param {memberlist.worker.MetricsSnapshot} m MetricsSnapshot
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            MetricsSnapshot.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.requestId = 0;
+                    d.json = "";
+                }
+                if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
+                    d.requestId = m.requestId;
+                }
+                if (m.json != null && $Object.hasOwnProperty.call(m, "json")) {
+                    d.json = m.json;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this MetricsSnapshot to JSON.
+             * @function toJSON
+             * @memberof memberlist.worker.MetricsSnapshot
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            MetricsSnapshot.prototype.toJSON = function() {
+                return MetricsSnapshot.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for MetricsSnapshot
+             * @function getTypeUrl
+             * @memberof memberlist.worker.MetricsSnapshot
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            MetricsSnapshot.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.worker.MetricsSnapshot";
+            };
+
+            return MetricsSnapshot;
+        })();
+
+        worker.KeyringCommand = (function() {
+
+            /**
+             * Properties of a KeyringCommand.
+             * @typedef {Object} memberlist.worker.KeyringCommand.$Properties
+             * @property {number|null} [op] KeyringCommand op
+             * @property {Uint8Array|null} [key] KeyringCommand key
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a KeyringCommand.
+             * @memberof memberlist.worker
+             * @interface IKeyringCommand
+             * @augments memberlist.worker.KeyringCommand.$Properties
+             * @deprecated Use memberlist.worker.KeyringCommand.$Properties instead.
+             */
+
+            /**
+             * Shape of a KeyringCommand.
+             * @typedef {memberlist.worker.KeyringCommand.$Properties} memberlist.worker.KeyringCommand.$Shape
+             */
+
+            /**
+             * Constructs a new KeyringCommand.
+             * @memberof memberlist.worker
+             * @classdesc Represents a KeyringCommand.
+             * @constructor
+             * @param {memberlist.worker.KeyringCommand.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const KeyringCommand = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * KeyringCommand op.
+             * @member {number} op
+             * @memberof memberlist.worker.KeyringCommand
+             * @instance
+             */
+            KeyringCommand.prototype.op = 0;
+
+            /**
+             * KeyringCommand key.
+             * @member {Uint8Array} key
+             * @memberof memberlist.worker.KeyringCommand
+             * @instance
+             */
+            KeyringCommand.prototype.key = $util.newBuffer([]);
+
+            /**
+             * Creates a new KeyringCommand instance using the specified properties.
+             * @function create
+             * @memberof memberlist.worker.KeyringCommand
+             * @static
+             * @param {memberlist.worker.KeyringCommand.$Properties=} [properties] Properties to set
+             * @returns {memberlist.worker.KeyringCommand} KeyringCommand instance
+             * @type {{
+             *   (properties: memberlist.worker.KeyringCommand.$Shape): memberlist.worker.KeyringCommand & memberlist.worker.KeyringCommand.$Shape;
+             *   (properties?: memberlist.worker.KeyringCommand.$Properties): memberlist.worker.KeyringCommand;
+             * }}
+             */
+            KeyringCommand.create = function(properties) {
+                return new KeyringCommand(properties);
+            };
+
+            /**
+             * Encodes the specified KeyringCommand message. Does not implicitly {@link memberlist.worker.KeyringCommand.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.worker.KeyringCommand
+             * @static
+             * @param {memberlist.worker.KeyringCommand.$Properties} m KeyringCommand message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            KeyringCommand.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.op != null && $Object.hasOwnProperty.call(m, "op") && m.op !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.op);
+                if (m.key != null && $Object.hasOwnProperty.call(m, "key") && m.key.length)
+                    w.uint32(/* id 2, wireType 2 =*/18).bytes(m.key);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a KeyringCommand message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.worker.KeyringCommand
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.worker.KeyringCommand & memberlist.worker.KeyringCommand.$Shape} KeyringCommand
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            KeyringCommand.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.worker.KeyringCommand();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.op = v;
+                            else
+                                delete m.op;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.key = v;
+                            else
+                                delete m.key;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a KeyringCommand message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.worker.KeyringCommand
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.worker.KeyringCommand} KeyringCommand
+             */
+            KeyringCommand.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.worker.KeyringCommand)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.worker.KeyringCommand: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.worker.KeyringCommand();
+                if (d.op != null) {
+                    if ($Number(d.op) !== 0) {
+                        m.op = d.op >>> 0;
+                    }
+                }
+                if (d.key != null) {
+                    if (d.key.length) {
+                        if (typeof d.key === "string")
+                            $util.base64.decode(d.key, m.key = $util.newBuffer($util.base64.length(d.key)), 0);
+                        else if (d.key.length >= 0)
+                            m.key = d.key;
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a KeyringCommand message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.worker.KeyringCommand
+             * @static
+             * @param {memberlist.worker.KeyringCommand} m KeyringCommand
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            KeyringCommand.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.op = 0;
+                    if (o.bytes === $String)
+                        d.key = "";
+                    else {
+                        d.key = [];
+                        if (o.bytes !== $Array)
+                            d.key = $util.newBuffer(d.key);
+                    }
+                }
+                if (m.op != null && $Object.hasOwnProperty.call(m, "op")) {
+                    d.op = m.op;
+                }
+                if (m.key != null && $Object.hasOwnProperty.call(m, "key")) {
+                    d.key = o.bytes === $String ? $util.base64.encode(m.key, 0, m.key.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.key) : m.key;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this KeyringCommand to JSON.
+             * @function toJSON
+             * @memberof memberlist.worker.KeyringCommand
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            KeyringCommand.prototype.toJSON = function() {
+                return KeyringCommand.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for KeyringCommand
+             * @function getTypeUrl
+             * @memberof memberlist.worker.KeyringCommand
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            KeyringCommand.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.worker.KeyringCommand";
+            };
+
+            return KeyringCommand;
+        })();
+
+        worker.KeyringState = (function() {
+
+            /**
+             * Properties of a KeyringState.
+             * @typedef {Object} memberlist.worker.KeyringState.$Properties
+             * @property {Array.<Uint8Array>|null} [keys] KeyringState keys
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a KeyringState.
+             * @memberof memberlist.worker
+             * @interface IKeyringState
+             * @augments memberlist.worker.KeyringState.$Properties
+             * @deprecated Use memberlist.worker.KeyringState.$Properties instead.
+             */
+
+            /**
+             * Shape of a KeyringState.
+             * @typedef {memberlist.worker.KeyringState.$Properties} memberlist.worker.KeyringState.$Shape
+             */
+
+            /**
+             * Constructs a new KeyringState.
+             * @memberof memberlist.worker
+             * @classdesc Represents a KeyringState.
+             * @constructor
+             * @param {memberlist.worker.KeyringState.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const KeyringState = function (p) {
+                this.keys = [];
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * KeyringState keys.
+             * @member {Array.<Uint8Array>} keys
+             * @memberof memberlist.worker.KeyringState
+             * @instance
+             */
+            KeyringState.prototype.keys = $util.emptyArray;
+
+            /**
+             * Creates a new KeyringState instance using the specified properties.
+             * @function create
+             * @memberof memberlist.worker.KeyringState
+             * @static
+             * @param {memberlist.worker.KeyringState.$Properties=} [properties] Properties to set
+             * @returns {memberlist.worker.KeyringState} KeyringState instance
+             * @type {{
+             *   (properties: memberlist.worker.KeyringState.$Shape): memberlist.worker.KeyringState & memberlist.worker.KeyringState.$Shape;
+             *   (properties?: memberlist.worker.KeyringState.$Properties): memberlist.worker.KeyringState;
+             * }}
+             */
+            KeyringState.create = function(properties) {
+                return new KeyringState(properties);
+            };
+
+            /**
+             * Encodes the specified KeyringState message. Does not implicitly {@link memberlist.worker.KeyringState.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.worker.KeyringState
+             * @static
+             * @param {memberlist.worker.KeyringState.$Properties} m KeyringState message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            KeyringState.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.keys != null && m.keys.length) {
+                    for (var i = 0; i < m.keys.length; ++i)
+                        w.uint32(/* id 1, wireType 2 =*/10).bytes(m.keys[i]);
+                }
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a KeyringState message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.worker.KeyringState
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.worker.KeyringState & memberlist.worker.KeyringState.$Shape} KeyringState
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            KeyringState.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.worker.KeyringState();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.keys && m.keys.length))
+                                m.keys = [];
+                            m.keys.push(r.bytes());
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a KeyringState message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.worker.KeyringState
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.worker.KeyringState} KeyringState
+             */
+            KeyringState.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.worker.KeyringState)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.worker.KeyringState: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.worker.KeyringState();
+                if (d.keys) {
+                    if (!$Array.isArray(d.keys))
+                        throw $TypeError(".memberlist.worker.KeyringState.keys: array expected");
+                    m.keys = $Array(d.keys.length);
+                    for (var i = 0; i < d.keys.length; ++i) {
+                        if (typeof d.keys[i] === "string")
+                            $util.base64.decode(d.keys[i], m.keys[i] = $util.newBuffer($util.base64.length(d.keys[i])), 0);
+                        else if (d.keys[i].length >= 0)
+                            m.keys[i] = d.keys[i];
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a KeyringState message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.worker.KeyringState
+             * @static
+             * @param {memberlist.worker.KeyringState} m KeyringState
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            KeyringState.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.arrays || o.defaults) {
+                    d.keys = [];
+                }
+                if (m.keys && m.keys.length) {
+                    d.keys = $Array(m.keys.length);
+                    for (var j = 0; j < m.keys.length; ++j) {
+                        d.keys[j] = o.bytes === $String ? $util.base64.encode(m.keys[j], 0, m.keys[j].length) : o.bytes === $Array ? $Array.prototype.slice.call(m.keys[j]) : m.keys[j];
+                    }
+                }
+                return d;
+            };
+
+            /**
+             * Converts this KeyringState to JSON.
+             * @function toJSON
+             * @memberof memberlist.worker.KeyringState
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            KeyringState.prototype.toJSON = function() {
+                return KeyringState.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for KeyringState
+             * @function getTypeUrl
+             * @memberof memberlist.worker.KeyringState
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            KeyringState.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.worker.KeyringState";
+            };
+
+            return KeyringState;
+        })();
+
+        worker.HostAccepts = (function() {
+
+            /**
+             * Properties of a HostAccepts.
+             * @typedef {Object} memberlist.worker.HostAccepts.$Properties
+             * @property {Array.<string>|null} [types] HostAccepts types
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a HostAccepts.
+             * @memberof memberlist.worker
+             * @interface IHostAccepts
+             * @augments memberlist.worker.HostAccepts.$Properties
+             * @deprecated Use memberlist.worker.HostAccepts.$Properties instead.
+             */
+
+            /**
+             * Shape of a HostAccepts.
+             * @typedef {memberlist.worker.HostAccepts.$Properties} memberlist.worker.HostAccepts.$Shape
+             */
+
+            /**
+             * Constructs a new HostAccepts.
+             * @memberof memberlist.worker
+             * @classdesc Represents a HostAccepts.
+             * @constructor
+             * @param {memberlist.worker.HostAccepts.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const HostAccepts = function (p) {
+                this.types = [];
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * HostAccepts types.
+             * @member {Array.<string>} types
+             * @memberof memberlist.worker.HostAccepts
+             * @instance
+             */
+            HostAccepts.prototype.types = $util.emptyArray;
+
+            /**
+             * Creates a new HostAccepts instance using the specified properties.
+             * @function create
+             * @memberof memberlist.worker.HostAccepts
+             * @static
+             * @param {memberlist.worker.HostAccepts.$Properties=} [properties] Properties to set
+             * @returns {memberlist.worker.HostAccepts} HostAccepts instance
+             * @type {{
+             *   (properties: memberlist.worker.HostAccepts.$Shape): memberlist.worker.HostAccepts & memberlist.worker.HostAccepts.$Shape;
+             *   (properties?: memberlist.worker.HostAccepts.$Properties): memberlist.worker.HostAccepts;
+             * }}
+             */
+            HostAccepts.create = function(properties) {
+                return new HostAccepts(properties);
+            };
+
+            /**
+             * Encodes the specified HostAccepts message. Does not implicitly {@link memberlist.worker.HostAccepts.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.worker.HostAccepts
+             * @static
+             * @param {memberlist.worker.HostAccepts.$Properties} m HostAccepts message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            HostAccepts.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.types != null && m.types.length) {
+                    for (var i = 0; i < m.types.length; ++i)
+                        w.uint32(/* id 1, wireType 2 =*/10).string(m.types[i]);
+                }
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a HostAccepts message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.worker.HostAccepts
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.worker.HostAccepts & memberlist.worker.HostAccepts.$Shape} HostAccepts
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            HostAccepts.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.worker.HostAccepts();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.types && m.types.length))
+                                m.types = [];
+                            m.types.push(r.stringVerify());
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a HostAccepts message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.worker.HostAccepts
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.worker.HostAccepts} HostAccepts
+             */
+            HostAccepts.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.worker.HostAccepts)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.worker.HostAccepts: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.worker.HostAccepts();
+                if (d.types) {
+                    if (!$Array.isArray(d.types))
+                        throw $TypeError(".memberlist.worker.HostAccepts.types: array expected");
+                    m.types = $Array(d.types.length);
+                    for (var i = 0; i < d.types.length; ++i) {
+                        m.types[i] = $String(d.types[i]);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a HostAccepts message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.worker.HostAccepts
+             * @static
+             * @param {memberlist.worker.HostAccepts} m HostAccepts
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            HostAccepts.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.arrays || o.defaults) {
+                    d.types = [];
+                }
+                if (m.types && m.types.length) {
+                    d.types = $Array(m.types.length);
+                    for (var j = 0; j < m.types.length; ++j) {
+                        d.types[j] = m.types[j];
+                    }
+                }
+                return d;
+            };
+
+            /**
+             * Converts this HostAccepts to JSON.
+             * @function toJSON
+             * @memberof memberlist.worker.HostAccepts
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            HostAccepts.prototype.toJSON = function() {
+                return HostAccepts.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for HostAccepts
+             * @function getTypeUrl
+             * @memberof memberlist.worker.HostAccepts
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            HostAccepts.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.worker.HostAccepts";
+            };
+
+            return HostAccepts;
+        })();
+
+        worker.LogRecord = (function() {
+
+            /**
+             * Properties of a LogRecord.
+             * @typedef {Object} memberlist.worker.LogRecord.$Properties
+             * @property {number|null} [level] LogRecord level
+             * @property {string|null} [json] LogRecord json
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a LogRecord.
+             * @memberof memberlist.worker
+             * @interface ILogRecord
+             * @augments memberlist.worker.LogRecord.$Properties
+             * @deprecated Use memberlist.worker.LogRecord.$Properties instead.
+             */
+
+            /**
+             * Shape of a LogRecord.
+             * @typedef {memberlist.worker.LogRecord.$Properties} memberlist.worker.LogRecord.$Shape
+             */
+
+            /**
+             * Constructs a new LogRecord.
+             * @memberof memberlist.worker
+             * @classdesc Represents a LogRecord.
+             * @constructor
+             * @param {memberlist.worker.LogRecord.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const LogRecord = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * LogRecord level.
+             * @member {number} level
+             * @memberof memberlist.worker.LogRecord
+             * @instance
+             */
+            LogRecord.prototype.level = 0;
+
+            /**
+             * LogRecord json.
+             * @member {string} json
+             * @memberof memberlist.worker.LogRecord
+             * @instance
+             */
+            LogRecord.prototype.json = "";
+
+            /**
+             * Creates a new LogRecord instance using the specified properties.
+             * @function create
+             * @memberof memberlist.worker.LogRecord
+             * @static
+             * @param {memberlist.worker.LogRecord.$Properties=} [properties] Properties to set
+             * @returns {memberlist.worker.LogRecord} LogRecord instance
+             * @type {{
+             *   (properties: memberlist.worker.LogRecord.$Shape): memberlist.worker.LogRecord & memberlist.worker.LogRecord.$Shape;
+             *   (properties?: memberlist.worker.LogRecord.$Properties): memberlist.worker.LogRecord;
+             * }}
+             */
+            LogRecord.create = function(properties) {
+                return new LogRecord(properties);
+            };
+
+            /**
+             * Encodes the specified LogRecord message. Does not implicitly {@link memberlist.worker.LogRecord.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.worker.LogRecord
+             * @static
+             * @param {memberlist.worker.LogRecord.$Properties} m LogRecord message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LogRecord.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.level != null && $Object.hasOwnProperty.call(m, "level") && m.level !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.level);
+                if (m.json != null && $Object.hasOwnProperty.call(m, "json") && m.json !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.json);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a LogRecord message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.worker.LogRecord
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.worker.LogRecord & memberlist.worker.LogRecord.$Shape} LogRecord
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LogRecord.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.worker.LogRecord();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.level = v;
+                            else
+                                delete m.level;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.json = v;
+                            else
+                                delete m.json;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a LogRecord message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.worker.LogRecord
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.worker.LogRecord} LogRecord
+             */
+            LogRecord.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.worker.LogRecord)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.worker.LogRecord: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.worker.LogRecord();
+                if (d.level != null) {
+                    if ($Number(d.level) !== 0) {
+                        m.level = d.level >>> 0;
+                    }
+                }
+                if (d.json != null) {
+                    if (typeof d.json !== "string" || d.json.length) {
+                        m.json = $String(d.json);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a LogRecord message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.worker.LogRecord
+             * @static
+             * @param {memberlist.worker.LogRecord} m LogRecord
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            LogRecord.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.level = 0;
+                    d.json = "";
+                }
+                if (m.level != null && $Object.hasOwnProperty.call(m, "level")) {
+                    d.level = m.level;
+                }
+                if (m.json != null && $Object.hasOwnProperty.call(m, "json")) {
+                    d.json = m.json;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this LogRecord to JSON.
+             * @function toJSON
+             * @memberof memberlist.worker.LogRecord
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            LogRecord.prototype.toJSON = function() {
+                return LogRecord.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for LogRecord
+             * @function getTypeUrl
+             * @memberof memberlist.worker.LogRecord
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            LogRecord.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.worker.LogRecord";
+            };
+
+            return LogRecord;
+        })();
+
+        worker.HookCall = (function() {
+
+            /**
+             * Properties of a HookCall.
+             * @typedef {Object} memberlist.worker.HookCall.$Properties
+             * @property {number|null} [id] HookCall id
+             * @property {string|null} [hook] HookCall hook
+             * @property {boolean|null} [join] HookCall join
+             * @property {Array.<memberlist.actors.Member.$Properties>|null} [members] HookCall members
+             * @property {Uint8Array|null} [state] HookCall state
+             * @property {boolean|null} [oneway] HookCall oneway
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a HookCall.
+             * @memberof memberlist.worker
+             * @interface IHookCall
+             * @augments memberlist.worker.HookCall.$Properties
+             * @deprecated Use memberlist.worker.HookCall.$Properties instead.
+             */
+
+            /**
+             * Shape of a HookCall.
+             * @typedef {memberlist.worker.HookCall.$Properties} memberlist.worker.HookCall.$Shape
+             */
+
+            /**
+             * Constructs a new HookCall.
+             * @memberof memberlist.worker
+             * @classdesc Represents a HookCall.
+             * @constructor
+             * @param {memberlist.worker.HookCall.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const HookCall = function (p) {
+                this.members = [];
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * HookCall id.
+             * @member {number} id
+             * @memberof memberlist.worker.HookCall
+             * @instance
+             */
+            HookCall.prototype.id = 0;
+
+            /**
+             * HookCall hook.
+             * @member {string} hook
+             * @memberof memberlist.worker.HookCall
+             * @instance
+             */
+            HookCall.prototype.hook = "";
+
+            /**
+             * HookCall join.
+             * @member {boolean} join
+             * @memberof memberlist.worker.HookCall
+             * @instance
+             */
+            HookCall.prototype.join = false;
+
+            /**
+             * HookCall members.
+             * @member {Array.<memberlist.actors.Member.$Properties>} members
+             * @memberof memberlist.worker.HookCall
+             * @instance
+             */
+            HookCall.prototype.members = $util.emptyArray;
+
+            /**
+             * HookCall state.
+             * @member {Uint8Array} state
+             * @memberof memberlist.worker.HookCall
+             * @instance
+             */
+            HookCall.prototype.state = $util.newBuffer([]);
+
+            /**
+             * HookCall oneway.
+             * @member {boolean} oneway
+             * @memberof memberlist.worker.HookCall
+             * @instance
+             */
+            HookCall.prototype.oneway = false;
+
+            /**
+             * Creates a new HookCall instance using the specified properties.
+             * @function create
+             * @memberof memberlist.worker.HookCall
+             * @static
+             * @param {memberlist.worker.HookCall.$Properties=} [properties] Properties to set
+             * @returns {memberlist.worker.HookCall} HookCall instance
+             * @type {{
+             *   (properties: memberlist.worker.HookCall.$Shape): memberlist.worker.HookCall & memberlist.worker.HookCall.$Shape;
+             *   (properties?: memberlist.worker.HookCall.$Properties): memberlist.worker.HookCall;
+             * }}
+             */
+            HookCall.create = function(properties) {
+                return new HookCall(properties);
+            };
+
+            /**
+             * Encodes the specified HookCall message. Does not implicitly {@link memberlist.worker.HookCall.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.worker.HookCall
+             * @static
+             * @param {memberlist.worker.HookCall.$Properties} m HookCall message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            HookCall.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.id != null && $Object.hasOwnProperty.call(m, "id") && m.id !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.id);
+                if (m.hook != null && $Object.hasOwnProperty.call(m, "hook") && m.hook !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.hook);
+                if (m.join != null && $Object.hasOwnProperty.call(m, "join") && m.join !== false)
+                    w.uint32(/* id 3, wireType 0 =*/24).bool(m.join);
+                if (m.members != null && m.members.length) {
+                    for (var i = 0; i < m.members.length; ++i)
+                        $root.memberlist.actors.Member.encode(m.members[i], w.uint32(/* id 4, wireType 2 =*/34).fork(), q + 1).ldelim();
+                }
+                if (m.state != null && $Object.hasOwnProperty.call(m, "state") && m.state.length)
+                    w.uint32(/* id 5, wireType 2 =*/42).bytes(m.state);
+                if (m.oneway != null && $Object.hasOwnProperty.call(m, "oneway") && m.oneway !== false)
+                    w.uint32(/* id 6, wireType 0 =*/48).bool(m.oneway);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a HookCall message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.worker.HookCall
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.worker.HookCall & memberlist.worker.HookCall.$Shape} HookCall
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            HookCall.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.worker.HookCall();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.id = v;
+                            else
+                                delete m.id;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.hook = v;
+                            else
+                                delete m.hook;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.join = v;
+                            else
+                                delete m.join;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.members && m.members.length))
+                                m.members = [];
+                            m.members.push($root.memberlist.actors.Member.decode(r, r.size(), $undefined, q + 1));
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.state = v;
+                            else
+                                delete m.state;
+                            continue;
+                        }
+                    case 6: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.oneway = v;
+                            else
+                                delete m.oneway;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a HookCall message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.worker.HookCall
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.worker.HookCall} HookCall
+             */
+            HookCall.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.worker.HookCall)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.worker.HookCall: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.worker.HookCall();
+                if (d.id != null) {
+                    if ($Number(d.id) !== 0) {
+                        m.id = d.id >>> 0;
+                    }
+                }
+                if (d.hook != null) {
+                    if (typeof d.hook !== "string" || d.hook.length) {
+                        m.hook = $String(d.hook);
+                    }
+                }
+                if (d.join != null) {
+                    if (d.join) {
+                        m.join = $Boolean(d.join);
+                    }
+                }
+                if (d.members) {
+                    if (!$Array.isArray(d.members))
+                        throw $TypeError(".memberlist.worker.HookCall.members: array expected");
+                    m.members = $Array(d.members.length);
+                    for (var i = 0; i < d.members.length; ++i) {
+                        if (!$util.isObject(d.members[i]))
+                            throw $TypeError(".memberlist.worker.HookCall.members: object expected");
+                        m.members[i] = $root.memberlist.actors.Member.fromObject(d.members[i], q + 1);
+                    }
+                }
+                if (d.state != null) {
+                    if (d.state.length) {
+                        if (typeof d.state === "string")
+                            $util.base64.decode(d.state, m.state = $util.newBuffer($util.base64.length(d.state)), 0);
+                        else if (d.state.length >= 0)
+                            m.state = d.state;
+                    }
+                }
+                if (d.oneway != null) {
+                    if (d.oneway) {
+                        m.oneway = $Boolean(d.oneway);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a HookCall message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.worker.HookCall
+             * @static
+             * @param {memberlist.worker.HookCall} m HookCall
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            HookCall.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.arrays || o.defaults) {
+                    d.members = [];
+                }
+                if (o.defaults) {
+                    d.id = 0;
+                    d.hook = "";
+                    d.join = false;
+                    if (o.bytes === $String)
+                        d.state = "";
+                    else {
+                        d.state = [];
+                        if (o.bytes !== $Array)
+                            d.state = $util.newBuffer(d.state);
+                    }
+                    d.oneway = false;
+                }
+                if (m.id != null && $Object.hasOwnProperty.call(m, "id")) {
+                    d.id = m.id;
+                }
+                if (m.hook != null && $Object.hasOwnProperty.call(m, "hook")) {
+                    d.hook = m.hook;
+                }
+                if (m.join != null && $Object.hasOwnProperty.call(m, "join")) {
+                    d.join = m.join;
+                }
+                if (m.members && m.members.length) {
+                    d.members = $Array(m.members.length);
+                    for (var j = 0; j < m.members.length; ++j) {
+                        d.members[j] = $root.memberlist.actors.Member.toObject(m.members[j], o, q + 1);
+                    }
+                }
+                if (m.state != null && $Object.hasOwnProperty.call(m, "state")) {
+                    d.state = o.bytes === $String ? $util.base64.encode(m.state, 0, m.state.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.state) : m.state;
+                }
+                if (m.oneway != null && $Object.hasOwnProperty.call(m, "oneway")) {
+                    d.oneway = m.oneway;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this HookCall to JSON.
+             * @function toJSON
+             * @memberof memberlist.worker.HookCall
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            HookCall.prototype.toJSON = function() {
+                return HookCall.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for HookCall
+             * @function getTypeUrl
+             * @memberof memberlist.worker.HookCall
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            HookCall.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.worker.HookCall";
+            };
+
+            return HookCall;
+        })();
+
+        worker.HookReply = (function() {
+
+            /**
+             * Properties of a HookReply.
+             * @typedef {Object} memberlist.worker.HookReply.$Properties
+             * @property {number|null} [id] HookReply id
+             * @property {string|null} [reason] HookReply reason
+             * @property {Uint8Array|null} [bytes] HookReply bytes
+             * @property {boolean|null} [hasBytes] HookReply hasBytes
+             * @property {boolean|null} [failed] HookReply failed
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a HookReply.
+             * @memberof memberlist.worker
+             * @interface IHookReply
+             * @augments memberlist.worker.HookReply.$Properties
+             * @deprecated Use memberlist.worker.HookReply.$Properties instead.
+             */
+
+            /**
+             * Shape of a HookReply.
+             * @typedef {memberlist.worker.HookReply.$Properties} memberlist.worker.HookReply.$Shape
+             */
+
+            /**
+             * Constructs a new HookReply.
+             * @memberof memberlist.worker
+             * @classdesc Represents a HookReply.
+             * @constructor
+             * @param {memberlist.worker.HookReply.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const HookReply = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * HookReply id.
+             * @member {number} id
+             * @memberof memberlist.worker.HookReply
+             * @instance
+             */
+            HookReply.prototype.id = 0;
+
+            /**
+             * HookReply reason.
+             * @member {string} reason
+             * @memberof memberlist.worker.HookReply
+             * @instance
+             */
+            HookReply.prototype.reason = "";
+
+            /**
+             * HookReply bytes.
+             * @member {Uint8Array} bytes
+             * @memberof memberlist.worker.HookReply
+             * @instance
+             */
+            HookReply.prototype.bytes = $util.newBuffer([]);
+
+            /**
+             * HookReply hasBytes.
+             * @member {boolean} hasBytes
+             * @memberof memberlist.worker.HookReply
+             * @instance
+             */
+            HookReply.prototype.hasBytes = false;
+
+            /**
+             * HookReply failed.
+             * @member {boolean} failed
+             * @memberof memberlist.worker.HookReply
+             * @instance
+             */
+            HookReply.prototype.failed = false;
+
+            /**
+             * Creates a new HookReply instance using the specified properties.
+             * @function create
+             * @memberof memberlist.worker.HookReply
+             * @static
+             * @param {memberlist.worker.HookReply.$Properties=} [properties] Properties to set
+             * @returns {memberlist.worker.HookReply} HookReply instance
+             * @type {{
+             *   (properties: memberlist.worker.HookReply.$Shape): memberlist.worker.HookReply & memberlist.worker.HookReply.$Shape;
+             *   (properties?: memberlist.worker.HookReply.$Properties): memberlist.worker.HookReply;
+             * }}
+             */
+            HookReply.create = function(properties) {
+                return new HookReply(properties);
+            };
+
+            /**
+             * Encodes the specified HookReply message. Does not implicitly {@link memberlist.worker.HookReply.verify|verify} messages.
+             * @function encode
+             * @memberof memberlist.worker.HookReply
+             * @static
+             * @param {memberlist.worker.HookReply.$Properties} m HookReply message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            HookReply.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.id != null && $Object.hasOwnProperty.call(m, "id") && m.id !== 0)
+                    w.uint32(/* id 1, wireType 0 =*/8).uint32(m.id);
+                if (m.reason != null && $Object.hasOwnProperty.call(m, "reason") && m.reason !== "")
+                    w.uint32(/* id 2, wireType 2 =*/18).string(m.reason);
+                if (m.bytes != null && $Object.hasOwnProperty.call(m, "bytes") && m.bytes.length)
+                    w.uint32(/* id 3, wireType 2 =*/26).bytes(m.bytes);
+                if (m.hasBytes != null && $Object.hasOwnProperty.call(m, "hasBytes") && m.hasBytes !== false)
+                    w.uint32(/* id 4, wireType 0 =*/32).bool(m.hasBytes);
+                if (m.failed != null && $Object.hasOwnProperty.call(m, "failed") && m.failed !== false)
+                    w.uint32(/* id 5, wireType 0 =*/40).bool(m.failed);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Decodes a HookReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof memberlist.worker.HookReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {memberlist.worker.HookReply & memberlist.worker.HookReply.$Shape} HookReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            HookReply.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.memberlist.worker.HookReply();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.id = v;
+                            else
+                                delete m.id;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.reason = v;
+                            else
+                                delete m.reason;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.bytes = v;
+                            else
+                                delete m.bytes;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.hasBytes = v;
+                            else
+                                delete m.hasBytes;
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.failed = v;
+                            else
+                                delete m.failed;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Creates a HookReply message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof memberlist.worker.HookReply
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {memberlist.worker.HookReply} HookReply
+             */
+            HookReply.fromObject = function (d, q) {
+                if (d instanceof $root.memberlist.worker.HookReply)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".memberlist.worker.HookReply: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.memberlist.worker.HookReply();
+                if (d.id != null) {
+                    if ($Number(d.id) !== 0) {
+                        m.id = d.id >>> 0;
+                    }
+                }
+                if (d.reason != null) {
+                    if (typeof d.reason !== "string" || d.reason.length) {
+                        m.reason = $String(d.reason);
+                    }
+                }
+                if (d.bytes != null) {
+                    if (d.bytes.length) {
+                        if (typeof d.bytes === "string")
+                            $util.base64.decode(d.bytes, m.bytes = $util.newBuffer($util.base64.length(d.bytes)), 0);
+                        else if (d.bytes.length >= 0)
+                            m.bytes = d.bytes;
+                    }
+                }
+                if (d.hasBytes != null) {
+                    if (d.hasBytes) {
+                        m.hasBytes = $Boolean(d.hasBytes);
+                    }
+                }
+                if (d.failed != null) {
+                    if (d.failed) {
+                        m.failed = $Boolean(d.failed);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a HookReply message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof memberlist.worker.HookReply
+             * @static
+             * @param {memberlist.worker.HookReply} m HookReply
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            HookReply.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.id = 0;
+                    d.reason = "";
+                    if (o.bytes === $String)
+                        d.bytes = "";
+                    else {
+                        d.bytes = [];
+                        if (o.bytes !== $Array)
+                            d.bytes = $util.newBuffer(d.bytes);
+                    }
+                    d.hasBytes = false;
+                    d.failed = false;
+                }
+                if (m.id != null && $Object.hasOwnProperty.call(m, "id")) {
+                    d.id = m.id;
+                }
+                if (m.reason != null && $Object.hasOwnProperty.call(m, "reason")) {
+                    d.reason = m.reason;
+                }
+                if (m.bytes != null && $Object.hasOwnProperty.call(m, "bytes")) {
+                    d.bytes = o.bytes === $String ? $util.base64.encode(m.bytes, 0, m.bytes.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.bytes) : m.bytes;
+                }
+                if (m.hasBytes != null && $Object.hasOwnProperty.call(m, "hasBytes")) {
+                    d.hasBytes = m.hasBytes;
+                }
+                if (m.failed != null && $Object.hasOwnProperty.call(m, "failed")) {
+                    d.failed = m.failed;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this HookReply to JSON.
+             * @function toJSON
+             * @memberof memberlist.worker.HookReply
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            HookReply.prototype.toJSON = function() {
+                return HookReply.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for HookReply
+             * @function getTypeUrl
+             * @memberof memberlist.worker.HookReply
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            HookReply.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/memberlist.worker.HookReply";
+            };
+
+            return HookReply;
         })();
 
         return worker;

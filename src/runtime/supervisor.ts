@@ -155,6 +155,11 @@ export class Supervisor {
     return [...this.#routes.entries()].filter(([, cells]) => cells.some((c) => c.state !== 'stopped')).map(([t]) => t);
   }
 
+  /** The message classes accepted by at least one running actor other than `name` (a thread boundary asks what the rest of its side wants). */
+  acceptedTypesExcept(name: string): MessageClass[] {
+    return [...this.#routes.entries()].filter(([, cells]) => cells.some((c) => c.state !== 'stopped' && c.actor.name !== name)).map(([t]) => t);
+  }
+
   /** Whether an actor of this name is present and not stopped. */
   has(name: string): boolean {
     const c = this.#byName.get(name);

@@ -1,4 +1,4 @@
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { Worker, type ResourceLimits, type Transferable } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { worker as wk } from '../gen/index.js';
 import { builtinRegistry } from '../gen/index.js';
@@ -27,6 +27,14 @@ export interface ThreadPlacementOptions {
   restartPolicy?: RestartPolicy;
   /** pino level inside the worker. */
   logLevel?: string;
+  /** Send the worker's log lines back as LogRecord messages (for a host actor to write to the host's logger). */
+  forwardLogs?: boolean;
+  /**
+   * Called at every (re)start of the worker: the `options` the group's createActors receives, and
+   * what to transfer with them (MessagePorts can be transferred once, so a restarted worker needs
+   * fresh ones).
+   */
+  groupOptions?: () => { options: unknown; transferList?: readonly Transferable[] };
 }
 
 /**
@@ -63,24 +71,28 @@ class ThreadBoundaryActor implements Actor {
     this.#ctx = ctx;
     this.#stopping = false;
     this.#exitNote = undefined;
-    const own = new Set(this.accepts);
-    const hostAccepts = this.supervisor
-      .acceptedTypes()
-      .filter((t) => !own.has(t))
-      .map(typeNameOf);
+    // What the other actors on this side accept, whether or not the group accepts it too.
+    const hostAccepts = this.supervisor.acceptedTypesExcept(this.name).map(typeNameOf);
     const moduleHref =
       this.options.module instanceof URL ? this.options.module.href : pathToFileURL(this.options.module).href;
+    const extra = this.options.groupOptions?.();
     const data: ActorGroupWorkerData = {
       group: this.options.group,
       nodeName: ctx.nodeName,
       module: moduleHref,
       hostAccepts,
       logLevel: this.options.logLevel ?? 'silent',
+      forwardLogs: this.options.forwardLogs ?? false,
+      options: extra?.options,
     };
     const entry = workerEntry('actor-group');
     const w = new Worker(
       entry.url,
-      workerOptions(entry, { workerData: data, resourceLimits: this.options.resourceLimits }),
+      workerOptions(entry, {
+        workerData: data,
+        resourceLimits: this.options.resourceLimits,
+        transferList: extra?.transferList === undefined ? undefined : [...extra.transferList],
+      }),
     );
     this.#worker = w;
     this.#sender = new BatchSender(ctx.clock, (buf) => w.postMessage(buf, [buf]));

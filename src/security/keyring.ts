@@ -48,6 +48,7 @@ export class Keyring {
   #keys: InstalledKey[] = [];
   /** Bumped on every change, so a cache keyed on it can tell the ring changed. */
   #version = 0;
+  readonly #listeners: (() => void)[] = [];
 
   /**
    * @param keys keys to install (each 16, 24 or 32 bytes).
@@ -89,7 +90,7 @@ export class Keyring {
     validateKey(key);
     if (this.#indexOf(key) >= 0) return;
     this.#keys.push(makeKey(key));
-    this.#version++;
+    this.#changed();
   }
 
   /** Makes an installed key the primary: from now on everything we send is encrypted with it. */
@@ -100,7 +101,7 @@ export class Keyring {
     if (i === 0) return;
     const [k] = this.#keys.splice(i, 1);
     this.#keys.unshift(k as InstalledKey);
-    this.#version++;
+    this.#changed();
   }
 
   /** Removes a key. Removing the primary is refused; removing a key that is not installed does nothing. */
@@ -110,7 +111,7 @@ export class Keyring {
     if (i === 0) throw new InvalidArgumentError('cannot remove the primary key: use another key first');
     if (i < 0) return;
     this.#keys.splice(i, 1);
-    this.#version++;
+    this.#changed();
   }
 
   /** Copies of every installed key, the primary first. */
@@ -126,6 +127,26 @@ export class Keyring {
   /** The installed keys for the cipher, primary first. Internal: the codec's view, not a copy. */
   installed(): readonly InstalledKey[] {
     return this.#keys;
+  }
+
+  /**
+   * Calls `listener` after every change. Internal: the isolated protocol thread uses it to mirror
+   * its keyring (changed by a cluster-wide rotation, say) into the host's node.keyring.
+   */
+  onChange(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Replaces every key (primary first). Internal: how the host's mirror adopts the protocol thread's ring. */
+  replaceAll(keys: readonly Uint8Array[]): void {
+    keys.forEach((k, i) => validateKey(k, `keys[${i}]`));
+    this.#keys = keys.map(makeKey);
+    this.#changed();
+  }
+
+  #changed(): void {
+    this.#version++;
+    for (const l of this.#listeners) l();
   }
 
   #indexOf(key: Uint8Array): number {

@@ -29,6 +29,7 @@ const metrics: NodeMetrics = {
   transport: { packetsSent: 12, packetsReceived: 10, bytesSent: 1200, bytesReceived: 1000, packetsDropped: 0, streamsOpened: 3, streamsAccepted: 2 },
   actors: [{ name: 'probe', received: 50, mailboxDepth: 2, dropped: 0, crashes: 0, restarts: 0 }],
   healthScore: 1,
+  threading: 'inline',
   hooks: { 'ack"Payload\\': { calls: 3, errors: 1, slow: 0 } },
   protocol: {
     probes: 40,
@@ -37,6 +38,10 @@ const metrics: NodeMetrics = {
     indirectPingsSent: 3,
     degradedProbes: 1,
     digestMismatches: 0,
+    lateProbeTimeouts: 0,
+    lateSuspicionExpiries: 0,
+    loopStalls: 0,
+    loopMaxDelayMs: 0,
     refutations: 1,
     suspicionsStarted: 2,
     suspicionsExpired: 1,

@@ -3,6 +3,7 @@ import { fromWireAddress, toWireAddress, type WireAddress } from '../../codec/ad
 import type { TimerHandle } from '../../clock.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { Awareness } from './awareness.js';
+import { firedLate } from '../loop-monitor/late-timer.js';
 import { MemberDigest } from './member-digest.js';
 import { ProbeList } from './probe-list.js';
 import { IndexedNameSet } from '../../util/indexed-name-set.js';
@@ -61,6 +62,8 @@ interface ActiveProbe {
   tcpRequestId: number;
   tcpPending: boolean;
   tcpOk: boolean;
+  /** Bit per stage whose late deadline was already deferred once (see late-timer.ts). */
+  graced: number;
 }
 
 /** An indirect probe we relay for another member (we are its intermediary). */
@@ -154,6 +157,8 @@ export class ProbeActor implements Actor {
   relayedNacks = 0;
   /** Messages we could not use (missing fields, unusable addresses). */
   malformed = 0;
+  /** Probe deadlines that fired late because this thread stalled, judged one loop turn later (after the acks read meanwhile). */
+  lateProbeTimeouts = 0;
 
   constructor(private readonly options: ProbeOptions) {}
 
@@ -304,12 +309,14 @@ export class ProbeActor implements Actor {
       tcpRequestId: 0,
       tcpPending: false,
       tcpOk: false,
+      graced: 0,
     };
   }
 
   #onDeadline(m: actors.ProbeDeadline): void {
     const p = this.#probe;
     if (p === undefined || p.seqNo !== m.seqNo) return;
+    if (this.#deferLate(p, m)) return;
     switch (m.stage) {
       case STAGE_PROBE_TIMEOUT:
         if (p.stage === 'direct') this.#goIndirect(p);
@@ -331,6 +338,25 @@ export class ProbeActor implements Actor {
       default:
         return;
     }
+  }
+
+  /**
+   * A deadline that fired late means our own event loop stalled: the target's ack is probably
+   * unread in the socket. Look again one loop turn later (after the poll phase), once per stage, and
+   * count the stall against our own health (Lifeguard: the slow node backs off) when it was longer
+   * than a probe timeout.
+   */
+  #deferLate(p: ActiveProbe, m: actors.ProbeDeadline): boolean {
+    const o = this.options;
+    const dueMs = m.stage === STAGE_PROBE_TIMEOUT ? p.sentAtMs + o.probeTimeoutMs : m.stage === STAGE_INTERVAL_END ? p.deadlineMs : undefined;
+    const bit = 1 << m.stage;
+    const now = this.#ctx.clock.now();
+    if (dueMs === undefined || (p.graced & bit) !== 0 || !firedLate(dueMs, now)) return false;
+    p.graced |= bit;
+    this.lateProbeTimeouts++;
+    if (now - dueMs >= o.probeTimeoutMs) this.#applyAwareness(1);
+    p.timers.push(this.#ctx.schedule(0, actors.ProbeDeadline.create({ seqNo: p.seqNo, stage: m.stage })));
+    return true;
   }
 
   /** No direct ack within probeTimeoutMs: indirect pings through random helpers, plus the TCP fallback. */

@@ -2,6 +2,7 @@ import { actors, wire } from '../../gen/index.js';
 import type { TimerHandle } from '../../clock.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { SuspicionState } from './suspicion-timer.js';
+import { firedLate } from '../loop-monitor/late-timer.js';
 
 /** One running suspicion. */
 interface Entry {
@@ -13,6 +14,9 @@ interface Entry {
   /** The suspect message to re-gossip on a new confirmation when the confirmation carries none. */
   readonly suspect: wire.Suspect.$Properties | null | undefined;
   timer: TimerHandle;
+  /** When the timer is due (clock ms), and whether a late expiry was already deferred once. */
+  dueMs: number;
+  graced: boolean;
 }
 
 /**
@@ -47,6 +51,8 @@ export class SuspicionActor implements Actor {
   cancelled = 0;
   /** Expiries with fewer than k confirmations (memberlist.degraded.timeout). */
   degradedTimeouts = 0;
+  /** Expiries that fired late (this thread stalled) and were judged one loop turn later, after the refutations that arrived meanwhile. */
+  lateExpiries = 0;
 
   start(ctx: ActorContext): void {
     this.#ctx = ctx;
@@ -88,6 +94,8 @@ export class SuspicionActor implements Actor {
       state,
       suspect: m.suspect,
       timer: this.#schedule(m.node, m.stateChangeMs, state.initialTimeoutMs),
+      dueMs: this.#ctx.clock.now() + state.initialTimeoutMs,
+      graced: false,
     };
     this.#entries.set(m.node, entry);
     this.started++;
@@ -110,12 +118,20 @@ export class SuspicionActor implements Actor {
       return;
     }
     e.timer = this.#schedule(e.node, e.stateChangeMs, outcome.remainingMs);
+    e.dueMs = this.#ctx.clock.now() + outcome.remainingMs;
   }
 
   #onTimer(m: actors.SuspicionTimer): void {
     const e = this.#entries.get(m.node);
     // A timer of a replaced suspicion (cancel raced with delivery) is stale.
     if (e === undefined || e.stateChangeMs !== m.stateChangeMs) return;
+    if (!e.graced && firedLate(e.dueMs, this.#ctx.clock.now())) {
+      // Our loop stalled past the expiry: a refutation may be waiting unread in the socket.
+      e.graced = true;
+      this.lateExpiries++;
+      e.timer = this.#schedule(e.node, e.stateChangeMs, 0);
+      return;
+    }
     this.#expire(e);
   }
 

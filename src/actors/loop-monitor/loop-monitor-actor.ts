@@ -1,0 +1,69 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { actors } from '../../gen/index.js';
+import type { Actor, ActorContext } from '../../runtime/actor.js';
+
+export interface LoopMonitorOptions {
+  /** How often the delay histogram is read (the probe interval: one verdict per probe round). */
+  intervalMs: number;
+  /** A delay at least this long is a stall (the probe timeout: an ack held up that long looks lost). */
+  stallMs: number;
+  /** Lifeguard's awareness ceiling: no single stall adds more than this. */
+  maxDelta: number;
+}
+
+/**
+ * Lets a node know when it is the slow one. It samples this thread's event-loop delay
+ * (perf_hooks.monitorEventLoopDelay) and, when the loop stalled for at least a probe timeout since
+ * the last check, raises the Lifeguard health score by one per probe interval the stall lasted:
+ * the probe actor then stretches its probe interval and timeouts, so a node whose host blocks it
+ * backs off instead of accusing healthy peers (memberlist only learns this from missed nacks and
+ * refutations, which arrive after the false suspicions). It runs wherever the protocol actors run:
+ * on the caller's thread in inline mode, where host stalls hit the protocol directly, and on the
+ * protocol worker in isolated mode, where only the protocol's own work can stall it.
+ */
+export class LoopMonitorActor implements Actor {
+  readonly name = 'loop-monitor';
+  readonly accepts = [actors.LoopCheck];
+  #ctx!: ActorContext;
+  #histogram: IntervalHistogram | undefined;
+  /** Stalls seen (each sent a LoopStall and an AwarenessDelta). */
+  stalls = 0;
+  /** The longest delay seen since start, ms. */
+  maxDelayMs = 0;
+
+  constructor(private readonly options: LoopMonitorOptions) {}
+
+  start(ctx: ActorContext): void {
+    this.#ctx = ctx;
+    // 10 ms resolution: stalls that matter are hundreds of ms; a finer one costs a timer per ms.
+    this.#histogram = monitorEventLoopDelay({ resolution: 10 });
+    this.#histogram.enable();
+    ctx.schedule(this.options.intervalMs, actors.LoopCheck.create());
+  }
+
+  stop(): void {
+    this.#histogram?.disable();
+    this.#histogram = undefined;
+  }
+
+  receive(message: object): void {
+    if (!(message instanceof actors.LoopCheck)) return;
+    this.#ctx.schedule(this.options.intervalMs, actors.LoopCheck.create());
+    const h = this.#histogram;
+    if (h === undefined || h.count === 0) return;
+    const maxMs = h.max / 1e6;
+    h.reset();
+    this.check(maxMs);
+  }
+
+  /** Judges one check's worst delay (exposed for tests, which cannot stall a virtual clock's loop). */
+  check(maxMs: number): void {
+    this.maxDelayMs = Math.max(this.maxDelayMs, maxMs);
+    if (maxMs < this.options.stallMs) return;
+    this.stalls++;
+    const delta = Math.min(this.options.maxDelta, Math.max(1, Math.floor(maxMs / this.options.intervalMs)));
+    this.#ctx.logger.warn({ stallMs: Math.round(maxMs), awarenessDelta: delta }, 'event loop stalled: raising our health score so we back off');
+    this.#ctx.send(actors.AwarenessDelta.create({ delta }));
+    this.#ctx.send(actors.LoopStall.create({ maxMs, awarenessDelta: delta }));
+  }
+}
