@@ -335,7 +335,9 @@ export class MembershipActor implements Actor {
 
   #reap(): void {
     const now = this.#ctx.clock.now();
-    for (const r of [...this.#members.values()]) {
+    // Deleting the current entry while iterating a Map is safe (no copy of the whole table needed);
+    // this runs once per probe-list pass, so it is O(n) per n probes.
+    for (const r of this.#members.values()) {
       if (!reapable(r, now, this.options.gossipToTheDeadMs, this.options.name)) continue;
       this.#members.delete(r.name);
       this.#ctx.logger.debug({ member: r.name }, 'reaped');
