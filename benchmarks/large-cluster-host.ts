@@ -5,7 +5,7 @@
 // the main-thread stall during full push-pulls.
 //
 //   node dist/benchmarks/large-cluster-host.js --n 10000 [--profile lan] [--steady 20] [--pushpulls 5]
-//        [--gossip-rate 10] [--gossip-parts 3] [--compression on|off] [--port 17946]
+//        [--gossip-rate 10] [--gossip-parts 3] [--compression on|off] [--port 17946] [--threading inline|isolated]
 //
 // Phases (one JSON line each on stdout):
 //   join      node.join(seed): one TCP push-pull that brings in all N members (merged on a worker
@@ -33,6 +33,9 @@ const { values: argv } = parseArgs({
     'gossip-parts': { type: 'string', default: '3' },
     compression: { type: 'string', default: 'on' },
     port: { type: 'string', default: '17946' },
+    // 'inline' (actors on the main thread, as in the RESULTS.md runs) or 'isolated' (a protocol worker
+    // thread); empty = the library's default for real sockets.
+    threading: { type: 'string', default: '' },
   },
   strict: true,
 });
@@ -48,7 +51,7 @@ const mib = (b: number): number => r2(b / 1048576);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const progress = (s: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 23)}] ${s}\n`);
 function emit(measure: string, o: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ measure, n: N, profile: PROFILE, compression: COMPRESSION, node: process.version, ...o })}\n`);
+  process.stdout.write(`${JSON.stringify({ measure, n: N, profile: PROFILE, compression: COMPRESSION, threading: argv.threading || 'default', node: process.version, ...o })}\n`);
 }
 /** Event-loop delay of a histogram in ms (its values are ns). */
 function eld(h: IntervalHistogram): { p50_ms: number; p99_ms: number; max_ms: number } {
@@ -82,7 +85,9 @@ async function main(): Promise<void> {
 
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
-  const node = await createNode({ name: 'real-0', bindAddr: '127.0.0.1', bindPort: 0, profile: PROFILE, enableCompression: COMPRESSION });
+  const threading: { threading?: 'inline' | 'isolated' } =
+    argv.threading === 'inline' || argv.threading === 'isolated' ? { threading: argv.threading } : {};
+  const node = await createNode({ name: 'real-0', bindAddr: '127.0.0.1', bindPort: 0, profile: PROFILE, enableCompression: COMPRESSION, ...threading });
   await sleep(500);
   const rss0 = process.memoryUsage().rss;
   const heap0 = process.memoryUsage().heapUsed;
