@@ -53,6 +53,8 @@ export interface GoNodeOptions {
   state?: string;
   compress?: boolean;
   logs?: boolean;
+  /** More helper flags, such as timing overrides (-probe-interval=1s). */
+  extraArgs?: readonly string[];
 }
 
 export class GoNode {
@@ -71,6 +73,7 @@ export class GoNode {
     if (options.meta !== undefined) args.push(`-meta=${options.meta}`);
     if (options.state !== undefined) args.push(`-state=${options.state}`);
     if (options.logs) args.push('-logs=true');
+    if (options.extraArgs) args.push(...options.extraArgs);
     this.#proc = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.#proc.on('exit', () => {
       this.#exited = true;
