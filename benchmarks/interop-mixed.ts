@@ -2,7 +2,8 @@
  * Mixed clusters with Go memberlist: convergence and failure detection of N nodes on 127.0.0.1 for
  * four clusters: all Go (memberlist 0.2.2, one process per node), mixed (half Go, half ours with
  * wire 'memberlist', interleaved), all ours on the memberlist wire, and all ours on the default
- * protobuf wire. Every cluster runs memberlist's DefaultLocalConfig timings (our 'local' profile).
+ * protobuf wire. Every cluster runs memberlist's DefaultLocalConfig timings (our 'local' profile);
+ * our nodes run in this process with the default threading.
  *
  *   npx tsx benchmarks/interop-mixed.ts [--n 6] [--reps 5]
  *
