@@ -186,8 +186,11 @@ export class IsolatedBackend implements ProtocolBackend {
         const metricsChannel = createSyncChannel();
         this.#stopServing = serveHooks(hookChannel.server, p.hooks);
         this.#metricsCaller = new SyncCaller(metricsChannel.caller);
+        // A restarted thread binds the port the first one had (bindPort 0 picked it), so members
+        // keep reaching us at the address they know.
+        const bound = this.#address.port !== 0 ? { ...config, bindPort: this.#address.port } : config;
         const options: ProtocolGroupOptions = {
-          config,
+          config: bound,
           meta: p.meta,
           mergeOffloadThreshold: p.mergeOffloadThreshold,
           hostHooks,
