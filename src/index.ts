@@ -1,6 +1,9 @@
 // memberlist-ts public API. Everything exported here is supported; anything else is internal.
 export { createNode, MemberlistNode } from './node.js';
 export type { NodeOptions, NodeMetrics, ProtocolMetrics, TransportFactory } from './node.js';
+export type { Threading } from './protocol-backend.js';
+export type { IsolationOptions } from './isolation/isolated-backend.js';
+export type { ProtocolThreadMetrics } from './protocol-stack.js';
 export type { Member, MemberStateName } from './member.js';
 export type { NodeEvent, NodeEventMap, NodeEventName, LeaveReason, MessageVia } from './events.js';
 export type { Delegates, HookName, HookStats } from './delegates.js';
