@@ -1,23 +1,27 @@
 // The main job: a local cluster of real nodes on 127.0.0.1, on default settings. It forms the
 // cluster through one seed, kills one node without a leave and shows its detection, makes another
 // node leave, and ends with a table of the measured times.
-//   npm run demo -- --nodes 25 --profile lan
+//   npm run demo -- --nodes 25 --profile lan --threading isolated
 import { parseArgs } from 'node:util';
-import { createNode, type MemberlistNode, type Profile } from '../src/index.js';
+import { createNode, type MemberlistNode, type Profile, type Threading } from '../src/index.js';
 
 const { values } = parseArgs({
   options: {
     nodes: { type: 'string', default: '25' },
     profile: { type: 'string', default: 'lan' },
     timeout: { type: 'string', default: '120' },
+    // Each node's protocol actors on its own worker thread (the default) or all on this thread.
+    threading: { type: 'string', default: 'isolated' },
   },
 });
+const threading = values.threading as Threading;
 const count = Number(values.nodes);
 const profile = values.profile as Profile;
 const limitMs = Number(values.timeout) * 1000;
 if (!Number.isInteger(count) || count < 3 || count > 1000) fail('--nodes must be an integer from 3 to 1000');
 if (!['lan', 'wan', 'local'].includes(profile)) fail("--profile must be 'lan', 'wan' or 'local'");
 if (!(limitMs > 0)) fail('--timeout must be a positive number of seconds');
+if (threading !== 'isolated' && threading !== 'inline') fail("--threading must be 'isolated' or 'inline'");
 
 function fail(message: string): never {
   console.error(`demo: ${message}`);
@@ -72,8 +76,8 @@ const stateOf = (n: MemberlistNode, name: string): string | undefined => n.membe
 const rows: Array<Record<string, string | number>> = [];
 
 const nodes: MemberlistNode[] = [];
-for (let i = 0; i < count; i++) nodes.push(await createNode({ name: `node-${String(i).padStart(2, '0')}`, bindAddr: '127.0.0.1', bindPort: 0, profile }));
-done(`started ${count} nodes on 127.0.0.1 (profile ${profile}) in ${since(t0)}`);
+for (let i = 0; i < count; i++) nodes.push(await createNode({ name: `node-${String(i).padStart(2, '0')}`, bindAddr: '127.0.0.1', bindPort: 0, profile, threading }));
+done(`started ${count} nodes on 127.0.0.1 (profile ${profile}, threading ${threading}) in ${since(t0)}`);
 
 // 1. Form the cluster: everyone joins through node-00.
 const seed = `127.0.0.1:${nodes[0]?.address.port}`;

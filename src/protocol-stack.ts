@@ -247,3 +247,43 @@ export function protocolThreadMetrics(
     },
   };
 }
+
+/** Counters of a protocol thread that has reported nothing yet. */
+export function emptyMetrics(): ProtocolThreadMetrics {
+  return {
+    packetsIn: 0,
+    packetsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    messagesIn: {},
+    messagesOut: {},
+    dropsIn: {},
+    dropsOut: {},
+    transport: { packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, packetsDropped: 0, streamsOpened: 0, streamsAccepted: 0 },
+    actors: [],
+    hooks: {},
+    protocol: {
+      probes: 0,
+      probesFailed: 0,
+      tcpFallbackSuccesses: 0,
+      indirectPingsSent: 0,
+      degradedProbes: 0,
+      digestMismatches: 0,
+      lateProbeTimeouts: 0,
+      lateSuspicionExpiries: 0,
+      loopStalls: 0,
+      loopMaxDelayMs: 0,
+      refutations: 0,
+      suspicionsStarted: 0,
+      suspicionsExpired: 0,
+      degradedTimeouts: 0,
+      broadcastQueueDepth: 0,
+      broadcastsDropped: 0,
+      pushPullsSent: 0,
+      pushPullsReceived: 0,
+      pushPullsFailed: 0,
+      pushPullLastMs: 0,
+      pushPullTotalMs: 0,
+    },
+  };
+}

@@ -33,28 +33,23 @@ export function serveHooks(end: SyncEnd, hooks: HookRunner): () => void {
     return call.oneway ? undefined : wk.HookReply.encode(reply).finish();
   });
 }
+function withBytes(reply: wk.HookReply, r: { value: Uint8Array | undefined; failed: boolean }): wk.HookReply {
+  reply.failed = r.failed;
+  if (r.value instanceof Uint8Array) {
+    reply.bytes = r.value;
+    reply.hasBytes = true;
+  }
+  return reply;
+}
+
 function answer(call: wk.HookCall, hooks: HookRunner): wk.HookReply {
   const reply = wk.HookReply.create({ id: call.id });
   const members = call.members.map((m) => memberFromMessage(m));
   switch (call.hook as HookName) {
-    case 'ackPayload': {
-      const r = hooks.run('ackPayload', (d) => d.ackPayload?.(), undefined);
-      reply.failed = r.failed;
-      if (r.value instanceof Uint8Array) {
-        reply.bytes = r.value;
-        reply.hasBytes = true;
-      }
-      return reply;
-    }
-    case 'localState': {
-      const r = hooks.run('localState', (d) => d.localState?.(call.join), undefined);
-      reply.failed = r.failed;
-      if (r.value instanceof Uint8Array) {
-        reply.bytes = r.value;
-        reply.hasBytes = true;
-      }
-      return reply;
-    }
+    case 'ackPayload':
+      return withBytes(reply, hooks.run('ackPayload', (d) => d.ackPayload?.(), undefined));
+    case 'localState':
+      return withBytes(reply, hooks.run('localState', (d) => d.localState?.(call.join), undefined));
     case 'authorizeAlive': {
       const m = members[0];
       if (m === undefined) return reply;

@@ -2,7 +2,7 @@ import { worker as wk } from '../gen/index.js';
 import type { Logger } from '../log.js';
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Keyring } from '../security/keyring.js';
-import type { ProtocolThreadMetrics } from '../protocol-stack.js';
+import { emptyMetrics, type ProtocolThreadMetrics } from '../protocol-stack.js';
 
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
   10: 'trace',
@@ -46,6 +46,12 @@ export class HostBridgeActor implements Actor {
       this.#pending.set(requestId, resolve);
       this.#ctx?.send(wk.MetricsRequest.create({ requestId }));
     });
+  }
+
+  /** The node stopped: answer pending requests with the last snapshot rather than never. */
+  stop(): void {
+    for (const done of this.#pending.values()) done(this.metrics ?? emptyMetrics());
+    this.#pending.clear();
   }
 
   receive(message: object): void {

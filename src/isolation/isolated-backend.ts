@@ -13,7 +13,7 @@ import type { HookRunner } from '../delegates.js';
 import { TransportError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProtocolBackend } from '../protocol-backend.js';
-import type { ProtocolThreadMetrics } from '../protocol-stack.js';
+import { emptyMetrics, type ProtocolThreadMetrics } from '../protocol-stack.js';
 import { typeNameOf, type MessageClass } from '../runtime/message-type.js';
 import type { Supervisor } from '../runtime/supervisor.js';
 import { spawnOnThread } from '../runtime/thread-boundary.js';
@@ -82,43 +82,6 @@ function protocolAccepts(): MessageClass[] {
     .map((n) => registry.get(n));
   return [...list, wk.MetricsRequest, wk.KeyringCommand, wk.HostAccepts];
 }
-
-const EMPTY_METRICS: ProtocolThreadMetrics = {
-  packetsIn: 0,
-  packetsOut: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  messagesIn: {},
-  messagesOut: {},
-  dropsIn: {},
-  dropsOut: {},
-  transport: { packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, packetsDropped: 0, streamsOpened: 0, streamsAccepted: 0 },
-  actors: [],
-  hooks: {},
-  protocol: {
-    probes: 0,
-    probesFailed: 0,
-    tcpFallbackSuccesses: 0,
-    indirectPingsSent: 0,
-    degradedProbes: 0,
-    digestMismatches: 0,
-    lateProbeTimeouts: 0,
-    lateSuspicionExpiries: 0,
-    loopStalls: 0,
-    loopMaxDelayMs: 0,
-    refutations: 0,
-    suspicionsStarted: 0,
-    suspicionsExpired: 0,
-    degradedTimeouts: 0,
-    broadcastQueueDepth: 0,
-    broadcastsDropped: 0,
-    pushPullsSent: 0,
-    pushPullsReceived: 0,
-    pushPullsFailed: 0,
-    pushPullLastMs: 0,
-    pushPullTotalMs: 0,
-  },
-};
 
 export interface IsolatedStart {
   config: MemberlistConfig;
@@ -247,7 +210,7 @@ export class IsolatedBackend implements ProtocolBackend {
         // fall through to the pushed snapshot
       }
     }
-    return this.#bridge.metrics ?? EMPTY_METRICS;
+    return this.#bridge.metrics ?? emptyMetrics();
   }
 
   refreshMetrics(): Promise<ProtocolThreadMetrics> {

@@ -31,12 +31,20 @@ const EMPTY = new Uint8Array(0);
  */
 export function seal(key: InstalledKey, plaintext: Uint8Array, aad: Uint8Array = EMPTY, prefix = 0): Uint8Array {
   const out = new Uint8Array(prefix + AEAD_OVERHEAD + plaintext.length);
-  const nonce = out.subarray(prefix + 1, prefix + 1 + NONCE_BYTES);
   out[prefix] = AEAD_VERSION;
-  randomFillSync(nonce);
+  randomFillSync(out.subarray(prefix + 1, prefix + 1 + NONCE_BYTES));
+  return sealInto(key, out, prefix + 1, plaintext, aad);
+}
+
+/**
+ * The GCM step both wire formats share: encrypts `plaintext` with the nonce already written at
+ * `out[nonceAt..]`, writing ciphertext and tag right after it; `out` must have room for them.
+ */
+export function sealInto(key: InstalledKey, out: Uint8Array, nonceAt: number, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  const nonce = out.subarray(nonceAt, nonceAt + NONCE_BYTES);
   const cipher = createCipheriv(key.cipher, key.key, nonce, { authTagLength: TAG_BYTES });
   if (aad.length > 0) cipher.setAAD(aad);
-  let pos = prefix + 1 + NONCE_BYTES;
+  let pos = nonceAt + NONCE_BYTES;
   const body = cipher.update(plaintext);
   out.set(body, pos);
   pos += body.length;

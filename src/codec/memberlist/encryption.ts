@@ -8,8 +8,9 @@
  * protocol version 1 sends it); version 1 does not pad (protocol version 2 and later). Both are read.
  * The additional data is the label for packets, and [10][u32 len] ‖ label for stream frames.
  */
-import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { createDecipheriv, randomFillSync } from 'node:crypto';
 import type { InstalledKey } from '../../security/keyring.js';
+import { sealInto } from '../../security/aead.js';
 
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
@@ -48,19 +49,8 @@ export function encryptPayload(
   }
   const out = new Uint8Array(1 + NONCE_BYTES + plain.length + TAG_BYTES);
   out[0] = vsn;
-  const nonce = out.subarray(1, 1 + NONCE_BYTES);
-  nonceSource(nonce);
-  const cipher = createCipheriv(key.cipher, key.key, nonce, { authTagLength: TAG_BYTES });
-  if (aad.length > 0) cipher.setAAD(aad);
-  let pos = 1 + NONCE_BYTES;
-  const body = cipher.update(plain);
-  out.set(body, pos);
-  pos += body.length;
-  const rest = cipher.final();
-  out.set(rest, pos);
-  pos += rest.length;
-  out.set(cipher.getAuthTag(), pos);
-  return out;
+  nonceSource(out.subarray(1, 1 + NONCE_BYTES));
+  return sealInto(key, out, 1, plain, aad);
 }
 
 export type DecryptResult = { ok: true; plaintext: Uint8Array } | { ok: false; detail: string };
