@@ -2,9 +2,24 @@
 // (shared/tools/memberlist-bench/main.go, definitions in shared/reference/anchors-measured.md §1),
 // on memberlist-ts nodes, with the same JSON keys.
 //
-//   node dist/benchmarks/cluster-bench.js --n 50 --config local|lan [--mode inproc|sim]
+//   node dist/benchmarks/cluster-bench.js --n 50 --config local|lan [--mode inproc|sim|multiproc]
 //        [--converge-timeout 150] [--detect-timeout 180] [--settle 1] [--join-par 16]
 //        [--seed 1] [--latency 0.2] [--jitter 0.2] [--log-level silent|error|warn|info]
+//        [--threading inline|isolated] [--warmup 5 --steady 30] [--merge-offload-threshold K]
+//        [--max-rss-mb 11000] [--skip-leave] [--procs P]
+//
+// --threading: real-socket nodes run their protocol actors on this thread ('inline', the default here: what
+//         the earlier figures measured) or each on its own worker thread ('isolated', the library's default).
+// --steady S (inproc and multiproc): after convergence wait --warmup s, then measure an S-second window of the
+//         idle cluster, like the Go harness's steady_state line (same keys): process CPU (all threads) per node
+//         per s, payload bytes sent per node per s (UDP: the nodes' transport counters; TCP: every write on a
+//         TCP socket of this process, counted by wrapping net.Socket.prototype.write, i.e. what the Go harness's
+//         countingTransport counts; not countable with --threading isolated, where the sockets live on worker
+//         threads), and RSS per node ((RSS at the end − RSS before any node existed) / N). With --steady the
+//         failure phase follows the window at once (--settle is not added).
+// multiproc: --procs P child processes (this script, --mode child) of ceil(N/P) nodes each; the parent drives
+//         them over stdin/stdout and emits the same lines (convergence, steady_state, failure_detection; no
+//         leave phase). Times are wall-clock ms since the epoch (performance.timeOrigin + now) in every process.
 //
 // inproc: N real nodes in this process on 127.0.0.1 (UDP+TCP, bindPort 0), `profile: config`, every other
 //         option at its default. Times are wall-clock ms (performance.now()).
@@ -28,6 +43,9 @@ import { dirname, join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
+import net from 'node:net';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { createNode, type Logger, type Member, type MemberlistNode, type MemberlistConfig, type Profile } from '../src/index.js';
 import { SimulatedCluster } from '../src/testing/index.js';
@@ -47,6 +65,15 @@ const { values: argv } = parseArgs({
     latency: { type: 'string', default: '0.2' },
     jitter: { type: 'string', default: '0.2' },
     'log-level': { type: 'string', default: 'silent' },
+    threading: { type: 'string', default: 'inline' },
+    warmup: { type: 'string', default: '5' },
+    steady: { type: 'string', default: '0' },
+    'merge-offload-threshold': { type: 'string' },
+    'max-rss-mb': { type: 'string', default: '11000' },
+    'skip-leave': { type: 'boolean', default: false },
+    procs: { type: 'string', default: '10' },
+    'child-first': { type: 'string', default: '0' },
+    'child-count': { type: 'string', default: '0' },
     help: { type: 'boolean', default: false },
   },
   strict: true,
@@ -57,7 +84,9 @@ function usage(code: number, message?: string): never {
   process.stderr.write(
     'usage: node dist/benchmarks/cluster-bench.js --n 50 --config local|lan [--mode inproc|sim]\n' +
       '       [--converge-timeout 150] [--detect-timeout 180] [--settle 1] [--join-par 16]\n' +
-      '       [--seed 1] [--latency 0.2] [--jitter 0.2] [--log-level silent|error|warn|info]\n',
+      '       [--seed 1] [--latency 0.2] [--jitter 0.2] [--log-level silent|error|warn|info]\n' +
+      '       [--threading inline|isolated] [--warmup 5 --steady 30] [--merge-offload-threshold K]\n' +
+      '       [--max-rss-mb 11000] [--skip-leave] [--procs P (multiproc)]\n',
   );
   process.exit(code);
 }
@@ -65,7 +94,7 @@ if (argv.help) usage(0);
 
 const N = Number(argv.n);
 const CONFIG = argv.config as Profile;
-const MODE = argv.mode as 'inproc' | 'sim';
+const MODE = argv.mode as 'inproc' | 'sim' | 'multiproc' | 'child';
 const CONVERGE_TIMEOUT_MS = Number(argv['converge-timeout']) * 1000;
 const DETECT_TIMEOUT_MS = Number(argv['detect-timeout']) * 1000;
 const SETTLE_MS = Number(argv.settle) * 1000;
@@ -74,9 +103,24 @@ const SEED = Number(argv.seed);
 const LATENCY_MS = Number(argv.latency);
 const JITTER_MS = Number(argv.jitter);
 const LOG_LEVEL = argv['log-level'] as string;
+const THREADING = argv.threading as 'inline' | 'isolated';
+const WARMUP_MS = Number(argv.warmup) * 1000;
+const STEADY_MS = Number(argv.steady) * 1000;
+const MERGE_THRESHOLD = argv['merge-offload-threshold'] === undefined ? undefined : Number(argv['merge-offload-threshold']);
+const MAX_RSS_MB = Number(argv['max-rss-mb']);
+const SKIP_LEAVE = argv['skip-leave'] as boolean;
+const PROCS = Number(argv.procs);
+const CHILD_FIRST = Number(argv['child-first']);
+const CHILD_COUNT = Number(argv['child-count']);
 if (!Number.isInteger(N) || N < 1) usage(2, '--n must be a positive integer');
 if (CONFIG !== 'local' && CONFIG !== 'lan' && CONFIG !== 'wan') usage(2, '--config must be local or lan (or wan)');
-if (MODE !== 'inproc' && MODE !== 'sim') usage(2, '--mode must be inproc or sim');
+if (MODE !== 'inproc' && MODE !== 'sim' && MODE !== 'multiproc' && MODE !== 'child') usage(2, '--mode must be inproc, sim or multiproc');
+if (THREADING !== 'inline' && THREADING !== 'isolated') usage(2, '--threading must be inline or isolated');
+if (!(WARMUP_MS >= 0) || !(STEADY_MS >= 0)) usage(2, '--warmup and --steady must be >= 0');
+if (STEADY_MS > 0 && MODE === 'sim') usage(2, '--steady is for real sockets (inproc, multiproc); sim-scale.js measures the simulated steady state');
+if (MERGE_THRESHOLD !== undefined && !(Number.isInteger(MERGE_THRESHOLD) && MERGE_THRESHOLD >= 0)) usage(2, '--merge-offload-threshold must be an integer >= 0');
+if (!(MAX_RSS_MB > 0)) usage(2, '--max-rss-mb must be positive');
+if (!Number.isInteger(PROCS) || PROCS < 1) usage(2, '--procs must be a positive integer');
 if (!(CONVERGE_TIMEOUT_MS > 0) || !(DETECT_TIMEOUT_MS > 0) || !(SETTLE_MS >= 0)) usage(2, 'timeouts must be positive numbers of seconds');
 if (!Number.isInteger(JOIN_PAR) || JOIN_PAR < 0) usage(2, '--join-par must be an integer >= 0 (0 = all at once)');
 if (!Number.isInteger(SEED)) usage(2, '--seed must be an integer');
@@ -133,6 +177,126 @@ const cpuSelf = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
+
+// ───────────────────────────────────────────────────────────── steady-state counters (real sockets)
+
+/** Payload bytes written to TCP sockets by this process (every net.Socket but our own stdio pipes). */
+const tcpOut = { bytes: 0, writes: 0 };
+function installTcpCounter(): void {
+  const proto = net.Socket.prototype as unknown as { write: (this: net.Socket, ...a: unknown[]) => boolean };
+  const orig = proto.write;
+  proto.write = function (this: net.Socket, ...a: unknown[]): boolean {
+    if (this !== (process.stdout as unknown) && this !== (process.stderr as unknown) && this !== (process.stdin as unknown)) {
+      const d = a[0];
+      tcpOut.bytes += typeof d === 'string' ? Buffer.byteLength(d, typeof a[1] === 'string' ? (a[1] as BufferEncoding) : 'utf8') : ((d as Uint8Array | undefined)?.byteLength ?? 0);
+      tcpOut.writes++;
+    }
+    return orig.apply(this, a);
+  };
+}
+
+const rssKb = (): number => Math.round(process.memoryUsage.rss() / 1024);
+const wallNow = (): number => performance.timeOrigin + performance.now();
+
+/** Exits (code 5, one "aborted" line) when this process's RSS passes --max-rss-mb: keeps the machine usable. */
+function installRssGuard(): void {
+  const t = setInterval(() => {
+    const kb = rssKb();
+    if (kb > MAX_RSS_MB * 1024) {
+      emit({ measure: 'aborted', reason: `rss ${Math.round(kb / 1024)} MB > --max-rss-mb ${MAX_RSS_MB}`, rss_kb: kb, n: N, mode: MODE, ts: new Date().toISOString() });
+      progress(`ABORT: rss ${Math.round(kb / 1024)} MB > ${MAX_RSS_MB} MB`);
+      process.exit(5);
+    }
+  }, 500);
+  t.unref();
+}
+
+interface Snap {
+  t: number;
+  cpuS: number;
+  busyS: number;
+  rssKb: number;
+  heapKb: number;
+  udpBytes: number;
+  udpPkts: number;
+  tcpBytes: number | null;
+  tcpWrites: number | null;
+  streamsOpened: number;
+  pushPullsSent: number;
+}
+
+async function snapshot(nodes: readonly MemberlistNode[]): Promise<Snap> {
+  let udpBytes = 0;
+  let udpPkts = 0;
+  let streams = 0;
+  let pps = 0;
+  for (const node of nodes) {
+    const m = node.threading === 'isolated' ? await node.refreshMetrics() : node.metrics();
+    udpBytes += m.transport.bytesSent;
+    udpPkts += m.transport.packetsSent;
+    streams += m.transport.streamsOpened;
+    pps += m.protocol.pushPullsSent;
+  }
+  const isolated = nodes.some((x) => x.threading === 'isolated');
+  return {
+    t: performance.now(),
+    cpuS: cpuSelf(),
+    busyS: machineBusy(),
+    rssKb: rssKb(),
+    heapKb: Math.round(process.memoryUsage().heapUsed / 1024),
+    udpBytes,
+    udpPkts,
+    tcpBytes: isolated ? null : tcpOut.bytes,
+    tcpWrites: isolated ? null : tcpOut.writes,
+    streamsOpened: streams,
+    pushPullsSent: pps,
+  };
+}
+
+/** Sum of per-process snapshots (multiproc). */
+function sumSnaps(xs: readonly Snap[]): Snap {
+  const add = (k: keyof Snap): number => xs.reduce((a, x) => a + ((x[k] as number | null) ?? 0), 0);
+  return {
+    t: Math.max(...xs.map((x) => x.t)),
+    cpuS: add('cpuS'),
+    busyS: xs[0]?.busyS ?? 0,
+    rssKb: add('rssKb'),
+    heapKb: add('heapKb'),
+    udpBytes: add('udpBytes'),
+    udpPkts: add('udpPkts'),
+    tcpBytes: xs.some((x) => x.tcpBytes === null) ? null : add('tcpBytes'),
+    tcpWrites: xs.some((x) => x.tcpWrites === null) ? null : add('tcpWrites'),
+    streamsOpened: add('streamsOpened'),
+    pushPullsSent: add('pushPullsSent'),
+  };
+}
+
+/** The Go harness's steady_state keys, from two snapshots over `sec` seconds. */
+function steadyFields(s0: Snap, s1: Snap, sec: number, n: number, rss0Kb: number, busy: { before: number; after: number }): Record<string, unknown> {
+  const r: Record<string, unknown> = {};
+  const cpu = s1.cpuS - s0.cpuS;
+  const perNodeS = (x: number): number => Math.round(x / n / sec);
+  r.window_s = r2(sec);
+  r.cpu_s_total = Math.round(cpu * 1000) / 1000;
+  r.cpu_ms_per_node_per_s = Math.round((cpu / n / sec) * 1e6) / 1000;
+  r.cpu_pct_of_one_core_total = Math.round((cpu / sec) * 1000) / 10;
+  r.other_procs_busy_cores = r2((busy.after - busy.before - cpu) / sec);
+  r.rss_kb_total = s1.rssKb;
+  r.rss_kb_baseline_before_nodes = rss0Kb;
+  r.rss_kb_per_node = Math.round((s1.rssKb - rss0Kb) / n);
+  r.heap_used_kb_total = s1.heapKb;
+  r.app_udp_bytes_per_node_per_s = perNodeS(s1.udpBytes - s0.udpBytes);
+  r.app_udp_pkts_per_node_per_s = r2((s1.udpPkts - s0.udpPkts) / n / sec);
+  r.app_tcp_bytes_per_node_per_s = s1.tcpBytes === null || s0.tcpBytes === null ? null : perNodeS(s1.tcpBytes - s0.tcpBytes);
+  r.app_tcp_conns_per_node_per_s = Math.round(((s1.streamsOpened - s0.streamsOpened) / n / sec) * 1000) / 1000;
+  r.app_total_bytes_per_node_per_s =
+    s1.tcpBytes === null || s0.tcpBytes === null ? null : perNodeS(s1.udpBytes - s0.udpBytes + (s1.tcpBytes - s0.tcpBytes));
+  r.wire_udp_ip_bytes_per_node_per_s = perNodeS(s1.udpBytes - s0.udpBytes + 28 * (s1.udpPkts - s0.udpPkts));
+  r.push_pulls_sent_per_node_per_s = Math.round(((s1.pushPullsSent - s0.pushPullsSent) / n / sec) * 1000) / 1000;
+  r.definition =
+    'app_udp = payload bytes the nodes handed to UDP send (transport.bytesSent); app_tcp = payload bytes written to TCP sockets by this process (net.Socket.prototype.write wrapped; null when threading is isolated: the sockets are on worker threads); sent side only, per node per s; cpu = process.cpuUsage() of the whole process (all threads); rss_kb_per_node = (RSS at the end of the window − RSS before any node was created) / n';
+  return r;
+}
 
 function configSummary(c: MemberlistConfig): Record<string, unknown> {
   return {
@@ -304,7 +468,15 @@ class RealDriver implements Driver {
     return p;
   }
   create(i: number, logger: Logger): Promise<MemberlistNode> {
-    return createNode({ name: nodeName(i), bindAddr: '127.0.0.1', bindPort: 0, profile: CONFIG, logger });
+    return createNode({
+      name: nodeName(i),
+      bindAddr: '127.0.0.1',
+      bindPort: 0,
+      profile: CONFIG,
+      logger,
+      threading: THREADING,
+      ...(MERGE_THRESHOLD !== undefined ? { mergeOffloadThreshold: MERGE_THRESHOLD } : {}),
+    });
   }
   seedAddress(node: MemberlistNode): string {
     return `127.0.0.1:${node.address.port}`;
@@ -393,6 +565,11 @@ function common(measure: string, driver: Driver): Record<string, unknown> {
     node: process.version,
     ts: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
   };
+  if (driver.time === 'wall') {
+    o.threading = THREADING;
+    if (MERGE_THRESHOLD !== undefined) o.merge_offload_threshold = MERGE_THRESHOLD;
+    if (MODE === 'multiproc') o.procs = PROCS;
+  }
   if (driver.time === 'virtual') {
     o.time = 'virtual';
     o.seed = SEED;
@@ -416,6 +593,7 @@ async function main(): Promise<number> {
     if (tracker.errorSample.length < 5) tracker.errorSample.push(`unhandledRejection: ${String(err)}`);
   });
 
+  const rss0Kb = rssKb();
   try {
     // ── create
     const tCreate = performance.now();
@@ -532,7 +710,24 @@ async function main(): Promise<number> {
     }
     if (N < 3) return exitCode;
 
-    await (driver.time === 'virtual' ? driver.waitFor(() => false, SETTLE_MS) : driver.delay(SETTLE_MS));
+    if (STEADY_MS > 0) {
+      // ── steady state (real sockets only): --warmup s of rest, then the --steady s window
+      await driver.delay(WARMUP_MS);
+      const s0 = await snapshot(nodes);
+      await driver.delay(STEADY_MS);
+      const s1 = await snapshot(nodes);
+      const sec = (s1.t - s0.t) / 1000;
+      const st: Record<string, unknown> = { ...common('steady_state', driver), warmup_s: WARMUP_MS / 1000, ...steadyFields(s0, s1, sec, N, rss0Kb, { before: s0.busyS, after: s1.busyS }) };
+      st.node_errors = tracker.errors;
+      st.warn_log_lines = logCounts.warn;
+      st.err_log_lines = logCounts.error;
+      emit(st);
+      progress(
+        `steady: ${String(st.cpu_ms_per_node_per_s)} ms CPU/node/s, ${String(st.app_total_bytes_per_node_per_s ?? `${String(st.app_udp_bytes_per_node_per_s)} (UDP only)`)} B/node/s, ${String(st.rss_kb_per_node)} KB RSS/node`,
+      );
+    } else {
+      await (driver.time === 'virtual' ? driver.waitFor(() => false, SETTLE_MS) : driver.delay(SETTLE_MS));
+    }
 
     // ── abrupt failure: shutdown() without leave()
     const victimIdx = Math.floor(N / 2);
@@ -575,6 +770,7 @@ async function main(): Promise<number> {
       `failure: ${victim.name} first suspect ${fd.first_suspect_ms ?? '-'} ms, first dead ${fd.first_dead_ms ?? '-'} ms, all dead ${fd.all_dead_ms ?? '-'} ms (${dt.length}/${expect}${detected ? '' : ', NOT all detected'})`,
     );
 
+    if (SKIP_LEAVE) return exitCode;
     // ── graceful leave
     let leaverIdx = Math.floor(N / 3);
     if (leaverIdx === victimIdx || leaverIdx === 0) leaverIdx = N - 1;
@@ -626,7 +822,295 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
+// ───────────────────────────────────────────────────────────── multiproc: child processes of many nodes
+
+type Msg = Record<string, unknown>;
+const send = (m: Msg): void => {
+  process.stdout.write(`${JSON.stringify(m)}\n`);
+};
+
+/** --mode child: nodes CHILD_FIRST .. CHILD_FIRST+CHILD_COUNT-1 of N; commands on stdin, events on stdout. */
+async function mainChild(): Promise<number> {
+  installTcpCounter();
+  installRssGuard();
+  const rss0 = rssKb();
+  const driver = new RealDriver();
+  const logger = makeLogger();
+  const victim = nodeName(Math.floor(N / 2));
+  const nodes: MemberlistNode[] = [];
+  let otherLeaves = 0;
+  let errors = 0;
+  for (let k = 0; k < CHILD_COUNT; k++) {
+    const idx = CHILD_FIRST + k;
+    const node = await driver.create(idx, logger);
+    nodes.push(node);
+    const set = new Set<string>();
+    let full = false;
+    const mark = (): void => {
+      if (!full && set.size >= N) {
+        full = true;
+        send({ ev: 'full', idx, t: wallNow() });
+      }
+    };
+    node.on('join', ({ member }) => (set.add(member.name), mark()));
+    node.on('alive', ({ member }) => (set.add(member.name), mark()));
+    node.on('suspect', ({ member }) => {
+      set.add(member.name);
+      if (member.name === victim) send({ ev: 'suspect', idx, t: wallNow() });
+      mark();
+    });
+    node.on('leave', ({ member, reason }) => {
+      set.delete(member.name);
+      if (member.name === victim) send({ ev: 'dead', idx, reason, t: wallNow() });
+      else otherLeaves++;
+    });
+    node.on('error', ({ error }) => {
+      errors++;
+      progress(`node ${node.name} error: ${error.message}`);
+    });
+    for (const m of node.members()) if (isPresent(m)) set.add(m.name);
+    mark();
+  }
+  send({ ev: 'ready', addrs: nodes.map((x) => driver.seedAddress(x)), rss0_kb: rss0, t: wallNow() });
+  const alive = new Set(nodes);
+  const rl = createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    const cmd = JSON.parse(line) as Msg;
+    if (cmd.cmd === 'join') {
+      const seed = cmd.seed as string;
+      const par = Math.max(1, cmd.par as number);
+      const todo = nodes.filter((x) => x.name !== nodeName(0));
+      void (async () => {
+        let errs = 0;
+        let retries = 0;
+        let next = 0;
+        const worker = async (): Promise<void> => {
+          while (next < todo.length) {
+            const node = todo[next++] as MemberlistNode;
+            for (let tries = 1; tries <= 10; tries++) {
+              try {
+                await node.join([seed]);
+                retries += tries - 1;
+                break;
+              } catch (err) {
+                if (tries === 10) {
+                  errs++;
+                  progress(`join ${node.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+                } else await driver.delay(50 * tries);
+              }
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(par, Math.max(1, todo.length)) }, worker));
+        send({ ev: 'joins_done', errors: errs, retries, t: wallNow() });
+      })();
+    } else if (cmd.cmd === 'stats') {
+      const s = await snapshot([...alive]);
+      send({ ev: 'stats', snap: s, other_leaves: otherLeaves, errors, warn: logCounts.warn, err: logCounts.error });
+    } else if (cmd.cmd === 'kill') {
+      const node = nodes.find((x) => x.name === cmd.name);
+      if (node !== undefined) {
+        alive.delete(node);
+        const t = wallNow();
+        await node.shutdown();
+        send({ ev: 'killed', t, call_ms: wallNow() - t });
+      }
+    } else if (cmd.cmd === 'quit') {
+      await Promise.all([...alive].map((x) => x.shutdown()));
+      send({ ev: 'bye' });
+      rl.close();
+      break;
+    }
+  }
+  return 0;
+}
+
+/** --mode multiproc: the parent. */
+async function mainMultiproc(): Promise<number> {
+  const P = Math.min(PROCS, N);
+  const per = Math.ceil(N / P);
+  const script = fileURLToPath(import.meta.url);
+  interface Kid {
+    proc: ChildProcessWithoutNullStreams;
+    first: number;
+    count: number;
+    ready?: Msg;
+    waiters: Array<(m: Msg) => boolean>;
+  }
+  const kids: Kid[] = [];
+  const fullAt = new Map<number, number>();
+  const deadAt = new Map<number, { t: number; reason: string }>();
+  const suspectTimes: number[] = [];
+  let joinsDone = 0;
+  let joinErrors = 0;
+  let joinRetries = 0;
+  let joinLast = 0;
+  const cmdFor = (first: number, count: number): string[] => {
+    const a = [script, '--mode', 'child', '--n', String(N), '--config', CONFIG, '--child-first', String(first), '--child-count', String(count), '--threading', THREADING, '--log-level', LOG_LEVEL, '--max-rss-mb', String(MAX_RSS_MB)];
+    if (MERGE_THRESHOLD !== undefined) a.push('--merge-offload-threshold', String(MERGE_THRESHOLD));
+    return a;
+  };
+  for (let p = 0, first = 0; p < P && first < N; p++, first += per) {
+    const count = Math.min(per, N - first);
+    const proc = spawn(process.execPath, cmdFor(first, count), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const kid: Kid = { proc, first, count, waiters: [] };
+    kids.push(kid);
+    createInterface({ input: proc.stderr }).on('line', (l) => process.stderr.write(`  [child ${p}] ${l}\n`));
+    createInterface({ input: proc.stdout }).on('line', (l) => {
+      let m: Msg;
+      try {
+        m = JSON.parse(l) as Msg;
+      } catch {
+        process.stderr.write(`  [child ${p} stdout] ${l}\n`);
+        return;
+      }
+      if (m.measure === 'aborted') {
+        emit({ ...m, child: p });
+        progress(`child ${p} aborted: ${String(m.reason)}; stopping`);
+        for (const k of kids) k.proc.kill('SIGKILL');
+        process.exit(5);
+      }
+      if (m.ev === 'ready') kid.ready = m;
+      else if (m.ev === 'full') {
+        if (!fullAt.has(m.idx as number)) fullAt.set(m.idx as number, m.t as number);
+      } else if (m.ev === 'dead') {
+        if (!deadAt.has(m.idx as number)) deadAt.set(m.idx as number, { t: m.t as number, reason: m.reason as string });
+      } else if (m.ev === 'suspect') suspectTimes.push(m.t as number);
+      else if (m.ev === 'joins_done') {
+        joinsDone++;
+        joinErrors += m.errors as number;
+        joinRetries += m.retries as number;
+        joinLast = Math.max(joinLast, m.t as number);
+      }
+      kid.waiters = kid.waiters.filter((w) => !w(m));
+    });
+    proc.on('exit', (code, sig) => {
+      if (code !== 0) progress(`child ${p} exited with ${String(code ?? sig)}`);
+    });
+  }
+  const tell = (k: Kid, m: Msg): void => {
+    k.proc.stdin.write(`${JSON.stringify(m)}\n`);
+  };
+  const ask = (k: Kid, m: Msg, ev: string): Promise<Msg> =>
+    new Promise((resolve) => {
+      k.waiters.push((x) => (x.ev === ev ? (resolve(x), true) : false));
+      tell(k, m);
+    });
+  const driver = new RealDriver();
+  const wallStart = performance.now();
+  const okReady = await driver.waitFor(() => kids.every((k) => k.ready !== undefined), 300_000);
+  if (!okReady) throw new Error('children did not start within 300 s');
+  const rss0Kb = kids.reduce((a, k) => a + (k.ready?.rss0_kb as number), 0);
+  const seedAddr = (kids[0]?.ready?.addrs as string[])[0] as string;
+  progress(`multiproc: ${kids.length} processes × ≤${per} nodes (${N}, threading ${THREADING}, profile ${CONFIG}) ready in ${((performance.now() - wallStart) / 1000).toFixed(1)} s; joining through ${seedAddr}`);
+  const statsAll = async (): Promise<{ snap: Snap; raw: Msg[] }> => {
+    const raw = await Promise.all(kids.map((k) => ask(k, { cmd: 'stats' }, 'stats')));
+    return { snap: sumSnaps(raw.map((r) => r.snap as Snap)), raw };
+  };
+
+  // ── convergence
+  const c0 = await statsAll();
+  const par = Math.max(1, Math.round((JOIN_PAR === 0 ? N : JOIN_PAR) / kids.length));
+  const t0 = wallNow();
+  const wall0 = performance.now();
+  for (const k of kids) tell(k, { cmd: 'join', seed: seedAddr, par });
+  const ok = await driver.waitFor(() => fullAt.size === N, CONVERGE_TIMEOUT_MS);
+  await driver.waitFor(() => joinsDone === kids.length, 60_000);
+  const convWall = (performance.now() - wall0) / 1000;
+  const c1 = await statsAll();
+  const full = [...fullAt.values()].map((t) => t - t0).sort((a, b) => a - b);
+  const fake = { time: 'wall' } as Driver;
+  const conv = common('convergence', fake);
+  Object.assign(conv, {
+    join: 'concurrent',
+    join_par_per_process: par,
+    processes: kids.length,
+    nodes_per_process: per,
+    converged: ok,
+    nodes_full: full.length,
+    converge_ms: ok ? r2(pct(full, 1) as number) : null,
+    last_full_ms: full.length > 0 ? r2(full[full.length - 1] as number) : null,
+    p50_node_full_ms: full.length > 0 ? r2(pct(full, 0.5) as number) : null,
+    p90_node_full_ms: full.length > 0 ? r2(pct(full, 0.9) as number) : null,
+    last_join_return_ms: r2(joinLast - t0),
+    join_errors: joinErrors,
+    join_retries: joinRetries,
+    cpu_s: r2(c1.snap.cpuS - c0.snap.cpuS),
+    wall_s: r2(convWall),
+    other_procs_busy_cores: r2((c1.snap.busyS - c0.snap.busyS - (c1.snap.cpuS - c0.snap.cpuS)) / Math.max(convWall, 1e-3)),
+    definition: 't0 = when the parent sent join to every child; converge_ms = until the last node first listed n members (wall clock, epoch ms, shared by all processes); cpu_s = the children\'s process CPU',
+  });
+  emit(conv);
+  progress(`convergence: ${ok ? `converged in ${String(conv.converge_ms)} ms` : `NOT converged (${full.length}/${N})`}; p50 ${String(conv.p50_node_full_ms)} ms; joins done by ${String(conv.last_join_return_ms)} ms`);
+  let exitCode = ok ? 0 : 3;
+  try {
+    if (!ok) return exitCode;
+    if (STEADY_MS > 0) {
+      await driver.delay(WARMUP_MS);
+      const s0 = await statsAll();
+      await driver.delay(STEADY_MS);
+      const s1 = await statsAll();
+      const sec = (s1.snap.t - s0.snap.t) / 1000;
+      // Each child's t is its own performance.now(); the window length is the max over children, close enough.
+      const st: Record<string, unknown> = { ...common('steady_state', fake), warmup_s: WARMUP_MS / 1000, processes: kids.length, ...steadyFields(s0.snap, s1.snap, sec, N, rss0Kb, { before: s0.snap.busyS, after: s1.snap.busyS }) };
+      st.rss_kb_per_process_max = Math.max(...s1.raw.map((r) => (r.snap as Snap).rssKb));
+      st.rss_kb_total_incl_baseline_per_node = Math.round(s1.snap.rssKb / N);
+      st.false_deaths_seen = s1.raw.reduce((a, r) => a + (r.other_leaves as number), 0);
+      st.node_errors = s1.raw.reduce((a, r) => a + (r.errors as number), 0);
+      st.warn_log_lines = s1.raw.reduce((a, r) => a + (r.warn as number), 0);
+      st.err_log_lines = s1.raw.reduce((a, r) => a + (r.err as number), 0);
+      emit(st);
+      progress(`steady: ${String(st.cpu_ms_per_node_per_s)} ms CPU/node/s, ${String(st.app_total_bytes_per_node_per_s)} B/node/s, ${String(st.rss_kb_per_node)} KB RSS/node`);
+    } else await driver.delay(SETTLE_MS);
+    if (N < 3) return exitCode;
+    // ── abrupt failure
+    const victimIdx = Math.floor(N / 2);
+    const owner = kids.find((k) => victimIdx >= k.first && victimIdx < k.first + k.count) as Kid;
+    const preDead = deadAt.size;
+    deadAt.clear();
+    const killed = await ask(owner, { cmd: 'kill', name: nodeName(victimIdx) }, 'killed');
+    const tKill = killed.t as number;
+    const expect = N - 1;
+    const detected = await driver.waitFor(() => deadAt.size >= expect, DETECT_TIMEOUT_MS);
+    const dt = [...deadAt.values()].map((v) => v.t).filter((t) => t >= tKill).sort((a, b) => a - b);
+    const fd = common('failure_detection', fake);
+    fd.how = 'the victim node.shutdown() without leave() in its child process';
+    fd.victim = nodeName(victimIdx);
+    fd.all_detected = detected;
+    fd.observers_dead = dt.length;
+    fd.observers_dead_before_kill = preDead;
+    fd.expected_observers = expect;
+    const fs = suspectTimes.filter((t) => t >= tKill).sort((a, b) => a - b)[0];
+    if (fs !== undefined) fd.first_suspect_ms = r2(fs - tKill);
+    if (dt.length > 0) {
+      fd.first_dead_ms = r2((dt[0] as number) - tKill);
+      fd.p50_dead_ms = r2((pct(dt, 0.5) as number) - tKill);
+      fd.p90_dead_ms = r2((pct(dt, 0.9) as number) - tKill);
+      fd.all_dead_ms = r2((dt[dt.length - 1] as number) - tKill);
+    }
+    const reasons: Record<string, number> = {};
+    for (const v of deadAt.values()) reasons[v.reason] = (reasons[v.reason] ?? 0) + 1;
+    fd.dead_reasons = reasons;
+    fd.suspect_events_all_nodes = suspectTimes.filter((t) => t >= tKill).length;
+    fd.shutdown_call_ms = r2(killed.call_ms as number);
+    emit(fd);
+    progress(`failure: first suspect ${String(fd.first_suspect_ms ?? '-')} ms, first dead ${String(fd.first_dead_ms ?? '-')} ms, all dead ${String(fd.all_dead_ms ?? '-')} ms (${dt.length}/${expect})`);
+    if (!detected) exitCode = 3;
+    return exitCode;
+  } finally {
+    await Promise.all(kids.map((k) => (k.proc.exitCode === null ? ask(k, { cmd: 'quit' }, 'bye') : Promise.resolve({}))));
+    await Promise.all(kids.map((k) => (k.proc.exitCode === null ? new Promise((r) => k.proc.on('exit', r)) : undefined)));
+    progress(`all ${kids.length} children exited; total wall ${((performance.now() - wallStart) / 1000).toFixed(1)} s`);
+  }
+}
+
+if (MODE === 'inproc') {
+  installTcpCounter();
+  installRssGuard();
+}
+const entry = MODE === 'child' ? mainChild : MODE === 'multiproc' ? mainMultiproc : main;
+
+entry().then(
   (code) => {
     process.exitCode = code;
     // Every node is shut down: the event loop should drain now. If it does not within 5 s, say what is

@@ -6,6 +6,15 @@
 //   node dist/benchmarks/compare-memberlist.js [--ns "10 50 100 250"] [--configs "local lan"] [--reps 1]
 //        [--skip "250:lan"] [--sim-ns "100 1000"] [--no-sim] [--converge-timeout 150] [--detect-timeout 180]
 //        [--settle 1] [--out FILE.jsonl] [--go-src /work/shared/tools/memberlist-bench] [--no-snapshot]
+//        [--steady 30 --warmup 5] [--threading inline|isolated] [--isolated-ns "50"] [--no-leave]
+//
+// --steady S: per-member cost. Both harnesses measure an S-second window of the idle, converged cluster after
+// --warmup s (ours: cluster-bench --warmup W --steady S; theirs: -warmup=Ws -steady=Ss), then kill the victim.
+// The steady_state lines give CPU per member per second (process CPU / members / s), payload bytes sent per
+// member per second (UDP + TCP) and RSS per member; a cost table with the ratios and the issue's targets
+// (times ≤ 1.0, bytes/member ≤ 0.7, CPU/member ≤ 1.5) is printed. --threading picks how our nodes run
+// (default inline: N nodes on this one thread, as all earlier figures); --isolated-ns adds, for those N, a run
+// of ours with threading 'isolated' (row "ours-isolated"; its TCP bytes cannot be counted from the main thread).
 //
 // Every JSON line of every child goes to benchmarks/results/swim-core-<date>.jsonl (one "run_info" line
 // first, and one "run_status" line per child with its exit code and wall time); children's stderr goes
@@ -42,6 +51,11 @@ interface Options {
   out: string | undefined;
   goSrc: string;
   snapshot: boolean;
+  steadyS: number;
+  warmupS: number;
+  threading: string;
+  isolatedNs: number[];
+  leave: boolean;
 }
 
 function parseOptions(args: string[]): Options {
@@ -60,6 +74,11 @@ function parseOptions(args: string[]): Options {
       out: { type: 'string' },
       'go-src': { type: 'string', default: '/work/shared/tools/memberlist-bench' },
       'no-snapshot': { type: 'boolean', default: false },
+      steady: { type: 'string', default: '0' },
+      warmup: { type: 'string' },
+      threading: { type: 'string', default: 'inline' },
+      'isolated-ns': { type: 'string', default: '' },
+      'no-leave': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -83,7 +102,14 @@ function parseOptions(args: string[]): Options {
     out: values.out,
     goSrc: values['go-src'] as string,
     snapshot: !(values['no-snapshot'] as boolean),
+    steadyS: Number(values.steady),
+    warmupS: values.warmup === undefined ? Number(values.settle) : Number(values.warmup),
+    threading: values.threading as string,
+    isolatedNs: nums(values['isolated-ns'] as string, '--isolated-ns'),
+    leave: !(values['no-leave'] as boolean),
   };
+  if (!(o.steadyS >= 0) || !(o.warmupS >= 0)) throw new Error('--steady and --warmup must be >= 0');
+  if (o.threading !== 'inline' && o.threading !== 'isolated') throw new Error('--threading must be inline or isolated');
   for (const c of o.configs) if (c !== 'local' && c !== 'lan') throw new Error(`--configs: "${c}" is not local or lan`);
   if (!Number.isInteger(o.reps) || o.reps < 1) throw new Error('--reps must be a positive integer');
   if (!(o.convergeTimeoutS > 0) || !(o.detectTimeoutS > 0) || !(o.settleS >= 0)) throw new Error('timeouts must be positive');
@@ -218,6 +244,7 @@ function runChild(cmd: string, args: string[], label: string, stderrLog: string,
 // ───────────────────────────────────────────────────────────── tables
 
 type Impl = 'ours' | 'memberlist';
+type RunImpl = Impl | 'ours-sim' | 'ours-isolated';
 
 const fmtS = (ms: number | undefined): string => (ms === undefined ? '–' : (ms / 1000).toFixed(2));
 const fmtRatio = (a: number | undefined, b: number | undefined): string =>
@@ -266,6 +293,62 @@ function comparisonTable(all: Rec[], opts: Options, haveGo: boolean): string {
         row.push(fmtS(a), haveGo ? fmtS(b) : 'not run', fmtRatio(a, b));
       }
       lines.push(`| ${row.join(' | ')} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Per-member cost and times side by side: ours (and ours-isolated) against memberlist, with the issue's targets. */
+function costTable(all: Rec[], opts: Options, haveGo: boolean): string {
+  const lines: string[] = [];
+  const pick = (impl: RunImpl, measure: string, n: number, cfg: string): Rec[] =>
+    all.filter((r) => r._impl === impl && r.measure === measure && r.n === n && r.config === cfg);
+  const med = (impl: RunImpl, measure: string, key: string, n: number, cfg: string): number | undefined => {
+    const recs = pick(impl, measure, n, cfg).filter((r) => measure !== 'convergence' || r.converged === true);
+    return median(numbers(recs, key));
+  };
+  const fin = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x);
+  const f = (x: number | undefined, d: number): string => (fin(x) ? x.toFixed(d) : '–');
+  const cell = (a: number | undefined, b: number | undefined, d: number, target?: number): string => {
+    const r = !fin(a) || !fin(b) || b === 0 ? undefined : a / b;
+    const verdict = r === undefined || target === undefined ? '' : r <= target ? ' ✓' : ' ✗';
+    return `${f(a, d)} / ${f(b, d)} = **${r === undefined ? '–' : r.toFixed(2)}**${verdict}`;
+  };
+  const head = [
+    'N', 'config', 'ours', 'converge s (≤1.0)', 'first suspect s', 'first dead s (≤1.0)', 'all dead s (≤1.0)',
+    'CPU ms / member / s (≤1.5)', 'bytes / member / s (≤0.7)', 'of which UDP', 'of which TCP', 'RSS KB / member', 'other load (cores) ours / ml',
+  ];
+  lines.push(`| ${head.join(' | ')} |`);
+  lines.push(`|${head.map((_, i) => (i < 3 ? '---' : '---:')).join('|')}|`);
+  for (const n of opts.ns) {
+    for (const cfg of opts.configs) {
+      if (opts.skip.has(`${n}:${cfg}`)) continue;
+      const ml = (measure: string, key: string): number | undefined => (haveGo ? med('memberlist', measure, key, n, cfg) : undefined);
+      for (const impl of ['ours', 'ours-isolated'] as const) {
+        if (pick(impl, 'convergence', n, cfg).length === 0) continue;
+        const o = (measure: string, key: string): number | undefined => med(impl, measure, key, n, cfg);
+        const st = 'steady_state';
+        const oTot = o(st, 'app_total_bytes_per_node_per_s');
+        lines.push(
+          `| ${[
+            n,
+            cfg,
+            impl === 'ours' ? opts.threading : 'isolated',
+            cell(o('convergence', 'converge_ms') as number / 1000, (ml('convergence', 'converge_ms') ?? NaN) / 1000, 2, 1.0),
+            cell(o('failure_detection', 'first_suspect_ms') as number / 1000, (ml('failure_detection', 'first_suspect_ms') ?? NaN) / 1000, 2),
+            cell(o('failure_detection', 'first_dead_ms') as number / 1000, (ml('failure_detection', 'first_dead_ms') ?? NaN) / 1000, 2, 1.0),
+            cell(o('failure_detection', 'all_dead_ms') as number / 1000, (ml('failure_detection', 'all_dead_ms') ?? NaN) / 1000, 2, 1.0),
+            cell(o(st, 'cpu_ms_per_node_per_s'), ml(st, 'cpu_ms_per_node_per_s'), 3, 1.5),
+            oTot === undefined ? `UDP only: ${cell(o(st, 'app_udp_bytes_per_node_per_s'), ml(st, 'app_udp_bytes_per_node_per_s'), 0)}` : cell(oTot, ml(st, 'app_total_bytes_per_node_per_s'), 0, 0.7),
+            cell(o(st, 'app_udp_bytes_per_node_per_s'), ml(st, 'app_udp_bytes_per_node_per_s'), 0),
+            cell(o(st, 'app_tcp_bytes_per_node_per_s'), ml(st, 'app_tcp_bytes_per_node_per_s'), 0),
+            cell(o(st, 'rss_kb_per_node'), ml(st, 'rss_kb_per_node'), 0),
+            `${f(o(st, 'other_procs_busy_cores'), 2)} / ${f(ml(st, 'other_procs_busy_cores'), 2)}`,
+          ]
+            .map((x) => (typeof x === 'string' ? x.replace(/NaN/g, '–') : String(x)))
+            .join(' | ')} |`,
+        );
+      }
     }
   }
   return lines.join('\n');
@@ -435,7 +518,7 @@ export async function main(args: string[]): Promise<number> {
   log(`results -> ${outPath}`);
 
   const killAfterMs = (opts.convergeTimeoutS + 2 * opts.detectTimeoutS + opts.settleS + 180) * 1000;
-  const runOne = async (impl: Impl | 'ours-sim', n: number, cfg: string, rep: number, order: number): Promise<void> => {
+  const runOne = async (impl: RunImpl, n: number, cfg: string, rep: number, order: number): Promise<void> => {
     let cmd: string;
     let args: string[];
     if (impl === 'memberlist') {
@@ -444,8 +527,8 @@ export async function main(args: string[]): Promise<number> {
         '-mode=inproc',
         `-config=${cfg}`,
         `-n=${n}`,
-        '-steady=0s',
-        `-warmup=${opts.settleS}s`,
+        `-steady=${opts.steadyS}s`,
+        `-warmup=${opts.steadyS > 0 ? opts.warmupS : opts.settleS}s`,
         `-converge-timeout=${opts.convergeTimeoutS}s`,
         `-detect-timeout=${opts.detectTimeoutS}s`,
       ];
@@ -454,7 +537,7 @@ export async function main(args: string[]): Promise<number> {
       args = [
         oursScript,
         '--mode',
-        impl === 'ours' ? 'inproc' : 'sim',
+        impl === 'ours-sim' ? 'sim' : 'inproc',
         '--n',
         String(n),
         '--config',
@@ -466,6 +549,11 @@ export async function main(args: string[]): Promise<number> {
         '--settle',
         String(opts.settleS),
       ];
+      if (impl !== 'ours-sim') {
+        args.push('--threading', impl === 'ours-isolated' ? 'isolated' : opts.threading);
+        if (opts.steadyS > 0) args.push('--warmup', String(opts.warmupS), '--steady', String(opts.steadyS));
+      }
+      if (!opts.leave) args.push('--skip-leave');
     }
     const label = `${impl} n=${n} ${cfg} rep=${rep}`;
     log(`${label}: start`);
@@ -505,6 +593,7 @@ export async function main(args: string[]): Promise<number> {
         const oursFirst = k++ % 2 === 0 || !haveGo;
         const order: Impl[] = haveGo ? (oursFirst ? ['ours', 'memberlist'] : ['memberlist', 'ours']) : ['ours'];
         for (const [i, impl] of order.entries()) await runOne(impl, n, cfg, rep, i + 1);
+        if (opts.isolatedNs.includes(n)) await runOne('ours-isolated', n, cfg, rep, order.length + 1);
       }
     }
   }
@@ -519,6 +608,12 @@ export async function main(args: string[]): Promise<number> {
     if (!haveGo) md.push(`**memberlist's harness was not run: ${harness.why}**\n`);
     md.push(comparisonTable(all, opts, haveGo));
     md.push('');
+    if (opts.steadyS > 0) {
+      md.push(`### Per-member cost and times side by side (cell = ours / memberlist = ratio; ✓/✗ against the target; steady window ${opts.steadyS} s after ${opts.warmupS} s warm-up)`);
+      md.push('');
+      md.push(costTable(all, opts, haveGo));
+      md.push('');
+    }
     md.push('### Per run');
     md.push('');
     md.push(detailTable(all, opts));
