@@ -360,6 +360,13 @@ class NetConn implements Conn {
     this.#error ??= error;
     // A reset, not a FIN: the peer must see an abnormal close, not a clean end of stream.
     if (this.#socket.destroyed) return;
+    if (this.#ended) {
+      // Our FIN is already on its way (end()): libuv cannot reset a socket with a shutdown request
+      // pending, and the handle then never closes: no 'close', and a process that hangs at exit
+      // spinning in its handle cleanup. A plain destroy closes it.
+      this.#socket.destroy();
+      return;
+    }
     try {
       this.#socket.resetAndDestroy();
     } catch {

@@ -176,6 +176,22 @@ describe('NetTransport', () => {
     expect(socketHandles()).toEqual(before);
   });
 
+  it('closes a stream destroyed after its own end() (a reset cannot follow a FIN: it used to never close)', async () => {
+    const a = await NetTransport.create({ bindAddr: '127.0.0.1', bindPort: 0 });
+    const b = await NetTransport.create({ bindAddr: '127.0.0.1', bindPort: 0 });
+    b.setHandlers({ packet: () => undefined, stream: (c) => c.setHandlers({ data: () => undefined, end: () => undefined, close: () => undefined }) });
+    const conn = await a.dial(b.localAddress, 2_000);
+    let closed = false;
+    conn.setHandlers({ data: () => undefined, end: () => undefined, close: () => void (closed = true) });
+    conn.end();
+    conn.destroy(new TransportError('gone'));
+    await settleReal(() => closed);
+    // And shutdown does not wait on it (it used to hang, then spin at process exit).
+    await a.shutdown();
+    await b.shutdown();
+    expect(closed).toBe(true);
+  });
+
   it('leaves no socket handles behind after shutdown, even with open streams and a dial in flight', async () => {
     const before = socketHandles();
     const a = await NetTransport.create({ bindAddr: '127.0.0.1', bindPort: 0 });
