@@ -4,7 +4,7 @@
 // what it did to them (false suspicions it raised). Then the cost of isolation: start-up time, RSS
 // and CPU per node, and API round trips, isolated against inline in the same run.
 //
-//   npm run build && node dist/benchmarks/stall-bench.js [--minutes 5] [--every 10000] [--stall 2000] [--skip-cost]
+//   npm run build && node dist/benchmarks/stall-bench.js [--minutes 5] [--every 10000] [--stall 2000] [--skip-cost | --cost-only]
 //
 // The stalled node and the 19 peers live in separate processes (a busy loop blocks a whole thread,
 // and the peers must not be the ones stalled); the peers run inline in one process.
@@ -214,6 +214,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--role') && role === 'peers') return peersRole();
   if (process.argv.includes('--role') && role === 'subject') return subjectRole(str('threading') as Threading, str('seed'), minutes, every, stall);
 
+  if (process.argv.includes('--cost-only')) return printCost();
   console.log(`# stall benchmark: ${PEERS + 1} nodes (lan preset), one stalled ${stall} ms every ${every} ms for ${minutes} min`);
   const rows: string[] = [];
   for (const threading of ['isolated', 'inline'] as const) {
@@ -227,6 +228,10 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
   if (process.argv.includes('--skip-cost')) return;
+  await printCost();
+}
+
+async function printCost(): Promise<void> {
   const n = 10;
   const costs = [await cost('inline', n), await cost('isolated', n)];
   console.log(`\n# cost of isolation: ${n} nodes in one process (local preset), medians; ratio = isolated / inline`);
