@@ -1,6 +1,4 @@
 import { FacadeActor } from './actors/facade/facade-actor.js';
-import { InlineMergeExecutor } from './actors/push-pull/merge.js';
-import { WorkerMergeExecutor } from './actors/push-pull/worker-merge-executor.js';
 import { advertiseEndpoint } from './advertise.js';
 import { RealClock, type Clock, type TimerHandle } from './clock.js';
 import { Keyring } from './security/keyring.js';
@@ -19,7 +17,7 @@ import type { Actor } from './runtime/actor.js';
 import { Supervisor } from './runtime/supervisor.js';
 import { NetTransport } from './transport/net-transport.js';
 import type { Endpoint, Transport } from './transport/transport.js';
-import { createCodec, spawnProtocolStack, type ProtocolMetrics, type ProtocolThreadMetrics } from './protocol-stack.js';
+import { createCodec, createMergeExecutor, spawnProtocolStack, type ProtocolMetrics, type ProtocolThreadMetrics } from './protocol-stack.js';
 import { InlineBackend, type ProtocolBackend, type Threading } from './protocol-backend.js';
 import { IsolatedBackend, type IsolationOptions } from './isolation/isolated-backend.js';
 
@@ -507,10 +505,8 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
   const advertise = advertiseEndpoint(transport.localAddress, config.advertiseAddr, config.advertisePort);
   const keyring = config.secretKey !== null ? new Keyring([config.secretKey]) : undefined;
   const codec = createCodec(config, keyring);
-  const mergeExecutor =
-    threshold > 0 && !simulated
-      ? new WorkerMergeExecutor({ maxEntries: config.maxPushPullEntries, threshold })
-      : new InlineMergeExecutor({ maxEntries: config.maxPushPullEntries });
+  // A simulation must not spawn threads: it merges inline whatever the threshold.
+  const mergeExecutor = createMergeExecutor(config, simulated ? 0 : threshold);
   const stack = spawnProtocolStack({
     config,
     spawn: (a) => supervisor.spawn(a),

@@ -10,7 +10,8 @@ import { ProbeActor } from './actors/probe/probe-actor.js';
 import { GossipActor } from './actors/gossip/gossip-actor.js';
 import { SuspicionActor } from './actors/suspicion/suspicion-actor.js';
 import { PushPullActor } from './actors/push-pull/push-pull-actor.js';
-import type { MergeExecutor } from './actors/push-pull/merge.js';
+import { InlineMergeExecutor, type MergeExecutor } from './actors/push-pull/merge.js';
+import { WorkerMergeExecutor } from './actors/push-pull/worker-merge-executor.js';
 import { UserMessagesActor } from './actors/user-messages/user-messages-actor.js';
 import { ReconnectActor } from './actors/reconnect/reconnect-actor.js';
 import { KeyManagerActor } from './actors/key-manager/key-manager-actor.js';
@@ -88,6 +89,13 @@ export interface ProtocolStack {
 /** The codec every node uses: config `wire` picks protobuf in its layers or memberlist's wire. */
 export function createCodec(config: MemberlistConfig, keyring: Keyring | undefined): NodeWireCodec {
   return createWireCodec(config, keyring);
+}
+
+/** Merges of at least `threshold` entries go to a piscina worker (0: everything inline). */
+export function createMergeExecutor(config: MemberlistConfig, threshold: number): MergeExecutor {
+  return threshold > 0
+    ? new WorkerMergeExecutor({ maxEntries: config.maxPushPullEntries, threshold })
+    : new InlineMergeExecutor({ maxEntries: config.maxPushPullEntries });
 }
 
 export interface ProtocolStackParts {

@@ -6,7 +6,6 @@
  */
 import { pathToFileURL } from 'node:url';
 import { advertiseEndpoint } from '../advertise.js';
-import { InlineMergeExecutor, type MergeExecutor } from '../actors/push-pull/merge.js';
 import { WorkerMergeExecutor } from '../actors/push-pull/worker-merge-executor.js';
 import { RealClock } from '../clock.js';
 import type { MemberlistConfig } from '../config.js';
@@ -16,7 +15,7 @@ import type { ActorGroupContext, ActorGroupModule } from '../runtime/actor-group
 import type { MessageClass } from '../runtime/message-type.js';
 import { Keyring } from '../security/keyring.js';
 import { NetTransport } from '../transport/net-transport.js';
-import { createCodec, protocolThreadMetrics, spawnProtocolStack, type ProtocolThreadMetrics } from '../protocol-stack.js';
+import { createCodec, createMergeExecutor, protocolThreadMetrics, spawnProtocolStack, type ProtocolThreadMetrics } from '../protocol-stack.js';
 import { HookClient } from './hook-channel.js';
 import { serveSync, type SyncEnd } from './sync-call.js';
 import { worker as wk } from '../gen/index.js';
@@ -72,10 +71,7 @@ export async function createActors(ctx: ActorGroupContext): Promise<Actor[]> {
   const advertise = advertiseEndpoint(transport.localAddress, config.advertiseAddr, config.advertisePort);
   const keyring = config.secretKey !== null ? new Keyring([config.secretKey]) : undefined;
   const codec = createCodec(config, keyring);
-  const mergeExecutor: MergeExecutor =
-    o.mergeOffloadThreshold > 0
-      ? new WorkerMergeExecutor({ maxEntries: config.maxPushPullEntries, threshold: o.mergeOffloadThreshold })
-      : new InlineMergeExecutor({ maxEntries: config.maxPushPullEntries });
+  const mergeExecutor = createMergeExecutor(config, o.mergeOffloadThreshold);
   const actors: Actor[] = [];
   const stack = spawnProtocolStack({
     config,

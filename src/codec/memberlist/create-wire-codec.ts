@@ -14,21 +14,8 @@ import { MemberlistCodec } from './memberlist-codec.js';
 export type NodeWireCodec = WireCodec & { readonly keyring: Keyring | undefined };
 
 export function createWireCodec(config: MemberlistConfig, keyring: Keyring | undefined): NodeWireCodec {
-  if (config.wire === 'memberlist') {
-    return new MemberlistCodec({
-      label: config.label,
-      skipInboundLabelCheck: config.skipInboundLabelCheck,
-      keyring,
-      gossipVerifyIncoming: config.gossipVerifyIncoming,
-      gossipVerifyOutgoing: config.gossipVerifyOutgoing,
-      enableCompression: config.enableCompression,
-      protocolVersion: config.protocolVersion,
-      maxPacketBytes: config.maxPacketSize,
-      maxStreamBytes: config.maxStreamFrameBytes,
-      maxPushPullEntries: config.maxPushPullEntries,
-    });
-  }
-  return new LayeredCodec({
+  // What both wire formats' outer layers take from the config.
+  const layers = {
     label: config.label,
     skipInboundLabelCheck: config.skipInboundLabelCheck,
     keyring,
@@ -36,7 +23,10 @@ export function createWireCodec(config: MemberlistConfig, keyring: Keyring | und
     gossipVerifyOutgoing: config.gossipVerifyOutgoing,
     enableCompression: config.enableCompression,
     maxPacketBytes: config.maxPacketSize,
-    maxStreamFrameBytes: config.maxStreamFrameBytes,
     maxPushPullEntries: config.maxPushPullEntries,
-  });
+  };
+  if (config.wire === 'memberlist') {
+    return new MemberlistCodec({ ...layers, protocolVersion: config.protocolVersion, maxStreamBytes: config.maxStreamFrameBytes });
+  }
+  return new LayeredCodec({ ...layers, maxStreamFrameBytes: config.maxStreamFrameBytes });
 }
