@@ -18,7 +18,7 @@ async function start(name: string, options: NodeOptions = {}): Promise<Memberlis
 }
 
 /** Polls `cond` until it holds; the limit only guards against a hang. */
-async function until(cond: () => boolean, limitMs = 15_000): Promise<void> {
+async function until(cond: () => boolean, limitMs = 25_000): Promise<void> {
   const end = Date.now() + limitMs;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`condition not reached within ${limitMs} ms`);
@@ -196,7 +196,7 @@ describe('lifecycle of the protocol thread', () => {
 
     const phoenix = await start('crash-phoenix', { isolation: { actorModules: modules, onCrash: 'restart' } });
     await phoenix.join([seed(peer)]);
-    await waitForCluster([peer], () => peer.members().some((m) => m.name === 'crash-phoenix' && m.state === 'alive'), 15_000);
+    await waitForCluster([peer], () => peer.members().some((m) => m.name === "crash-phoenix" && m.state === "alive"), 25_000);
     const port = phoenix.address.port;
     phoenix.send(actors.MembersSnapshotRequest.create({ requester: 'crash-the-protocol-thread' }));
     // A new protocol thread on the same port, which rejoins the peer it knew.
@@ -206,7 +206,7 @@ describe('lifecycle of the protocol thread', () => {
     await until(() => phoenix.numMembers() === 2 && phoenix.metrics().protocol.probes >= 1);
     expect(await phoenix.updateMeta(enc.encode('reborn'))).toBe(true);
     await until(() => dec.decode(peer.members().find((m) => m.name === 'crash-phoenix')?.meta ?? new Uint8Array()) === 'reborn');
-  });
+  }, 90_000);
 
   it('shutdown ends the protocol thread and its merge pool', async () => {
     const threadsBefore = threads();
