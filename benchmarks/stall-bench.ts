@@ -156,6 +156,8 @@ interface Cost {
   joinP99Ms: number;
   metricsP50Ms: number;
   metricsP99Ms: number;
+  eventP50Ms: number;
+  eventP99Ms: number;
 }
 
 async function cost(threading: Threading, n: number): Promise<Cost> {
@@ -192,6 +194,16 @@ async function cost(threading: Threading, n: number): Promise<Cost> {
     await a.refreshMetrics();
     metrics.push(performance.now() - t);
   }
+  // An event's round trip: updateMeta goes to the membership actor, whose MemberChanged comes back
+  // to the facade as our own `update` event (isolated: one hop each way across the boundary).
+  const events: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t = performance.now();
+    const seen = new Promise<void>((resolve) => a.once('update', () => resolve()));
+    void a.updateMeta(new TextEncoder().encode(`m${i}`));
+    await seen;
+    events.push(performance.now() - t);
+  }
   await Promise.all(nodes.map((x) => x.shutdown()));
   return {
     threading,
@@ -202,6 +214,8 @@ async function cost(threading: Threading, n: number): Promise<Cost> {
     joinP99Ms: pct(joins, 99),
     metricsP50Ms: pct(metrics, 50),
     metricsP99Ms: pct(metrics, 99),
+    eventP50Ms: pct(events, 50),
+    eventP99Ms: pct(events, 99),
   };
 }
 
@@ -235,13 +249,13 @@ async function printCost(): Promise<void> {
   const n = 10;
   const costs = [await cost('inline', n), await cost('isolated', n)];
   console.log(`\n# cost of isolation: ${n} nodes in one process (local preset), medians; ratio = isolated / inline`);
-  console.log('| threading | start-up ms | RSS per node MB | CPU ms per node per s | join() p50 / p99 ms | refreshMetrics() p50 / p99 ms |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| threading | start-up ms | RSS per node MB | CPU ms per node per s | join() p50 / p99 ms | refreshMetrics() p50 / p99 ms | update event round trip p50 / p99 ms |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const c of costs) {
-    console.log(`| ${c.threading} | ${c.startMs.toFixed(1)} | ${c.rssPerNodeMb.toFixed(1)} | ${c.cpuMsPerNodePerS.toFixed(2)} | ${c.joinP50Ms.toFixed(2)} / ${c.joinP99Ms.toFixed(2)} | ${c.metricsP50Ms.toFixed(3)} / ${c.metricsP99Ms.toFixed(3)} |`);
+    console.log(`| ${c.threading} | ${c.startMs.toFixed(1)} | ${c.rssPerNodeMb.toFixed(1)} | ${c.cpuMsPerNodePerS.toFixed(2)} | ${c.joinP50Ms.toFixed(2)} / ${c.joinP99Ms.toFixed(2)} | ${c.metricsP50Ms.toFixed(3)} / ${c.metricsP99Ms.toFixed(3)} | ${c.eventP50Ms.toFixed(3)} / ${c.eventP99Ms.toFixed(3)} |`);
   }
   const [inl, iso] = costs as [Cost, Cost];
-  console.log(`| ratio | ${(iso.startMs / inl.startMs).toFixed(1)} | ${(iso.rssPerNodeMb / inl.rssPerNodeMb).toFixed(1)} | ${(iso.cpuMsPerNodePerS / inl.cpuMsPerNodePerS).toFixed(2)} | ${(iso.joinP50Ms / inl.joinP50Ms).toFixed(2)} | ${(iso.metricsP50Ms / inl.metricsP50Ms).toFixed(1)} |`);
+  console.log(`| ratio | ${(iso.startMs / inl.startMs).toFixed(1)} | ${(iso.rssPerNodeMb / inl.rssPerNodeMb).toFixed(1)} | ${(iso.cpuMsPerNodePerS / inl.cpuMsPerNodePerS).toFixed(2)} | ${(iso.joinP50Ms / inl.joinP50Ms).toFixed(2)} | ${(iso.metricsP50Ms / inl.metricsP50Ms).toFixed(1)} | ${(iso.eventP50Ms / inl.eventP50Ms).toFixed(1)} |`);
 }
 
 await main();

@@ -384,9 +384,9 @@ export class MemberlistNode {
   }
 
   /**
-   * Traffic and runtime counters. Inline, they are read now; isolated, they are the protocol
-   * thread's latest snapshot (pushed every second, and after refreshMetrics()) with the host's own
-   * actors and health score added.
+   * Traffic and runtime counters, read now. Isolated, that is a synchronous call into the protocol
+   * thread (well under a millisecond; bounded at 100 ms, after which the last snapshot read is
+   * returned) with the host's own actors and health score added.
    */
   metrics(): NodeMetrics {
     return this.#compose(this.#backend.metrics());
@@ -399,12 +399,17 @@ export class MemberlistNode {
   }
 
   #compose(m: ProtocolThreadMetrics): NodeMetrics {
+    if (this.threading === 'inline') return { ...m, healthScore: this.#facade.healthScore, threading: this.threading };
+    // Isolated: the user's hooks run, and are counted, on this thread; the protocol thread adds how
+    // often it gave up waiting for them (timeouts) and counts the hooks of a delegates module.
     const hooks = { ...m.hooks };
-    // User hooks that run on this thread are counted here (inline: the same runner, so no change).
-    for (const [k, v] of this.#hooks.stats) hooks[k] = { ...v, ...(hooks[k]?.timeouts !== undefined ? { timeouts: hooks[k].timeouts } : {}) };
+    for (const [k, v] of this.#hooks.stats) {
+      const timeouts = m.hooks[k]?.timeouts;
+      hooks[k] = timeouts === undefined ? { ...v } : { ...v, timeouts };
+    }
     return {
       ...m,
-      actors: this.threading === 'inline' ? m.actors : [...this.#supervisor.stats(), ...m.actors],
+      actors: [...this.#supervisor.stats(), ...m.actors],
       hooks,
       healthScore: this.#facade.healthScore,
       threading: this.threading,
@@ -538,12 +543,11 @@ function resolveThreading(value: unknown, simulated: boolean): Threading {
 function validIsolation(o: IsolationOptions | undefined): IsolationOptions {
   if (o === undefined) return {};
   if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('isolation must be an object');
-  const positive = (k: 'hookTimeoutMs' | 'metricsIntervalMs' | 'startTimeoutMs'): void => {
+  const positive = (k: 'hookTimeoutMs' | 'startTimeoutMs'): void => {
     const v = o[k];
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new InvalidArgumentError(`isolation.${k} must be a positive number of ms`);
   };
   positive('hookTimeoutMs');
-  positive('metricsIntervalMs');
   positive('startTimeoutMs');
   if (o.authorizeOnTimeout !== undefined && o.authorizeOnTimeout !== 'allow' && o.authorizeOnTimeout !== 'deny') {
     throw new InvalidArgumentError("isolation.authorizeOnTimeout must be 'allow' or 'deny'");

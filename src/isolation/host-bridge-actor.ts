@@ -15,7 +15,7 @@ const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fa
 
 /**
  * The host thread's side of the bridge (isolated mode): learns the protocol thread's bound address,
- * keeps the latest metrics snapshot (node.metrics() reads it without a round trip), mirrors the
+ * keeps the latest metrics snapshot (what node.metrics() falls back on when the thread is stalled), mirrors the
  * keyring into node.keyring, and writes the protocol thread's log lines to the user's logger.
  */
 export class HostBridgeActor implements Actor {
@@ -24,7 +24,7 @@ export class HostBridgeActor implements Actor {
   #ctx: ActorContext | undefined;
   #nextRequestId = 1;
   readonly #pending = new Map<number, (m: ProtocolThreadMetrics) => void>();
-  /** The latest snapshot (pushed every metrics interval, or asked for). */
+  /** The latest snapshot read from the protocol thread (by metrics() or refreshMetrics()). */
   metrics: ProtocolThreadMetrics | undefined;
 
   constructor(

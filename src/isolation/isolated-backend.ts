@@ -44,8 +44,6 @@ export interface IsolationOptions {
   onCrash?: 'shutdown' | 'restart';
   /** Heap limits of the protocol thread (default: 1024 MB old generation). */
   resourceLimits?: ResourceLimits;
-  /** How often the protocol thread pushes its counters to the host (what node.metrics() reads), ms. Default 1000. */
-  metricsIntervalMs?: number;
   /** How long createNode waits for the protocol thread to bind its sockets, ms. Default 15000. */
   startTimeoutMs?: number;
 }
@@ -163,7 +161,6 @@ export class IsolatedBackend implements ProtocolBackend {
           authorizeOnTimeout: isolation.authorizeOnTimeout ?? 'allow',
           delegatesModule: isolation.delegatesModule === undefined ? undefined : moduleHref(isolation.delegatesModule),
           actorModules: (isolation.actorModules ?? []).map(moduleHref),
-          metricsIntervalMs: isolation.metricsIntervalMs ?? 1000,
         };
         return { options, transferList: [hookChannel.caller.port, metricsChannel.server.port] };
       },
@@ -199,15 +196,17 @@ export class IsolatedBackend implements ProtocolBackend {
 
   /**
    * A snapshot taken now: a synchronous round trip to the protocol thread (well under a millisecond),
-   * bounded by METRICS_WAIT_MS; a stalled protocol thread yields its last pushed snapshot instead.
+   * bounded by METRICS_WAIT_MS; a stalled protocol thread yields the last snapshot read instead.
    */
   metrics(): ProtocolThreadMetrics {
     const bytes = this.#metricsCaller?.call(new Uint8Array(0), METRICS_WAIT_MS);
     if (bytes !== undefined) {
       try {
-        return JSON.parse(wk.MetricsSnapshot.decode(bytes).json) as ProtocolThreadMetrics;
+        const snapshot = JSON.parse(wk.MetricsSnapshot.decode(bytes).json) as ProtocolThreadMetrics;
+        this.#bridge.metrics = snapshot;
+        return snapshot;
       } catch {
-        // fall through to the pushed snapshot
+        // fall through to the last snapshot
       }
     }
     return this.#bridge.metrics ?? emptyMetrics();

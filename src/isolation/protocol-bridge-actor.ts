@@ -7,16 +7,11 @@ export interface ProtocolBridgeOptions {
   started: wk.ProtocolStarted.$Properties;
   keyring: Keyring | undefined;
   metrics: () => ProtocolThreadMetrics;
-  /** How often a metrics snapshot is pushed to the host unasked (what node.metrics() reads). */
-  metricsIntervalMs: number;
 }
-
-/** A MetricsRequest to self with this id is the periodic push, not a host request. */
-const PUSH = 0;
 
 /**
  * The protocol thread's side of the host bridge (isolated mode): announces the bound address,
- * answers metrics requests, applies keyring commands from node.keyring, and reports every keyring
+ * answers asynchronous metrics requests (refreshMetrics), applies keyring commands from node.keyring, and reports every keyring
  * change (including a cluster-wide rotation's) so the host's mirror stays current.
  */
 export class ProtocolBridgeActor implements Actor {
@@ -32,14 +27,12 @@ export class ProtocolBridgeActor implements Actor {
     this.#ctx = ctx;
     ctx.send(wk.ProtocolStarted.create(this.options.started));
     if (this.options.keyring !== undefined) ctx.send(wk.KeyringState.create({ keys: this.options.keyring.list() }));
-    ctx.schedule(this.options.metricsIntervalMs, wk.MetricsRequest.create({ requestId: PUSH }));
   }
 
   receive(message: object): void {
     const ctx = this.#ctx;
     if (ctx === undefined) return;
     if (message instanceof wk.MetricsRequest) {
-      if (message.requestId === PUSH) ctx.schedule(this.options.metricsIntervalMs, wk.MetricsRequest.create({ requestId: PUSH }));
       ctx.send(wk.MetricsSnapshot.create({ requestId: message.requestId, json: JSON.stringify(this.options.metrics()) }));
     } else if (message instanceof wk.KeyringCommand) {
       this.#keyring(message, ctx);

@@ -37,7 +37,6 @@ export interface ProtocolGroupOptions {
   delegatesModule: string | undefined;
   /** File URLs of ActorGroupModules whose actors run here beside the protocol actors. */
   actorModules: string[];
-  metricsIntervalMs: number;
 }
 
 let teardown: (() => Promise<void>) | undefined;
@@ -103,7 +102,6 @@ export async function createActors(ctx: ActorGroupContext): Promise<Actor[]> {
     },
     keyring,
     metrics,
-    metricsIntervalMs: o.metricsIntervalMs,
   });
   teardown = async () => {
     if (mergeExecutor instanceof WorkerMergeExecutor) await mergeExecutor.close();
