@@ -66,6 +66,12 @@ export interface ProtocolThreadMetrics {
   bytesOut: number;
   messagesIn: Record<string, number>;
   messagesOut: Record<string, number>;
+  /**
+   * Bytes by message type: a datagram's message counts its own encoded part (before label,
+   * encryption, checksum and compression), a stream message its whole frame as it crossed the wire.
+   */
+  messageBytesIn: Record<string, number>;
+  messageBytesOut: Record<string, number>;
   dropsIn: Record<string, number>;
   dropsOut: Record<string, number>;
   transport: TransportStats;
@@ -225,6 +231,8 @@ export function protocolThreadMetrics(
     bytesOut: c.bytesOut,
     messagesIn: Object.fromEntries(c.messagesIn),
     messagesOut: Object.fromEntries(c.messagesOut),
+    messageBytesIn: Object.fromEntries(c.messageBytesIn),
+    messageBytesOut: Object.fromEntries(c.messageBytesOut),
     dropsIn: Object.fromEntries(c.dropsIn),
     dropsOut: Object.fromEntries(c.dropsOut),
     transport: { ...transport.stats },
@@ -265,6 +273,8 @@ export function emptyMetrics(): ProtocolThreadMetrics {
     bytesOut: 0,
     messagesIn: {},
     messagesOut: {},
+    messageBytesIn: {},
+    messageBytesOut: {},
     dropsIn: {},
     dropsOut: {},
     transport: { packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, packetsDropped: 0, streamsOpened: 0, streamsAccepted: 0 },

@@ -22,7 +22,7 @@ import { AEAD_OVERHEAD, open as openSealed, seal } from '../security/aead.js';
 import { crc32 } from '../security/crc32.js';
 import type { Keyring } from '../security/keyring.js';
 import { isPushPullFrame, ProtobufCodec } from './protobuf-codec.js';
-import type { DecodeFailure, DecodeResult, LazyStreamFrame, StreamFrame, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
+import type { DecodeFailure, DecodeResult, LazyStreamFrame, PacketDestination, PartSizes, StreamFrame, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
 import { bytesEqual } from '../util/bytes.js';
 
 /** Where a body travels: the encryption's additional data differs, and so do the size limits. */
@@ -392,16 +392,16 @@ export class LayeredCodec implements WireCodec {
     return this.inner.partSize(partLength);
   }
 
-  encodePacket(messages: readonly WireMessageInput[], parts?: readonly Uint8Array[]): Uint8Array {
-    return this.layers.seal(this.inner.encodePacket(messages, parts), 'packet');
+  encodePacket(messages: readonly WireMessageInput[], parts?: readonly Uint8Array[], to?: PacketDestination, sizes?: PartSizes): Uint8Array {
+    return this.layers.seal(this.inner.encodePacket(messages, parts, to, sizes), 'packet');
   }
 
-  decodePacket(buf: Uint8Array): DecodeResult<WireMessage[]> {
+  decodePacket(buf: Uint8Array, sizes?: PartSizes): DecodeResult<WireMessage[]> {
     // The size of what arrived is checked before any layer looks at it.
     if (buf.length > this.layers.maxPacketBytes) return { ok: false, reason: 'too-large', detail: `${buf.length} bytes` };
     const opened = this.layers.open(buf, 'packet');
     if (!opened.ok) return opened;
-    return this.inner.decodePacket(opened.value);
+    return this.inner.decodePacket(opened.value, sizes);
   }
 
   encodeStreamMessage(message: WireMessageInput): Uint8Array {

@@ -1,6 +1,6 @@
 import { wire } from '../gen/index.js';
 import { scanField, SCAN_MALFORMED } from './field-scan.js';
-import type { DecodeResult, LazyStreamFrame, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
+import type { DecodeResult, LazyStreamFrame, PacketDestination, PartSizes, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
 
 /** Field 1, wire type 2 (length-delimited): the tag of Compound.parts. */
 const PARTS_TAG = 0x0a;
@@ -65,11 +65,16 @@ export class ProtobufCodec implements WireCodec {
     return 1 + varintSize(partLength) + partLength;
   }
 
-  encodePacket(messages: readonly WireMessageInput[], parts: readonly Uint8Array[] = []): Uint8Array {
+  encodePacket(messages: readonly WireMessageInput[], parts: readonly Uint8Array[] = [], _to?: PacketDestination, sizes?: PartSizes): Uint8Array {
     const encoded = messages.map((m) => this.encodePart(m));
     let total = this.packetOverhead;
-    for (const p of encoded) total += this.partSize(p.length);
-    for (const p of parts) total += this.partSize(p.length);
+    for (const list of [encoded, parts]) {
+      for (const p of list) {
+        const size = this.partSize(p.length);
+        total += size;
+        sizes?.push(size);
+      }
+    }
     const out = new Uint8Array(total);
     out[0] = wire.FrameKind.FRAME_COMPOUND_V1;
     let pos = 1;
@@ -84,19 +89,21 @@ export class ProtobufCodec implements WireCodec {
     return out;
   }
 
-  decodePacket(buf: Uint8Array): DecodeResult<WireMessage[]> {
+  decodePacket(buf: Uint8Array, sizes?: PartSizes): DecodeResult<WireMessage[]> {
     if (buf.length > this.#limits.maxPacketBytes) return { ok: false, reason: 'too-large', detail: `${buf.length} bytes` };
-    return this.#decodeCompound(buf);
+    return this.#decodeCompound(buf, sizes);
   }
 
   /** A datagram or a stream frame: [FrameKind][Compound]. Size limits are the caller's. */
-  #decodeCompound(buf: Uint8Array): DecodeResult<WireMessage[]> {
+  #decodeCompound(buf: Uint8Array, sizes?: PartSizes): DecodeResult<WireMessage[]> {
     if (buf.length === 0) return { ok: false, reason: 'empty' };
     if (buf[0] !== wire.FrameKind.FRAME_COMPOUND_V1) {
       return { ok: false, reason: 'unknown-frame', detail: `frame kind ${String(buf[0])}` };
     }
     // Count the parts on the bytes first: a packet of many tiny parts must not make us build them all.
-    const parts = scanField(buf, 1, buf.length, COMPOUND_PARTS, this.#limits.maxParts);
+    // The same pass reads each part's size for the bytes-by-type counters (one entry per part, in order).
+    const visit = sizes === undefined ? undefined : (start: number, end: number): boolean => (sizes.push(this.partSize(end - start)), true);
+    const parts = scanField(buf, 1, buf.length, COMPOUND_PARTS, this.#limits.maxParts, visit);
     if (parts === SCAN_MALFORMED) return { ok: false, reason: 'malformed', detail: 'invalid compound encoding' };
     if (parts > this.#limits.maxParts) return { ok: false, reason: 'too-many-parts', detail: `more than ${this.#limits.maxParts} parts` };
     let compound: wire.Compound;

@@ -41,10 +41,12 @@ export interface WireCodec {
   /**
    * Builds one datagram from messages and already-encoded parts, in that order. `to` is where it
    * goes: a codec may gate features on what that peer announced (memberlist's CRC needs its PMax >= 5).
+   * `sizes`, when given, receives the encoded size of each message then each part, in that order
+   * (see PartSizes).
    */
-  encodePacket(messages: readonly WireMessageInput[], parts?: readonly Uint8Array[], to?: PacketDestination): Uint8Array;
-  /** Decodes one datagram into its messages. */
-  decodePacket(buf: Uint8Array): DecodeResult<WireMessage[]>;
+  encodePacket(messages: readonly WireMessageInput[], parts?: readonly Uint8Array[], to?: PacketDestination, sizes?: PartSizes): Uint8Array;
+  /** Decodes one datagram into its messages; `sizes`, when given, receives each one's encoded size. */
+  decodePacket(buf: Uint8Array, sizes?: PartSizes): DecodeResult<WireMessage[]>;
   /** Encodes the payload of one stream frame (one request or response). */
   encodeStreamMessage(message: WireMessageInput): Uint8Array;
   decodeStreamMessage(buf: Uint8Array): DecodeResult<WireMessage>;
@@ -70,6 +72,13 @@ export interface WireCodec {
   /** Optional: which body an encoded part carries, for counters (default: kindOfPart, protobuf tags). */
   partKind?(part: Uint8Array): WireMessageKind | undefined;
 }
+
+/**
+ * Where a codec writes the encoded size of each message of a datagram, in bytes: the message's part
+ * with its own delimiting, before the packet's envelope (label, encryption, checksum, compression).
+ * Feeds the bytes-by-message-type counters; a caller that does not count passes nothing.
+ */
+export type PartSizes = number[];
 
 /** The peer a datagram is sent to. */
 export interface PacketDestination {

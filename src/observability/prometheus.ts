@@ -12,7 +12,7 @@
  * | memberlist_udp_packets_total | counter | direction=in/out | datagrams decoded / sent by the network actor |
  * | memberlist_udp_bytes_total | counter | direction | their bytes |
  * | memberlist_msg_received_total / memberlist_msg_sent_total | counter | type (ping, ack, alive, ...) | protocol messages by kind |
- * | memberlist_msg_bytes_total | counter | direction, type | only when `bytesByType` is given |
+ * | memberlist_msg_bytes_total | counter | direction, type | bytes of protocol messages by kind (`messageBytesIn` / `messageBytesOut`) |
  * | memberlist_queue_broadcasts | gauge | | from `metrics.protocol` (or `broadcastQueueDepth`) |
  * | memberlist_dropped_total | counter | direction, reason | drops by reason (malformed, transport, stream-limit, ...) |
  * | memberlist_transport_bytes_total, memberlist_transport_packets_total | counter | direction | the transport's own counts |
@@ -50,11 +50,6 @@ export interface PrometheusInput {
   readonly protocol?: ProtocolStats;
   /** From an EventLoopDelayMonitor the process keeps. */
   readonly eventLoop?: EventLoopDelaySnapshot;
-  /**
-   * Bytes by message type and direction, when the node counts them (NodeMetrics does not yet):
-   * rendered as memberlist_msg_bytes_total{direction,type}.
-   */
-  readonly bytesByType?: { readonly in: Readonly<Record<string, number>>; readonly out: Readonly<Record<string, number>> };
   /**
    * Broadcasts waiting in the transmit-limited queue, when the node reports it (NodeMetrics does not
    * yet): rendered as memberlist_queue_broadcasts (memberlist.queue.broadcasts).
@@ -127,11 +122,13 @@ export function renderPrometheus(input: PrometheusInput): string {
   out.labelled('memberlist_msg_received_total', 'counter', 'Protocol messages received, by type (datagrams and streams).', 'type', m.messagesIn);
   out.labelled('memberlist_msg_sent_total', 'counter', 'Protocol messages sent, by type (datagrams and streams).', 'type', m.messagesOut);
 
-  if (input.bytesByType !== undefined) {
-    out.family('memberlist_msg_bytes_total', 'counter', 'Bytes of protocol messages received and sent, by type.');
-    for (const [direction, byType] of [['in', input.bytesByType.in], ['out', input.bytesByType.out]] as const) {
-      for (const type of Object.keys(byType).sort()) out.sample('memberlist_msg_bytes_total', byType[type] ?? 0, { direction, type });
-    }
+  out.family(
+    'memberlist_msg_bytes_total',
+    'counter',
+    "Bytes of protocol messages received and sent, by type: a datagram's message counts its own encoded part (the envelope is the rest of memberlist_udp_bytes_total), a stream message its whole frame.",
+  );
+  for (const [direction, byType] of [['in', m.messageBytesIn], ['out', m.messageBytesOut]] as const) {
+    for (const type of Object.keys(byType).sort()) out.sample('memberlist_msg_bytes_total', byType[type] ?? 0, { direction, type });
   }
 
   out.family('memberlist_dropped_total', 'counter', 'Inbound and outbound messages or packets dropped, by reason.');

@@ -99,6 +99,7 @@ describe('the API across the boundary', () => {
     // metrics() is read from the protocol thread now, not from a stale push.
     await until(() => a.metrics().protocol.probes >= 2);
     expect(a.metrics().messagesOut['ping'] ?? 0).toBeGreaterThan(0);
+    expect(a.metrics().messageBytesOut['ping'] ?? 0).toBeGreaterThan(a.metrics().messagesOut['ping'] ?? 0);
     expect((await a.refreshMetrics()).protocol.probes).toBeGreaterThanOrEqual(2);
     expect(a.metrics().actors.map((s) => s.name)).toEqual(expect.arrayContaining(['facade', 'thread:protocol', 'probe', 'membership']));
 

@@ -141,6 +141,13 @@ describe('memberlist codec: packet messages (§2.9)', () => {
     expect(toHex(codec.encodePacket([M.ping!], [codec.encodePart(M.suspect!)]))).toBe(expected);
     const d = codec.decodePacket(hex(expected));
     expect(d.ok && d.value.map((m) => m.body)).toEqual(['ping', 'suspect']);
+    // Each message's size for the bytes-by-type counters, both ways: 69 and 39 bytes.
+    const sent: number[] = [];
+    codec.encodePacket([M.ping!], [codec.encodePart(M.suspect!)], undefined, sent);
+    const received: number[] = [];
+    codec.decodePacket(hex(expected), received);
+    expect(sent).toEqual([69, 39]);
+    expect(received).toEqual([69, 39]);
   });
 
   it('a truncated compound keeps the parts before the truncated one (memberlist semantics)', () => {

@@ -366,4 +366,43 @@ describe('NetworkActor streams on a MemoryNetwork', () => {
     expect([...((u as actors.UserPacketReceived).user?.payload ?? [])]).toEqual([7]);
     expect(b.network.counters.totalDropsIn()).toBe(0);
   });
+
+  it('counts bytes by message type: each datagram part its own size, each stream message its frame', async () => {
+    setup();
+    const a = node('a');
+    const b = node('b');
+    const codec = new ProtobufCodec();
+    const suspect = { suspect: { incarnation: 2, node: 'x', from: 'a' } };
+    const dead = { dead: { incarnation: 3, node: 'longer-name-y', from: 'a' } };
+    const piggybacked = codec.encodePart({ alive: { incarnation: 1, node: 'z', port: 7946, ipv4: 0x0a000001 } });
+    a.supervisor.send(actors.SendPacket.create({ to: b.address, messages: [suspect, dead], piggyback: [piggybacked] }));
+    a.supervisor.send(actors.SendPacket.create({ to: b.address, messages: [suspect] }));
+    await settle(() => (b.network.counters.messagesIn.get('suspect') ?? 0) === 2);
+    const partBytes = (m: wire.Message.$Properties): number => codec.partSize(codec.encodePart(m).length);
+    const expected = new Map([
+      ['suspect', 2 * partBytes(suspect)],
+      ['dead', partBytes(dead)],
+      ['alive', codec.partSize(piggybacked.length)],
+    ]);
+    expect(a.network.counters.messageBytesOut).toEqual(expected);
+    expect(b.network.counters.messageBytesIn).toEqual(expected);
+    // The parts add up to the datagrams less their envelope (one frame-kind byte each, no layers here).
+    const parts = [...expected.values()].reduce((x, y) => x + y, 0);
+    expect(a.network.counters.bytesOut).toBe(parts + 2 * codec.packetOverhead);
+    expect(b.network.counters.bytesIn).toBe(a.network.counters.bytesOut);
+
+    // A stream message counts its whole frame, on both sides and both ways.
+    b.recorder.onRequest = (m, ctx) => ctx.send(actors.StreamReply.create({ streamId: m.streamId, response: pushPull('b', new Uint8Array(300)) }));
+    request(a, b.address, pushPull('a'));
+    await settle(() => a.recorder.results.length === 1);
+    await settle(() => a.network.outboundStreams === 0 && b.network.inboundStreams === 0);
+    const requestBytes = a.network.counters.messageBytesOut.get('pushPull') ?? 0;
+    const replyBytes = b.network.counters.messageBytesOut.get('pushPull') ?? 0;
+    expect(requestBytes).toBeGreaterThan(0);
+    expect(replyBytes).toBeGreaterThan(requestBytes + 300);
+    expect(b.network.counters.messageBytesIn.get('pushPull')).toBe(requestBytes);
+    expect(a.network.counters.messageBytesIn.get('pushPull')).toBe(replyBytes);
+    expect(a.network.streamCounters.bytesOut).toBe(requestBytes);
+    expect(b.network.streamCounters.bytesOut).toBe(replyBytes);
+  });
 });

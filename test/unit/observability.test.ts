@@ -24,6 +24,8 @@ const metrics: NodeMetrics = {
   bytesOut: 1200,
   messagesIn: { ping: 5, ack: 4 },
   messagesOut: { ping: 6, ack: 5, indirectPing: 2 },
+  messageBytesIn: { ping: 100 },
+  messageBytesOut: { ack: 80 },
   dropsIn: { malformed: 1 },
   dropsOut: {},
   transport: { packetsSent: 12, packetsReceived: 10, bytesSent: 1200, bytesReceived: 1000, packetsDropped: 0, streamsOpened: 3, streamsAccepted: 2 },
@@ -140,8 +142,8 @@ describe('renderPrometheus', () => {
     expect(text).toContain('memberlist_hook_calls_total{hook="ack\\"Payload\\\\"} 3');
   });
 
-  it('renders bytes by type and the broadcast queue depth when the node provides them', () => {
-    const { types, samples } = parse(renderPrometheus({ metrics, bytesByType: { in: { ping: 100 }, out: { ack: 80 } }, broadcastQueueDepth: 4 }));
+  it('renders bytes by message type from node.metrics(), and a given broadcast queue depth', () => {
+    const { types, samples } = parse(renderPrometheus({ metrics, broadcastQueueDepth: 4 }));
     expect(types.get('memberlist_msg_bytes_total')).toBe('counter');
     expect(samples.get('memberlist_msg_bytes_total{direction="in",type="ping"}')).toBe(100);
     expect(samples.get('memberlist_msg_bytes_total{direction="out",type="ack"}')).toBe(80);
@@ -153,7 +155,6 @@ describe('renderPrometheus', () => {
     expect(text).not.toContain('memberlist_probes_total');
     expect(text).not.toContain('memberlist_event_loop_delay_seconds');
     expect(text).not.toContain('memberlist_node_instances');
-    expect(text).not.toContain('memberlist_msg_bytes_total');
     // The queue depth comes with node.metrics() now (metrics.protocol).
     expect(text).toContain('memberlist_queue_broadcasts{node="api-1"} 7');
     for (const line of text.split('\n')) {

@@ -1,6 +1,6 @@
 import { actors } from '../../gen/index.js';
 import type { TimerHandle } from '../../clock.js';
-import { kindOf, kindOfPart, type StreamFraming, type StreamReader, type WireCodec, type WireMessage, type WireMessageInput } from '../../codec/wire-codec.js';
+import { kindOf, kindOfPart, type PartSizes, type StreamFraming, type StreamReader, type WireCodec, type WireMessage, type WireMessageInput } from '../../codec/wire-codec.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { CidrFilter } from '../../security/cidr.js';
 import { endpointKey, type Conn, type Endpoint, type Transport } from '../../transport/transport.js';
@@ -74,6 +74,8 @@ interface OutboundStream {
   readonly timer: TimerHandle;
   conn: Conn | undefined;
   reader: StreamReader | undefined;
+  /** Bytes of the reply read so far (counted against its kind once it is complete). */
+  bytesRead: number;
   /** The StreamResult has been emitted; the conn only lingers until it closes (or the deadline). */
   done: boolean;
 }
@@ -85,6 +87,8 @@ interface InboundStream {
   readonly from: actors.Endpoint;
   readonly reader: StreamReader;
   readonly timer: TimerHandle;
+  /** Bytes of the request read so far (counted against its kind once it is complete). */
+  bytesRead: number;
   phase: 'reading' | 'awaiting-reply' | 'done';
 }
 
@@ -112,6 +116,8 @@ export class NetworkActor implements Actor {
   readonly accepts = [actors.SendPacket, actors.StreamRequest, actors.StreamReply];
   readonly counters = new NetworkCounters();
   readonly streamCounters: StreamCounters = { opened: 0, accepted: 0, refused: 0, failed: 0, timedOut: 0, bytesIn: 0, bytesOut: 0 };
+  /** Scratch list the codec fills with message sizes, reused for every packet (one actor, one thread). */
+  readonly #sizes: PartSizes = [];
   readonly #maxFrameBytes: number;
   readonly #maxConcurrent: number;
   readonly #streamTimeoutMs: number;
@@ -193,9 +199,14 @@ export class NetworkActor implements Actor {
       this.counters.dropOut('no-address');
       return;
     }
-    const buf = this.codec.encodePacket(m.messages, m.piggyback, { host: to.host, port: to.port });
-    for (const msg of m.messages) this.counters.countOut(kindOf(msg) ?? 'unknown');
-    for (const part of m.piggyback) this.counters.countOut((this.codec.partKind ? this.codec.partKind(part) : kindOfPart(part)) ?? 'unknown');
+    const sizes = this.#sizes;
+    sizes.length = 0;
+    const buf = this.codec.encodePacket(m.messages, m.piggyback, { host: to.host, port: to.port }, sizes);
+    let i = 0;
+    for (const msg of m.messages) this.counters.countOut(kindOf(msg) ?? 'unknown', sizes[i++] ?? 0);
+    for (const part of m.piggyback) {
+      this.counters.countOut((this.codec.partKind ? this.codec.partKind(part) : kindOfPart(part)) ?? 'unknown', sizes[i++] ?? 0);
+    }
     this.counters.piggybackOut += m.piggyback.length;
     if (this.transport.sendPacket({ host: to.host, port: to.port }, buf)) {
       this.counters.packetsOut++;
@@ -213,7 +224,9 @@ export class NetworkActor implements Actor {
       this.#ctx.logger.debug({ from }, 'dropped packet from a source outside cidrsAllowed');
       return;
     }
-    const decoded = this.codec.decodePacket(buf);
+    const sizes = this.#sizes;
+    sizes.length = 0;
+    const decoded = this.codec.decodePacket(buf, sizes);
     if (!decoded.ok) {
       this.counters.dropIn(decoded.reason);
       this.#ctx.logger.debug({ from, reason: decoded.reason, detail: decoded.detail }, 'dropped bad packet');
@@ -221,12 +234,13 @@ export class NetworkActor implements Actor {
       return;
     }
     const fromEndpoint = actors.Endpoint.create({ host: from.host, port: from.port });
-    for (const msg of decoded.value) this.#dispatch(msg, fromEndpoint, receivedAtMs);
+    const messages = decoded.value;
+    for (let i = 0; i < messages.length; i++) this.#dispatch(messages[i] as WireMessage, fromEndpoint, receivedAtMs, sizes[i] ?? 0);
   }
 
-  #dispatch(msg: WireMessage, from: actors.Endpoint, receivedAtMs: number): void {
+  #dispatch(msg: WireMessage, from: actors.Endpoint, receivedAtMs: number, bytes: number): void {
     const body = msg.body;
-    this.counters.countIn(body ?? 'empty');
+    this.counters.countIn(body ?? 'empty', bytes);
     switch (body) {
       case 'ping':
         this.#ctx.send(actors.PingReceived.create({ ping: msg.ping, from, receivedAtMs }));
@@ -306,6 +320,7 @@ export class NetworkActor implements Actor {
       timer: this.#ctx.clock.setTimer(timeoutMs, () => this.#outboundDeadline(key)),
       conn: undefined,
       reader: undefined,
+      bytesRead: 0,
       done: false,
     };
     this.#outbound.set(key, stream);
@@ -340,7 +355,7 @@ export class NetworkActor implements Actor {
       this.#failOutbound(s, 'stream-write', `write to ${endpointKey(s.to)} failed: stream closed`);
       return;
     }
-    this.counters.countOut(kind);
+    this.counters.countOut(kind, frame.length);
     this.streamCounters.bytesOut += frame.length;
     if (!s.expectReply) {
       // A one-way message (reliable user message): finish our side, report it written, and let the
@@ -355,6 +370,7 @@ export class NetworkActor implements Actor {
   #outboundData(s: OutboundStream, chunk: Uint8Array): void {
     if (s.done) return;
     this.streamCounters.bytesIn += chunk.length;
+    s.bytesRead += chunk.length;
     if (s.reader === undefined) {
       // Nothing is expected on a one-way stream; it is already done, so this is unreachable in practice.
       return;
@@ -373,12 +389,12 @@ export class NetworkActor implements Actor {
     const response = decoded.value.message;
     if (response === undefined) {
       // An undecoded push-pull reply: the frame is the response.
-      this.counters.countIn('pushPull');
+      this.counters.countIn('pushPull', s.bytesRead);
       s.conn?.end();
       this.#completeOutbound(s, undefined, ownedFrame(decoded.value.frame));
       return;
     }
-    this.counters.countIn(response.body ?? 'empty');
+    this.counters.countIn(response.body ?? 'empty', s.bytesRead);
     if (response.body === 'error') {
       this.#failOutbound(s, 'stream-remote-error', `remote error: ${response.error?.error ?? ''}`);
       return;
@@ -463,6 +479,7 @@ export class NetworkActor implements Actor {
       from: actors.Endpoint.create({ host: conn.remote.host, port: conn.remote.port }),
       reader: this.#framing.reader('request'),
       timer: this.#ctx.clock.setTimer(this.#streamTimeoutMs, () => this.#inboundDeadline(id)),
+      bytesRead: 0,
       phase: 'reading',
     };
     this.#inbound.set(id, s);
@@ -480,6 +497,7 @@ export class NetworkActor implements Actor {
     this.streamCounters.bytesIn += chunk.length;
     // One request per stream: anything after it is ignored.
     if (s.phase !== 'reading') return;
+    s.bytesRead += chunk.length;
     const decoded = s.reader.push(chunk);
     if (decoded === undefined) return;
     if (!decoded.ok) {
@@ -497,13 +515,13 @@ export class NetworkActor implements Actor {
   #handleRequest(s: InboundStream, msg: WireMessage | undefined, payload: Uint8Array): void {
     if (msg === undefined) {
       // An undecoded push-pull request (see #decodeStream).
-      this.counters.countIn('pushPull');
+      this.counters.countIn('pushPull', s.bytesRead);
       s.phase = 'awaiting-reply';
       this.#ctx.send(actors.StreamRequestReceived.create({ streamId: s.id, from: s.from, requestBytes: ownedFrame(payload) }));
       return;
     }
     const body = msg.body;
-    this.counters.countIn(body ?? 'empty');
+    this.counters.countIn(body ?? 'empty', s.bytesRead);
     switch (body) {
       case 'ping': {
         const ping = msg.ping;
@@ -575,7 +593,7 @@ export class NetworkActor implements Actor {
       }
       if (frame !== undefined) {
         if (s.conn.write(frame)) {
-          this.counters.countOut(kindOf(response) ?? 'unknown');
+          this.counters.countOut(kindOf(response) ?? 'unknown', frame.length);
           this.streamCounters.bytesOut += frame.length;
         } else {
           this.counters.dropOut('stream-write');

@@ -24,6 +24,7 @@ import type {
   DecodeResult,
   LazyStreamFrame,
   PacketDestination,
+  PartSizes,
   StreamFraming,
   StreamFrame,
   StreamReader,
@@ -129,6 +130,8 @@ export class MemberlistCodec implements WireCodec {
   /** "host:port" → the protocol max that peer announced (alive messages and push-pull states). */
   readonly #peerProtocolMax = new Map<string, number>();
   readonly #streamContext: StreamReadContext;
+  /** Where #push writes message sizes during one decodePacket call (undefined otherwise). */
+  #sizes: PartSizes | undefined;
 
   constructor(options: MemberlistCodecOptions = {}) {
     this.label = options.label ?? '';
@@ -191,13 +194,17 @@ export class MemberlistCodec implements WireCodec {
     return this.#peerProtocolMax.get(`${host}:${port}`);
   }
 
-  encodePacket(messages: readonly WireMessageInput[], parts: readonly Uint8Array[] = [], to?: PacketDestination): Uint8Array {
+  encodePacket(messages: readonly WireMessageInput[], parts: readonly Uint8Array[] = [], to?: PacketDestination, sizes?: PartSizes): Uint8Array {
     const all: Uint8Array[] = [];
     for (const m of messages) {
       const p = this.encodePart(m);
       if (p.length > 0) all.push(p);
+      sizes?.push(p.length);
     }
-    for (const p of parts) if (p.length > 0) all.push(p);
+    for (const p of parts) {
+      if (p.length > 0) all.push(p);
+      sizes?.push(p.length);
+    }
     let msg = all.length === 1 ? (all[0] as Uint8Array) : compound(all);
     if (this.enableCompression) {
       const c = encodeCompress(lzwCompress(msg));
@@ -216,7 +223,7 @@ export class MemberlistCodec implements WireCodec {
     return this.#withLabel(msg);
   }
 
-  decodePacket(buf: Uint8Array): DecodeResult<WireMessage[]> {
+  decodePacket(buf: Uint8Array, sizes?: PartSizes): DecodeResult<WireMessage[]> {
     if (buf.length > this.#maxPacketBytes) return { ok: false, reason: 'too-large', detail: `${buf.length} bytes` };
     if (buf.length === 0) return { ok: false, reason: 'empty' };
     let body = buf;
@@ -249,12 +256,15 @@ export class MemberlistCodec implements WireCodec {
     }
     // 4. The messages (net.go handleCommand, recursive through compounds and compression).
     const out: WireMessage[] = [];
+    this.#sizes = sizes;
     try {
       this.#command(body, out, 0);
     } catch (err) {
       if (err instanceof PacketFailure) return { ok: false, reason: err.reason, detail: err.message };
       if (err instanceof MsgpackIncomplete) return { ok: false, reason: 'malformed', detail: 'truncated message' };
       return { ok: false, reason: 'malformed', detail: err instanceof Error ? err.message : String(err) };
+    } finally {
+      this.#sizes = undefined;
     }
     for (const m of out) this.#observe(m);
     return { ok: true, value: out };
@@ -292,7 +302,7 @@ export class MemberlistCodec implements WireCodec {
         return;
       }
       case MsgType.user:
-        this.#push(out, userMessage(buf.slice(1)));
+        this.#push(out, userMessage(buf.slice(1)), buf.length);
         return;
       case MsgType.ping:
       case MsgType.indirectPing:
@@ -302,16 +312,17 @@ export class MemberlistCodec implements WireCodec {
       case MsgType.dead:
       case MsgType.nackResp:
       case MsgType.err:
-        this.#push(out, decodeStruct(type, new MsgpackReader(buf, 1).value()));
+        this.#push(out, decodeStruct(type, new MsgpackReader(buf, 1).value()), buf.length);
         return;
       default:
         throw new PacketFailure('unknown-frame', `msg type (${type}) not supported`);
     }
   }
 
-  #push(out: WireMessage[], m: WireMessage): void {
+  #push(out: WireMessage[], m: WireMessage, size: number): void {
     if (out.length >= this.#maxParts) throw new PacketFailure('too-many-parts', `more than ${this.#maxParts} messages`);
     out.push(m);
+    this.#sizes?.push(size);
   }
 
   /** Remembers the protocol max of every peer that announces itself, for CRC gating. */
