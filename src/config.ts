@@ -25,6 +25,12 @@ export const PROTOCOL_VERSION_MIN = 1;
 export const PROTOCOL_VERSION_2_COMPATIBLE = 2;
 /** Highest protocol version memberlist speaks (net.go `ProtocolVersionMax`): v5 adds the packet CRC. */
 export const PROTOCOL_VERSION_MAX = 5;
+/**
+ * The protocol max from which a peer reads our compression layer: compressed packets and stream
+ * frames go only to members that announced at least this (those below still get everything plain,
+ * and what they send compressed or not is read). The protobuf wire's v5 = CRC32 and compression layers.
+ */
+export const PROTOCOL_COMPRESSION = 5;
 /** memberlist's node meta limit (net.go `MetaMaxSize`); the default for {@link MemberlistConfig.metaMaxSize}. */
 export const META_MAX_SIZE = 512;
 /** The longest label a label header can carry: its length is one byte (label.go `LabelMaxSize`). */

@@ -22,7 +22,9 @@ import { AEAD_OVERHEAD, open as openSealed, seal } from '../security/aead.js';
 import { crc32 } from '../security/crc32.js';
 import type { Keyring } from '../security/keyring.js';
 import { isPushPullFrame, ProtobufCodec } from './protobuf-codec.js';
-import type { DecodeFailure, DecodeResult, LazyStreamFrame, PacketDestination, PartSizes, StreamFrame, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
+import type { DecodeFailure, DecodeResult, LazyStreamFrame, PacketDestination, PartSizes, StreamFrame, StreamPeer, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
+import { PeerVersions } from './peer-versions.js';
+import { PROTOCOL_COMPRESSION } from '../config.js';
 import { bytesEqual } from '../util/bytes.js';
 
 /** Where a body travels: the encryption's additional data differs, and so do the size limits. */
@@ -224,10 +226,13 @@ export class FrameLayers {
     return this.#labelHeader.length + Math.max(crypto, check);
   }
 
-  /** Wraps an inner frame ([FrameKind][...]) in the outer layers. */
-  seal(inner: Uint8Array, channel: Channel): Uint8Array {
+  /**
+   * Wraps an inner frame ([FrameKind][...]) in the outer layers. `compress` false leaves compression
+   * out for a peer that announced a protocol version without it.
+   */
+  seal(inner: Uint8Array, channel: Channel, compress = true): Uint8Array {
     let body = inner;
-    if (this.enableCompression && inner.length >= this.compressionThreshold) body = this.#compress(inner);
+    if (compress && this.enableCompression && inner.length >= this.compressionThreshold) body = this.#compress(inner);
     const header = this.#labelHeader;
     const prefix = header.length;
     let out: Uint8Array;
@@ -365,6 +370,8 @@ export class LayeredCodec implements WireCodec {
   readonly layers: FrameLayers;
   readonly inner: WireCodec;
   readonly packetOverhead: number;
+  /** Members that announced a protocol without our compression layer (usually none). */
+  readonly #peers = new PeerVersions(PROTOCOL_COMPRESSION);
 
   constructor(options: LayeredCodecOptions = {}) {
     this.layers = new FrameLayers(options);
@@ -393,7 +400,12 @@ export class LayeredCodec implements WireCodec {
   }
 
   encodePacket(messages: readonly WireMessageInput[], parts?: readonly Uint8Array[], to?: PacketDestination, sizes?: PartSizes): Uint8Array {
-    return this.layers.seal(this.inner.encodePacket(messages, parts, to, sizes), 'packet');
+    const compress = to === undefined || !this.#peers.behind(to);
+    return this.layers.seal(this.inner.encodePacket(messages, parts, to, sizes), 'packet', compress);
+  }
+
+  notePeer(name: string, peer: PacketDestination | undefined, protocolMax: number): void {
+    this.#peers.note(name, peer, protocolMax);
   }
 
   decodePacket(buf: Uint8Array, sizes?: PartSizes): DecodeResult<WireMessage[]> {
@@ -404,8 +416,12 @@ export class LayeredCodec implements WireCodec {
     return this.inner.decodePacket(opened.value, sizes);
   }
 
-  encodeStreamMessage(message: WireMessageInput): Uint8Array {
-    return this.layers.seal(this.inner.encodeStreamMessage(message), 'stream');
+  encodeStreamMessage(message: WireMessageInput, to?: StreamPeer): Uint8Array {
+    // A dialled member is looked up by its endpoint; a requester by its host, since an inbound
+    // stream's port is ephemeral (so a member behind on the same host keeps replies there plain).
+    const compress =
+      to === undefined || (to.port === undefined ? !this.#peers.behindOnHost(to.host) : !this.#peers.behind({ host: to.host, port: to.port }));
+    return this.layers.seal(this.inner.encodeStreamMessage(message), 'stream', compress);
   }
 
   decodeStreamMessage(buf: Uint8Array): DecodeResult<WireMessage> {

@@ -47,8 +47,11 @@ export interface WireCodec {
   encodePacket(messages: readonly WireMessageInput[], parts?: readonly Uint8Array[], to?: PacketDestination, sizes?: PartSizes): Uint8Array;
   /** Decodes one datagram into its messages; `sizes`, when given, receives each one's encoded size. */
   decodePacket(buf: Uint8Array, sizes?: PartSizes): DecodeResult<WireMessage[]>;
-  /** Encodes the payload of one stream frame (one request or response). */
-  encodeStreamMessage(message: WireMessageInput): Uint8Array;
+  /**
+   * Encodes the payload of one stream frame (one request or response). `to` is the peer: the member
+   * we dialled, or for a reply the requester's host only (an inbound stream's port is ephemeral).
+   */
+  encodeStreamMessage(message: WireMessageInput, to?: StreamPeer): Uint8Array;
   decodeStreamMessage(buf: Uint8Array): DecodeResult<WireMessage>;
   /**
    * Optional, for codecs with outer layers (LayeredCodec): decodes a stream frame like
@@ -71,6 +74,18 @@ export interface WireCodec {
   readonly streamFraming?: StreamFraming;
   /** Optional: which body an encoded part carries, for counters (default: kindOfPart, protobuf tags). */
   partKind?(part: Uint8Array): WireMessageKind | undefined;
+  /**
+   * Optional: what a member announced, from the membership actor's changes (its endpoint and protocol
+   * max; `peer` undefined when it left the table), so the codec can gate wire features per peer by
+   * protocol version: our compression layer, memberlist's CRC.
+   */
+  notePeer?(name: string, peer: PacketDestination | undefined, protocolMax: number): void;
+}
+
+/** Who a stream message goes to: a dialled member's endpoint, or a requester's host (no port). */
+export interface StreamPeer {
+  readonly host: string;
+  readonly port?: number;
 }
 
 /**
@@ -89,9 +104,9 @@ export interface PacketDestination {
 /** Stream delimiting supplied by a codec (see WireCodec.streamFraming). */
 export interface StreamFraming {
   /** The bytes of one request on a stream we dialled (any per-connection header included). */
-  encodeRequest(message: WireMessageInput): Uint8Array;
-  /** The bytes of the one reply on a stream a peer dialled. */
-  encodeResponse(message: WireMessageInput): Uint8Array;
+  encodeRequest(message: WireMessageInput, to?: StreamPeer): Uint8Array;
+  /** The bytes of the one reply on a stream a peer dialled (`to`: the requester's host). */
+  encodeResponse(message: WireMessageInput, to?: StreamPeer): Uint8Array;
   /** A reader of the one message expected: the request on an accepted stream, the reply on a dialled one. */
   reader(role: 'request' | 'response'): StreamReader;
 }

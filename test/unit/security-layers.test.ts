@@ -242,6 +242,41 @@ describe('compression', () => {
     expect(off.decodePacket(big).ok).toBe(true);
   });
 
+  it('is negotiated by protocol version: a member that announced a protocol max below 5 gets it plain', () => {
+    const c = codec({ enableCompression: true, checksum: false });
+    const old = { host: '10.0.0.9', port: 7946 };
+    const current = { host: '10.0.0.10', port: 7946 };
+    const sameHostAsOld = { host: '10.0.0.9', port: 7947 };
+    const compressed = (buf: Uint8Array): boolean => buf[0] === FRAME_COMPRESSED;
+    const pushPull: WireMessageInput = { pushPull: { header: { nodes: 10 }, states: many.map((m) => ({ name: m.alive?.node, meta: m.alive?.meta })) } };
+    c.notePeer('old', old, 4);
+    c.notePeer('current', current, 5);
+    c.notePeer('unannounced', sameHostAsOld, 0); // 0: never announced, taken as current (memberlist)
+    expect(compressed(c.encodePacket(many, [], old))).toBe(false);
+    expect(compressed(c.encodePacket(many, [], current))).toBe(true);
+    expect(compressed(c.encodePacket(many, [], sameHostAsOld))).toBe(true);
+    expect(compressed(c.encodePacket(many, [], { host: '10.0.0.11', port: 1 }))).toBe(true); // never heard of
+    // Streams we dial: by endpoint. Replies: by the requester's host (its port is ephemeral).
+    expect(compressed(c.encodeStreamMessage(pushPull, old))).toBe(false);
+    expect(compressed(c.encodeStreamMessage(pushPull, sameHostAsOld))).toBe(true);
+    expect(compressed(c.encodeStreamMessage(pushPull, { host: old.host }))).toBe(false);
+    expect(compressed(c.encodeStreamMessage(pushPull, { host: current.host }))).toBe(true);
+    // What the old member sends, compressed or not, is still read; plain frames decode everywhere.
+    expect(c.decodePacket(c.encodePacket(many, [], old)).ok).toBe(true);
+    // It upgrades (a new alive announcing 5), then leaves the table: compressed again both times.
+    c.notePeer('old', old, 5);
+    expect(compressed(c.encodePacket(many, [], old))).toBe(true);
+    c.notePeer('old', old, 4);
+    c.notePeer('old', undefined, 0);
+    expect(compressed(c.encodePacket(many, [], old))).toBe(true);
+    expect(compressed(c.encodeStreamMessage(pushPull, { host: old.host }))).toBe(true);
+    // It moves to another address while behind: the old endpoint is freed, the new one is plain.
+    c.notePeer('old', old, 4);
+    c.notePeer('old', current, 4);
+    expect(compressed(c.encodePacket(many, [], old))).toBe(true);
+    expect(compressed(c.encodePacket(many, [], current))).toBe(false);
+  });
+
   it('composes with the checksum and encryption (compress, then CRC or encrypt, then label)', () => {
     const ring = new Keyring([K2]);
     for (const options of [{ label: 'L' }, { label: 'L', keyring: ring }] as LayeredCodecOptions[]) {

@@ -4,11 +4,11 @@
  * push-pull travels on undecoded. memberlist's own wire has no prefix and supplies its framing instead
  * (WireCodec.streamFraming).
  */
-import type { DecodeResult, LazyStreamFrame, StreamFraming, StreamReader, WireCodec } from '../../codec/wire-codec.js';
+import type { DecodeResult, LazyStreamFrame, StreamFraming, StreamPeer, StreamReader, WireCodec } from '../../codec/wire-codec.js';
 import { encodeFrame, FrameDecoder } from '../../transport/framing.js';
 
 export function lengthPrefixedFraming(codec: WireCodec, maxFrameBytes: number): StreamFraming {
-  const encode = (m: Parameters<WireCodec['encodeStreamMessage']>[0]): Uint8Array => encodeFrame(codec.encodeStreamMessage(m));
+  const encode = (m: Parameters<WireCodec['encodeStreamMessage']>[0], to?: StreamPeer): Uint8Array => encodeFrame(codec.encodeStreamMessage(m, to));
   return {
     encodeRequest: encode,
     encodeResponse: encode,

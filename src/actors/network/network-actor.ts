@@ -113,7 +113,8 @@ function errorText(err: unknown): string {
  */
 export class NetworkActor implements Actor {
   readonly name = 'network';
-  readonly accepts = [actors.SendPacket, actors.StreamRequest, actors.StreamReply];
+  // Member changes only tell the codec which peers announced an older protocol (compression, CRC).
+  readonly accepts = [actors.SendPacket, actors.StreamRequest, actors.StreamReply, actors.MemberChanged, actors.MemberRemoved];
   readonly counters = new NetworkCounters();
   readonly streamCounters: StreamCounters = { opened: 0, accepted: 0, refused: 0, failed: 0, timedOut: 0, bytesIn: 0, bytesOut: 0 };
   /** Scratch list the codec fills with message sizes, reused for every packet (one actor, one thread). */
@@ -174,6 +175,16 @@ export class NetworkActor implements Actor {
     if (message instanceof actors.SendPacket) this.#send(message);
     else if (message instanceof actors.StreamRequest) this.#openStream(message);
     else if (message instanceof actors.StreamReply) this.#reply(message);
+    else if (message instanceof actors.MemberChanged) this.#memberChanged(message);
+    else if (message instanceof actors.MemberRemoved) this.codec.notePeer?.(message.name, undefined, 0);
+  }
+
+  #memberChanged(m: actors.MemberChanged): void {
+    const member = m.member;
+    if (this.codec.notePeer === undefined || m.local || member === null || member === undefined) return;
+    const addr = member.addr;
+    const peer = addr !== null && addr !== undefined && addr.host && addr.port ? { host: addr.host, port: addr.port } : undefined;
+    this.codec.notePeer(member.name ?? '', peer, member.protocolMax ?? 0);
   }
 
   /** Destroys every stream and cancels every deadline. Transport shutdown stays with its owner. */
@@ -299,7 +310,7 @@ export class NetworkActor implements Actor {
     }
     let frame: Uint8Array;
     try {
-      frame = this.#framing.encodeRequest(m.request);
+      frame = this.#framing.encodeRequest(m.request, { host: to.host, port: to.port });
     } catch (err) {
       this.counters.dropOut('stream-encode');
       this.#ctx.send(actors.StreamResult.create({ requestId: m.requestId, requester, error: `cannot encode request: ${errorText(err)}` }));
@@ -586,7 +597,7 @@ export class NetworkActor implements Actor {
     if (response !== undefined) {
       let frame: Uint8Array | undefined;
       try {
-        frame = this.#framing.encodeResponse(response);
+        frame = this.#framing.encodeResponse(response, { host: s.conn.remote.host });
       } catch (err) {
         this.counters.dropOut('stream-encode');
         this.#ctx.logger.debug({ err: errorText(err) }, 'cannot encode stream reply');

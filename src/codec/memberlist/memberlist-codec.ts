@@ -334,8 +334,20 @@ export class MemberlistCodec implements WireCodec {
   #note(ipv4: number | null | undefined, ipv6: Uint8Array | null | undefined, port: number | null | undefined, pmax: number | null | undefined): void {
     const host = fromWireAddress(ipv4, ipv6);
     if (host === undefined || !port) return;
+    this.#remember(host, port, pmax ?? 0);
+  }
+
+  /**
+   * The membership actor's view of a member (memberlist reads PMax from its nodeMap, which push-pulls
+   * fill too, not only the alives this codec happens to decode). A member that left is kept: its
+   * address may still answer, and the map is bounded.
+   */
+  notePeer(_name: string, peer: PacketDestination | undefined, protocolMax: number): void {
+    if (peer !== undefined) this.#remember(peer.host, peer.port, protocolMax);
+  }
+
+  #remember(host: string, port: number, value: number): void {
     const key = `${host}:${port}`;
-    const value = pmax ?? 0;
     if (this.#peerProtocolMax.get(key) === value) return;
     this.#peerProtocolMax.delete(key);
     if (this.#peerProtocolMax.size >= MAX_KNOWN_PEERS) {
