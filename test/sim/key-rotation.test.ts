@@ -103,6 +103,23 @@ describe('cluster-wide key rotation', () => {
     expect(installed.acked).toEqual(nodes.filter((n) => n !== victim).map((n) => n.name).sort());
   });
 
+  it('asks a member that joins while a step is open, after the epidemic is over', async () => {
+    const { c, nodes } = await start(11);
+    const origin = nodes[0] as MemberlistNode;
+    // The victim's datagrams to the origin are lost (its key ack too), while the others still vouch
+    // for it: it stays alive, so the step stays open until its timeout.
+    const victim = nodes[2] as MemberlistNode;
+    c.network.blockLink(victim.advertiseAddress, origin.advertiseAddress);
+    const step = origin.keyManager.install(NEW, { timeoutMs: 8_000 });
+    await c.runFor(3_000);
+    const [late] = await c.addNodes(1, { name: 'late' });
+    await c.drive((late as MemberlistNode).join([c.addressOf(nodes[1] as MemberlistNode)]), 10_000);
+    const installed = await c.drive(step, 30_000);
+    expect(installed.acked).toEqual([...nodes.filter((n) => n !== victim).map((n) => n.name), 'late'].sort());
+    expect(installed.missing).toEqual([victim.name]);
+    expect(hex((late as MemberlistNode).keyring?.list() ?? [])).toEqual(hex([OLD, NEW]));
+  });
+
   it('refuses without a keyring, and refuses a bad key', async () => {
     const c = new SimulatedCluster({ seed: 10, nodeOptions: { profile: 'local' } });
     cluster = c;

@@ -145,8 +145,29 @@ export class KeyManagerActor implements Actor {
   #member(member: actors.IMember | null | undefined, local: boolean): void {
     if (member === null || member === undefined || !member.name || local || member.name === this.options.name) return;
     const alive = (member.state ?? wire.MemberState.ALIVE) === wire.MemberState.ALIVE;
-    this.#peers.set(member.name, { host: member.addr?.host ?? '', port: member.addr?.port ?? 0, alive });
-    if (!alive) for (const p of this.#pending.values()) if (p.expected.has(member.name)) this.#maybeFinish(p);
+    const wasAlive = this.#peers.get(member.name)?.alive === true;
+    const peer = { host: member.addr?.host ?? '', port: member.addr?.port ?? 0, alive };
+    this.#peers.set(member.name, peer);
+    for (const p of this.#pending.values()) {
+      if (!alive) {
+        if (p.expected.has(member.name)) this.#maybeFinish(p);
+      } else if (!wasAlive) {
+        this.#askLate(p, member.name, peer);
+      }
+    }
+  }
+
+  /**
+   * A member that joined (or came back) while a step is open: the epidemic may be over before it
+   * arrived, so it is asked directly, and the step waits for its answer like any other member's (it
+   * ends up acked, failed or missing, never silently left out).
+   */
+  #askLate(p: Pending, name: string, peer: Peer): void {
+    if (p.expected.has(name) || p.answered.has(name) || !peer.host || !peer.port) return;
+    p.expected.add(name);
+    this.#ctx.send(
+      actors.SendPacket.create({ to: { host: peer.host, port: peer.port }, toNode: name, messages: [{ keyCommand: { ...p.command, retry: true } }] }),
+    );
   }
 
   #removed(name: string): void {
