@@ -12,6 +12,8 @@
  *   fault is introduced, on the next write, and when in-flight data lands.
  * - A dial across a cut link hears nothing and rejects with ERR_DIAL_TIMEOUT when its timeout elapses;
  *   a dial to an address nobody listens on is refused (ERR_TRANSPORT) after one latency.
+ * - A slow node (setProcessingDelay) handles everything late: what it sends and what it receives (packets,
+ *   stream segments, dials) takes its processing delay on top of the link's, at each slow end.
  */
 import { isIP } from 'node:net';
 
@@ -155,6 +157,18 @@ export class MemoryNetwork {
     if (jitterMs !== undefined) this.#fabric.jitterMs = jitterMs;
   }
 
+  /**
+   * Makes a node slow, as one whose event loop is starved: everything it sends and everything it receives
+   * (packets, stream segments, dials, in both directions) takes `ms` more, on top of the link latency. A
+   * round trip with a slow node is therefore 2 × `ms` longer (4 × between two slow nodes). Its timers still
+   * run on time. 0 makes it fast again; heal() does not. Applies to packets and segments sent from now on.
+   */
+  setProcessingDelay(node: NodeRef, ms: number): void {
+    checkDelay('processing delay', ms);
+    if (ms === 0) this.#fabric.processingDelay.delete(refKey(node));
+    else this.#fabric.processingDelay.set(refKey(node), ms);
+  }
+
   /** Nothing crosses between the groups, either way, until heal(). */
   partition(groupA: ReadonlyArray<NodeRef>, groupB: ReadonlyArray<NodeRef>): void {
     this.#fabric.partitions.push({ a: new Set(groupA.map(refKey)), b: new Set(groupB.map(refKey)) });
@@ -254,6 +268,8 @@ class Fabric {
   readonly linkLoss = new Map<string, number>();
   /** refKeys of crashed nodes or hosts. */
   readonly crashed = new Set<string>();
+  /** refKey -> processing delay of slow nodes or hosts (setProcessingDelay). */
+  readonly processingDelay = new Map<string, number>();
   readonly #stations = new Map<string, Station>();
   /** Transports per host, so default allocation never hands out a host already in use. */
   readonly #hostUse = new Map<string, number>();
@@ -323,6 +339,13 @@ class Fabric {
     return this.jitterMs > 0 ? this.latencyMs + this.#random.next() * this.jitterMs : this.latencyMs;
   }
 
+  /** The extra delay a slow node at `from` and one at `to` add to a packet, segment or dial between them. */
+  slowness(from: Addr, to: Addr): number {
+    if (this.processingDelay.size === 0) return 0;
+    const of = (a: Addr): number => Math.max(this.processingDelay.get(a.key) ?? 0, this.processingDelay.get(a.host) ?? 0);
+    return of(from) + of(to);
+  }
+
   /** Whether nothing gets from `from` to `to` right now. */
   isCut(from: Addr, to: Addr): boolean {
     if (this.crashed.size > 0 && (matches(this.crashed, from) || matches(this.crashed, to))) return true;
@@ -373,7 +396,7 @@ class Fabric {
     }
     // Copied now: the sender may reuse its buffer as soon as we return, as with a UDP socket.
     const copy = buf.slice();
-    this.clock.setTimer(this.delay(), () => this.#land(station, dest, copy));
+    this.clock.setTimer(this.delay() + this.slowness(station.addr, dest), () => this.#land(station, dest, copy));
     return true;
   }
 
@@ -420,7 +443,7 @@ class Fabric {
       timeout = this.clock.setTimer(timeoutMs, () =>
         finish(new TransportError(`dial ${dest.key} timed out after ${timeoutMs} ms`, 'ERR_DIAL_TIMEOUT')),
       );
-      arrival = this.clock.setTimer(this.delay(), () => {
+      arrival = this.clock.setTimer(this.delay() + this.slowness(station.addr, dest), () => {
         // A cut link loses the SYN: the dialer hears nothing and its timeout decides.
         if (this.isStreamCut(station.addr, dest)) return;
         const peer = this.#stations.get(dest.key);
@@ -575,7 +598,7 @@ class MemoryConn implements Conn {
   #enqueue(segment: Segment): void {
     if (this.#dead || this.#closed) return;
     const now = this.#fabric.clock.now();
-    segment.at = Math.max(now + this.#fabric.delay(), this.#lastArrival);
+    segment.at = Math.max(now + this.#fabric.delay() + this.#fabric.slowness(this.#remoteAddr, this.#localAddr), this.#lastArrival);
     this.#lastArrival = segment.at;
     this.#inbound.push(segment);
     if (this.#timer === undefined && !this.#arriving) this.#arm();

@@ -204,6 +204,64 @@ describe('MemoryNetwork timing', () => {
   });
 });
 
+describe('MemoryNetwork processing delay (a slow node)', () => {
+  it('delays what a slow node sends and what it receives, once per slow end; 0 makes it fast again', () => {
+    const { clock, net, node } = setup({ latencyMs: 5 });
+    const slow = node();
+    const fast = node();
+    const other = node();
+    const slow2 = node();
+    net.setProcessingDelay(slow.t.localAddress, 100);
+    net.setProcessingDelay(slow2.t.localAddress.host, 50);
+    slow.t.sendPacket(fast.t.localAddress, enc('out'));
+    fast.t.sendPacket(slow.t.localAddress, enc('in'));
+    fast.t.sendPacket(other.t.localAddress, enc('unaffected'));
+    slow.t.sendPacket(slow2.t.localAddress, enc('both'));
+    clock.advance(5);
+    expect(other.packets.map((p) => [p.data, p.at])).toEqual([['unaffected', 5]]);
+    clock.advance(99.999);
+    expect(fast.packets).toEqual([]);
+    expect(slow.packets).toEqual([]);
+    clock.advance(0.001);
+    expect(fast.packets.map((p) => [p.data, p.at])).toEqual([['out', 105]]);
+    expect(slow.packets.map((p) => [p.data, p.at])).toEqual([['in', 105]]);
+    clock.advance(50);
+    expect(slow2.packets.map((p) => [p.data, p.at])).toEqual([['both', 155]]);
+    net.setProcessingDelay(slow.t.localAddress, 0);
+    slow.t.sendPacket(fast.t.localAddress, enc('fast again'));
+    clock.advance(5);
+    expect(fast.packets.map((p) => p.data)).toEqual(['out', 'fast again']);
+    expect(() => net.setProcessingDelay(slow.t.localAddress, -1)).toThrow(InvalidArgumentError);
+  });
+
+  it('delays a dial to or from a slow node and every stream segment both ways, in order', async () => {
+    const { clock, net, node } = setup({ latencyMs: 5, jitterMs: 3, seed: 4 });
+    const slow = node();
+    const fast = node();
+    net.setProcessingDelay(slow.t.localAddress, 100);
+    const dial = watch(fast.t.dial(slow.t.localAddress, 1_000));
+    clock.advance(104.999);
+    await flushPromises();
+    expect(dial.state).toBe('pending');
+    clock.advance(3.001);
+    await flushPromises();
+    if (dial.state === 'pending' || !('value' in dial.state)) throw new Error('dial failed');
+    const conn = dial.state.value;
+    const accepted = slow.accepted.at(-1) as Conn;
+    const atSlow = recordConn(accepted);
+    const atFast = recordConn(conn);
+    const start = clock.now();
+    for (let i = 0; i < 20; i++) conn.write(enc(`${i},`));
+    accepted.write(enc('reply'));
+    clock.advance(104.999);
+    expect(atSlow.text()).toBe('');
+    expect(atFast.text()).toBe('');
+    clock.advance(start + 108.001 - clock.now());
+    expect(atSlow.text()).toBe(Array.from({ length: 20 }, (_, i) => `${i},`).join(''));
+    expect(atFast.text()).toBe('reply');
+  });
+});
+
 describe('MemoryNetwork loss', () => {
   it('drops roughly the configured share of packets, and none of the stream data', async () => {
     const { clock, net, node } = setup({ lossRate: 0.3, seed: 1234 });
