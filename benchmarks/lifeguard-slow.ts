@@ -66,6 +66,7 @@ function zero(): Totals {
 function ratio(off: number, on: number): string {
   if (off === 0 && on === 0) return '-';
   if (on === 0) return `≥ ${off}×`;
+  if (off === 0) return `none off, ${on} on`;
   return `${(off / on).toFixed(1)}×`;
 }
 
