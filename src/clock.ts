@@ -28,6 +28,13 @@ export interface Clock {
   microtask(fn: () => void): void;
 }
 
+/**
+ * A settled promise whose reactions are the cheapest microtask Node offers: queueMicrotask wraps
+ * every callback in an AsyncResource (an async id, init/before/after/destroy bookkeeping), which the
+ * mailboxes, draining on every message, paid for nothing. Same queue, same order.
+ */
+const settled = Promise.resolve();
+
 /** Wall-clock-free monotonic time from performance.now(), timers from setTimeout (unref'd). */
 export class RealClock implements Clock {
   now(): number {
@@ -47,7 +54,7 @@ export class RealClock implements Clock {
   }
 
   microtask(fn: () => void): void {
-    queueMicrotask(fn);
+    void settled.then(fn);
   }
 }
 

@@ -1,6 +1,6 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { actors } from '../../gen/index.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
+import { threadDelaySampler, type DelayReader, type SharedDelaySampler } from './shared-delay-sampler.js';
 
 export interface LoopMonitorOptions {
   /** How often the delay histogram is read (the probe interval: one verdict per probe round). */
@@ -9,6 +9,8 @@ export interface LoopMonitorOptions {
   stallMs: number;
   /** Lifeguard's awareness ceiling: no single stall adds more than this. */
   maxDelta: number;
+  /** Where delays are read; default the thread's shared sampler (one histogram per thread). */
+  sampler?: SharedDelaySampler;
 }
 
 /**
@@ -25,7 +27,7 @@ export class LoopMonitorActor implements Actor {
   readonly name = 'loop-monitor';
   readonly accepts = [actors.LoopCheck];
   #ctx!: ActorContext;
-  #histogram: IntervalHistogram | undefined;
+  #reader: DelayReader | undefined;
   /** Stalls seen (each sent a LoopStall and an AwarenessDelta). */
   stalls = 0;
   /** The longest delay seen since start, ms. */
@@ -38,9 +40,8 @@ export class LoopMonitorActor implements Actor {
 
   start(ctx: ActorContext): void {
     this.#ctx = ctx;
-    // 10 ms resolution: stalls that matter are hundreds of ms; a finer one costs a timer per ms.
-    this.#histogram = monitorEventLoopDelay({ resolution: 10 });
-    this.#histogram.enable();
+    // One histogram per thread, shared: every node on this thread sees the same loop.
+    this.#reader = (this.options.sampler ?? threadDelaySampler()).join(ctx.clock.now());
     this.#scheduleCheck();
   }
 
@@ -50,8 +51,8 @@ export class LoopMonitorActor implements Actor {
   }
 
   stop(): void {
-    this.#histogram?.disable();
-    this.#histogram = undefined;
+    this.#reader?.leave();
+    this.#reader = undefined;
   }
 
   receive(message: object): void {
@@ -60,9 +61,7 @@ export class LoopMonitorActor implements Actor {
     // the wrong order); a stall that covered this check's due time shows as the check's lateness.
     const lateMs = Math.max(0, this.#ctx.clock.now() - this.#dueMs);
     this.#scheduleCheck();
-    const h = this.#histogram;
-    const histogramMs = h === undefined || h.count === 0 ? 0 : h.max / 1e6;
-    h?.reset();
+    const histogramMs = this.#reader?.read(this.#ctx.clock.now()) ?? 0;
     this.check(Math.max(histogramMs, lateMs));
   }
 
