@@ -22,6 +22,7 @@ import { AEAD_OVERHEAD, open as openSealed, seal } from '../security/aead.js';
 import { crc32 } from '../security/crc32.js';
 import type { Keyring } from '../security/keyring.js';
 import { isPushPullFrame, ProtobufCodec } from './protobuf-codec.js';
+import { DEFER_INFLATE_FROM_BYTES, inflateFrame, inflateFrameHead, isCompressedFrame } from './compressed-frame.js';
 import type { DecodeFailure, DecodeResult, LazyStreamFrame, PacketDestination, PartSizes, StreamFrame, StreamPeer, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
 import { PeerVersions } from './peer-versions.js';
 import { PROTOCOL_COMPRESSION } from '../config.js';
@@ -277,8 +278,10 @@ export class FrameLayers {
   /**
    * Strips the outer layers and returns the inner frame, or why the input was refused. Never throws.
    * Size limits of the whole input are the caller's (the codec for packets, the framing for streams).
+   * With `deferInflateFrom`, a body that declares at least that many bytes inflated is returned still
+   * compressed ([FRAME_COMPRESSED]...), its declared size checked against the limit.
    */
-  open(buf: Uint8Array, channel: Channel): DecodeResult<Uint8Array> {
+  open(buf: Uint8Array, channel: Channel, deferInflateFrom?: number): DecodeResult<Uint8Array> {
     if (buf.length === 0) return fail('empty');
     let body = buf;
     const where = channel === 'packet' ? 'packet' : 'stream frame';
@@ -336,6 +339,8 @@ export class FrameLayers {
       // Checked before inflating, and inflation itself stops at the declared size: a bomb never
       // makes us allocate more than the limit.
       if (size > limit) return fail('decompress-limit', `declares ${size} bytes uncompressed, limit ${limit}`);
+      // A large stream frame is left compressed for its consumer to inflate (see compressed-frame.ts).
+      if (deferInflateFrom !== undefined && size >= deferInflateFrom) return { ok: true, value: body };
       let inflated: Uint8Array;
       try {
         inflated = inflateRawSync(body.subarray(start), { maxOutputLength: size });
@@ -430,11 +435,21 @@ export class LayeredCodec implements WireCodec {
   }
 
   decodeStreamFrameLazy(buf: Uint8Array): DecodeResult<LazyStreamFrame> {
-    const opened = this.layers.open(buf, 'stream');
+    const opened = this.layers.open(buf, 'stream', DEFER_INFLATE_FROM_BYTES);
     if (!opened.ok) return opened;
-    if (isPushPullFrame(opened.value)) return { ok: true, value: { message: undefined, frame: opened.value } };
-    const r = this.inner.decodeStreamMessage(opened.value);
-    return r.ok ? { ok: true, value: { message: r.value, frame: opened.value } } : r;
+    let inner = opened.value;
+    if (isCompressedFrame(inner)) {
+      // A large push-pull stays compressed: the merge inflates it (on the merge worker when it is
+      // offloaded), so the protocol thread pays only for this first KiB. Anything else is inflated now.
+      const head = inflateFrameHead(inner);
+      if (head !== undefined && isPushPullFrame(head)) return { ok: true, value: { message: undefined, frame: inner } };
+      const inflated = inflateFrame(inner, this.layers.maxStreamFrameBytes);
+      if (!inflated.ok) return inflated;
+      inner = inflated.value;
+    }
+    if (isPushPullFrame(inner)) return { ok: true, value: { message: undefined, frame: inner } };
+    const r = this.inner.decodeStreamMessage(inner);
+    return r.ok ? { ok: true, value: { message: r.value, frame: inner } } : r;
   }
 
   decodeStreamFrame(buf: Uint8Array): DecodeResult<StreamFrame> {

@@ -63,7 +63,9 @@ export interface WireCodec {
   /**
    * Like decodeStreamFrame, but a push-pull is left undecoded (`message` undefined, `frame` set): a
    * full state is decoded where it is merged (the push-pull actor, or its worker thread for large
-   * states), not on the network actor's thread. Codecs without it decode every frame.
+   * states), not on the network actor's thread. A large push-pull's frame may still carry the
+   * compression layer ([FRAME_COMPRESSED]..., see codec/compressed-frame.ts): it is inflated where it
+   * is merged too. Codecs without it decode every frame.
    */
   decodeStreamFrameLazy?(buf: Uint8Array): DecodeResult<LazyStreamFrame>;
   /**

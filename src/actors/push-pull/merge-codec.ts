@@ -7,6 +7,7 @@
 import protobuf from 'protobufjs/minimal.js';
 import { wire, worker } from '../../gen/index.js';
 import { ownedArrayBuffer } from '../../runtime/envelope.js';
+import { inflateFrameHead, isCompressedFrame } from '../../codec/compressed-frame.js';
 import type { ProtocolVersions } from '../membership/member-record.js';
 import type { MergeClaim, MergeDiff, MirrorEntry } from './merge.js';
 import { versionFields, vsnOfAlive } from '../membership/member-record.js';
@@ -168,13 +169,14 @@ export function decodeMergeDiff(bytes: Uint8Array): DecodedMergeDiff {
 }
 
 /** The length-delimited field `field` at the top level of `buf` (its first occurrence), or undefined. */
-function lengthDelimited(buf: Uint8Array, field: number): Uint8Array | undefined {
+function lengthDelimited(buf: Uint8Array, field: number, truncated = false): Uint8Array | undefined {
   const r = Reader.create(buf);
   while (r.pos < r.len) {
     const tag = r.uint32();
     if (tag >>> 3 === field && (tag & 7) === 2) {
       const len = r.uint32();
-      if (r.pos + len > r.len) return undefined;
+      // `truncated`: buf is only the first bytes of a frame, so the field may run past its end.
+      if (r.pos + len > r.len) return truncated ? buf.subarray(r.pos) : undefined;
       return buf.subarray(r.pos, r.pos + len);
     }
     r.skipType(tag & 7);
@@ -194,11 +196,20 @@ const PUSH_PULL_HEADER = 1;
  * is not a push-pull; an empty header when it has none. Never throws.
  */
 export function peekPushPullHeader(frame: Uint8Array): wire.PushPullHeader | undefined {
+  // A frame left compressed (a large push-pull): its header is in the first inflated bytes.
+  if (isCompressedFrame(frame)) {
+    const head = inflateFrameHead(frame);
+    return head === undefined ? undefined : peekHeader(head, true);
+  }
+  return peekHeader(frame, false);
+}
+
+function peekHeader(frame: Uint8Array, truncated: boolean): wire.PushPullHeader | undefined {
   if (frame.length < 2 || frame[0] !== wire.FrameKind.FRAME_COMPOUND_V1) return undefined;
   try {
-    const part = lengthDelimited(frame.subarray(1), COMPOUND_PARTS);
+    const part = lengthDelimited(frame.subarray(1), COMPOUND_PARTS, truncated);
     if (part === undefined) return undefined;
-    const pushPull = lengthDelimited(part, MESSAGE_PUSH_PULL);
+    const pushPull = lengthDelimited(part, MESSAGE_PUSH_PULL, truncated);
     if (pushPull === undefined) return undefined;
     const header = lengthDelimited(pushPull, PUSH_PULL_HEADER);
     return header === undefined ? wire.PushPullHeader.create() : wire.PushPullHeader.decode(header);

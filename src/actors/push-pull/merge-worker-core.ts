@@ -3,6 +3,7 @@
  * table (applied from MergeMirrorUpdate), and the merge of a received frame against it with the same
  * mergeRemoteState the inline path uses. workers/merge-worker.ts is the piscina task around it.
  */
+import { inflateFrame, isCompressedFrame, MAX_INFLATED_FRAME_BYTES } from '../../codec/compressed-frame.js';
 import { worker } from '../../gen/index.js';
 import { ProtobufCodec } from '../../codec/protobuf-codec.js';
 import type { wire } from '../../gen/index.js';
@@ -74,7 +75,16 @@ export class MergeWorkerState {
     if (this.#seq === undefined || this.#seq !== task.seq) {
       return { diff: encodeMergeDiff(undefined, { staleMirror: true }), frame: task.frame };
     }
-    const decoded = this.#codec.decodeStreamMessage(new Uint8Array(task.frame));
+    // A large push-pull arrives still compressed: inflating it is part of the merge, on this thread.
+    let frame: Uint8Array = new Uint8Array(task.frame);
+    if (isCompressedFrame(frame)) {
+      const inflated = inflateFrame(frame, MAX_INFLATED_FRAME_BYTES);
+      if (!inflated.ok) {
+        return { diff: encodeMergeDiff(undefined, { error: `bad push-pull frame: ${inflated.reason}${inflated.detail ? ` (${inflated.detail})` : ''}` }) };
+      }
+      frame = inflated.value;
+    }
+    const decoded = this.#codec.decodeStreamMessage(frame);
     if (!decoded.ok) {
       return { diff: encodeMergeDiff(undefined, { error: `bad push-pull frame: ${decoded.reason}${decoded.detail ? ` (${decoded.detail})` : ''}` }) };
     }

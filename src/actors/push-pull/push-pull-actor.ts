@@ -12,6 +12,7 @@ import { pushPullScaleMs } from '../../timing.js';
 import { endpointKey } from '../../transport/transport.js';
 import { STATE_NAMES, versionFields, type ProtocolVersions } from '../membership/member-record.js';
 import { ProtobufCodec } from '../../codec/protobuf-codec.js';
+import { inflateFrame, isCompressedFrame, MAX_INFLATED_FRAME_BYTES } from '../../codec/compressed-frame.js';
 import {
   checkEntryLimit,
   InlineMergeExecutor,
@@ -538,11 +539,14 @@ export class PushPullActor implements Actor {
     const header = decoded === null || decoded === undefined ? (frame !== undefined ? peekPushPullHeader(frame) : undefined) : undefined;
     if (header === undefined || frame === undefined) return `unexpected response ${kindText(decoded)} to a push/pull`;
     if (this.#offloads(header.nodes ?? 0, frame) && !this.#hasAuthorize()) return { header, frame };
-    const r = this.#codec.decodeStreamMessage(frame);
+    // Merged here after all: a frame left compressed is inflated here (the layers checked its size).
+    const inner = isCompressedFrame(frame) ? inflateFrame(frame, MAX_INFLATED_FRAME_BYTES) : { ok: true as const, value: frame };
+    if (!inner.ok) return `bad push/pull frame: ${inner.reason}${inner.detail ? ` (${inner.detail})` : ''}`;
+    const r = this.#codec.decodeStreamMessage(inner.value);
     if (!r.ok) return `bad push/pull frame: ${r.reason}${r.detail ? ` (${r.detail})` : ''}`;
     const pushPull = r.value.pushPull;
     if (pushPull === null || pushPull === undefined) return `unexpected response ${r.value.body ?? 'none'} to a push/pull`;
-    return { remote: pushPull, header: pushPull.header ?? {}, frame };
+    return { remote: pushPull, header: pushPull.header ?? {}, frame: inner.value };
   }
 
   #hasAuthorize(): boolean {
@@ -554,8 +558,9 @@ export class PushPullActor implements Actor {
     return (
       this.#offload !== undefined &&
       frame !== undefined &&
-      // The worker decodes with the protobuf codec: another wire format stays inline.
-      frame[0] === wire.FrameKind.FRAME_COMPOUND_V1 &&
+      // The worker decodes with the protobuf codec (inflating first if need be): another wire format
+      // stays inline.
+      (frame[0] === wire.FrameKind.FRAME_COMPOUND_V1 || isCompressedFrame(frame)) &&
       this.#offload.offloads(entries)
     );
   }
