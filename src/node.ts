@@ -523,6 +523,7 @@ export async function createNode(options: NodeOptions = {}): Promise<MemberlistN
     mergeExecutor,
     // A simulation's virtual clock has no event loop of its own to watch.
     monitorLoop: options.clock === undefined,
+    compressOffThread: !simulated,
   });
   const backend = new InlineBackend({ stack, transport, supervisor, hooks, mergeExecutor, advertise });
   const node = new MemberlistNode({ config, supervisor, facade, events, logger, clock, codec, hooks, backend, keyring });

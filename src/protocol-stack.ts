@@ -116,6 +116,11 @@ export interface ProtocolStackParts {
   mergeExecutor: MergeExecutor;
   /** Watch this thread's event-loop delay (real clocks only). */
   monitorLoop: boolean;
+  /**
+   * Compress large stream frames (full push-pull states) on libuv's thread pool instead of the
+   * protocol thread. Real sockets and clocks only: a simulation must stay on its virtual time.
+   */
+  compressOffThread: boolean;
 }
 
 /**
@@ -132,6 +137,7 @@ export function spawnProtocolStack(parts: ProtocolStackParts): ProtocolStack {
     maxConcurrentStreams: config.maxConcurrentPushPulls,
     streamTimeoutMs: config.tcpTimeoutMs,
     cidrsAllowed: config.cidrsAllowed,
+    compressOffThread: parts.compressOffThread,
   });
   supervisor.spawn(network);
   const membership = new MembershipActor({

@@ -7,7 +7,7 @@
  *
  * Nothing here throws on input from the network.
  */
-import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, deflateRaw, inflateRawSync } from 'node:zlib';
 import { wire } from '../gen/index.js';
 import type { DecodeResult } from './wire-codec.js';
 
@@ -90,4 +90,42 @@ export function inflateFrameHead(frame: Uint8Array): Uint8Array | undefined {
   } catch {
     return undefined;
   }
+}
+
+function varintBytes(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n % 128) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+/**
+ * [FRAME_COMPRESSED][length][deflate-raw] of `inner`, deflated on libuv's thread pool (zlib's async
+ * API) rather than on the calling thread; `inner` itself when that is not strictly smaller or zlib
+ * fails, as FrameLayers' synchronous compression does. The same zlib settings give the same bytes.
+ * Never rejects.
+ */
+export function compressFrameAsync(inner: Uint8Array, level: number): Promise<Uint8Array> {
+  return new Promise((resolve) => {
+    deflateRaw(inner, { level }, (err, deflated) => {
+      if (err !== null) {
+        resolve(inner);
+        return;
+      }
+      const len = varintBytes(inner.length);
+      const size = 1 + len.length + deflated.length;
+      if (size >= inner.length) {
+        resolve(inner);
+        return;
+      }
+      const out = new Uint8Array(size);
+      out[0] = FRAME_COMPRESSED;
+      out.set(len, 1);
+      out.set(deflated, 1 + len.length);
+      resolve(out);
+    });
+  });
 }

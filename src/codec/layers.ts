@@ -22,7 +22,7 @@ import { AEAD_OVERHEAD, open as openSealed, seal } from '../security/aead.js';
 import { crc32 } from '../security/crc32.js';
 import type { Keyring } from '../security/keyring.js';
 import { isPushPullFrame, ProtobufCodec } from './protobuf-codec.js';
-import { DEFER_INFLATE_FROM_BYTES, inflateFrame, inflateFrameHead, isCompressedFrame } from './compressed-frame.js';
+import { compressFrameAsync, DEFER_INFLATE_FROM_BYTES, inflateFrame, inflateFrameHead, isCompressedFrame } from './compressed-frame.js';
 import type { DecodeFailure, DecodeResult, LazyStreamFrame, PacketDestination, PartSizes, StreamFrame, StreamPeer, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
 import { PeerVersions } from './peer-versions.js';
 import { PROTOCOL_COMPRESSION } from '../config.js';
@@ -46,6 +46,10 @@ export const CRC_OVERHEAD = 5;
 export const DEFAULT_COMPRESSION_THRESHOLD = 256;
 /** Above this, deflate at level 1: a multi-megabyte push-pull must not stall the event loop. */
 const FAST_COMPRESSION_ABOVE = 64 * 1024;
+
+function compressionLevel(bytes: number): number {
+  return bytes > FAST_COMPRESSION_ABOVE ? zlibConstants.Z_BEST_SPEED : zlibConstants.Z_DEFAULT_COMPRESSION;
+}
 
 export interface LayerOptions {
   /** The cluster label ('' = none), at most 255 UTF-8 bytes. */
@@ -234,6 +238,14 @@ export class FrameLayers {
   seal(inner: Uint8Array, channel: Channel, compress = true): Uint8Array {
     let body = inner;
     if (compress && this.enableCompression && inner.length >= this.compressionThreshold) body = this.#compress(inner);
+    return this.sealCompressed(body, channel);
+  }
+
+  /**
+   * seal() of a body that is already compressed (or must not be): what sealAsync finishes with.
+   * The label, encryption and checksum layers, which are fast and need the keyring's current state.
+   */
+  sealCompressed(body: Uint8Array, channel: Channel): Uint8Array {
     const header = this.#labelHeader;
     const prefix = header.length;
     let out: Uint8Array;
@@ -256,12 +268,24 @@ export class FrameLayers {
     return out;
   }
 
+  /**
+   * seal(), with the compression of a large body (DEFER_INFLATE_FROM_BYTES or more: a full push-pull
+   * state) done on libuv's thread pool, so a 10,000-member state is not deflated on the protocol
+   * thread; a smaller body is sealed at once. Same bytes as seal().
+   */
+  sealDeferred(inner: Uint8Array, channel: Channel, compress = true): Uint8Array | Promise<Uint8Array> {
+    if (!compress || !this.enableCompression || inner.length < this.compressionThreshold || inner.length < DEFER_INFLATE_FROM_BYTES) {
+      return this.seal(inner, channel, compress);
+    }
+    return compressFrameAsync(inner, compressionLevel(inner.length)).then((body) => this.sealCompressed(body, channel));
+  }
+
   /** [FRAME_COMPRESSED][length][deflate-raw], or `inner` itself when that is not strictly smaller. */
   #compress(inner: Uint8Array): Uint8Array {
     let deflated: Uint8Array;
     try {
       deflated = deflateRawSync(inner, {
-        level: inner.length > FAST_COMPRESSION_ABOVE ? zlibConstants.Z_BEST_SPEED : zlibConstants.Z_DEFAULT_COMPRESSION,
+        level: compressionLevel(inner.length),
       });
     } catch {
       return inner;
@@ -424,9 +448,16 @@ export class LayeredCodec implements WireCodec {
   encodeStreamMessage(message: WireMessageInput, to?: StreamPeer): Uint8Array {
     // A dialled member is looked up by its endpoint; a requester by its host, since an inbound
     // stream's port is ephemeral (so a member behind on the same host keeps replies there plain).
-    const compress =
-      to === undefined || (to.port === undefined ? !this.#peers.behindOnHost(to.host) : !this.#peers.behind({ host: to.host, port: to.port }));
-    return this.layers.seal(this.inner.encodeStreamMessage(message), 'stream', compress);
+    return this.layers.seal(this.inner.encodeStreamMessage(message), 'stream', this.#compressTo(to));
+  }
+
+  #compressTo(to: StreamPeer | undefined): boolean {
+    return to === undefined || (to.port === undefined ? !this.#peers.behindOnHost(to.host) : !this.#peers.behind({ host: to.host, port: to.port }));
+  }
+
+  /** encodeStreamMessage, with a large body compressed off this thread (FrameLayers.sealDeferred). */
+  encodeStreamMessageDeferred(message: WireMessageInput, to?: StreamPeer): Uint8Array | Promise<Uint8Array> {
+    return this.layers.sealDeferred(this.inner.encodeStreamMessage(message), 'stream', this.#compressTo(to));
   }
 
   decodeStreamMessage(buf: Uint8Array): DecodeResult<WireMessage> {

@@ -54,6 +54,11 @@ export interface WireCodec {
   encodeStreamMessage(message: WireMessageInput, to?: StreamPeer): Uint8Array;
   decodeStreamMessage(buf: Uint8Array): DecodeResult<WireMessage>;
   /**
+   * Optional: encodeStreamMessage, except that a large frame may come as a promise because its
+   * compression runs off the calling thread (LayeredCodec). Same bytes as encodeStreamMessage.
+   */
+  encodeStreamMessageDeferred?(message: WireMessageInput, to?: StreamPeer): Uint8Array | Promise<Uint8Array>;
+  /**
    * Optional, for codecs with outer layers (LayeredCodec): decodes a stream frame like
    * decodeStreamMessage and also returns the inner frame ([FrameKind][Compound], label, encryption,
    * checksum and compression removed), which is what the network actor hands on as requestBytes /
@@ -107,6 +112,11 @@ export interface PacketDestination {
 export interface StreamFraming {
   /** The bytes of one request on a stream we dialled (any per-connection header included). */
   encodeRequest(message: WireMessageInput, to?: StreamPeer): Uint8Array;
+  /**
+   * Optional: encodeRequest / encodeResponse whose large frames may come as a promise (compressed off
+   * the protocol thread). The network actor prefers these when present.
+   */
+  encodeDeferred?(message: WireMessageInput, to?: StreamPeer): Uint8Array | Promise<Uint8Array>;
   /** The bytes of the one reply on a stream a peer dialled (`to`: the requester's host). */
   encodeResponse(message: WireMessageInput, to?: StreamPeer): Uint8Array;
   /** A reader of the one message expected: the request on an accepted stream, the reply on a dialled one. */

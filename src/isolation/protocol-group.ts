@@ -82,6 +82,7 @@ export async function createActors(ctx: ActorGroupContext): Promise<Actor[]> {
     hooks,
     mergeExecutor,
     monitorLoop: true,
+    compressOffThread: true,
   });
   const metrics = (): ProtocolThreadMetrics => {
     const m = protocolThreadMetrics(stack, transport, ctx.supervisor, hooks);

@@ -23,6 +23,27 @@ function pushPull(n: number): { pushPull: { header: { nodes: number; join: boole
   return { pushPull: { header: { nodes: n, join: false }, states } };
 }
 
+describe('large stream frames are compressed off the protocol thread', () => {
+  const codec = new LayeredCodec({ enableCompression: true });
+
+  it('gives the same bytes as the synchronous encode, as a promise only for a large frame', async () => {
+    const big = codec.encodeStreamMessageDeferred(pushPull(5000));
+    expect(big).toBeInstanceOf(Promise);
+    expect(Buffer.from(await big).equals(Buffer.from(codec.encodeStreamMessage(pushPull(5000))))).toBe(true);
+    const small = codec.encodeStreamMessageDeferred(pushPull(20));
+    expect(small).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(small as Uint8Array).equals(Buffer.from(codec.encodeStreamMessage(pushPull(20))))).toBe(true);
+    // Without compression (or for a peer that announced no compression layer) nothing is deferred.
+    expect(new LayeredCodec({ enableCompression: false }).encodeStreamMessageDeferred(pushPull(5000))).toBeInstanceOf(Uint8Array);
+  });
+
+  it('a deferred frame decodes like any other (left compressed, merged by the worker)', async () => {
+    const frame = await codec.encodeStreamMessageDeferred(pushPull(4000));
+    const r = codec.decodeStreamFrameLazy(frame);
+    expect(r.ok && isCompressedFrame(r.value.frame) && peekPushPullHeader(r.value.frame)?.nodes === 4000).toBe(true);
+  });
+});
+
 describe('large push-pulls stay compressed until they are merged', () => {
   const codec = new LayeredCodec({ enableCompression: true });
 

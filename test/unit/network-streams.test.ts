@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { actors, wire } from '../../src/gen/index.js';
 import { NetworkActor, type NetworkActorOptions } from '../../src/actors/network/network-actor.js';
 import { ProtobufCodec } from '../../src/codec/protobuf-codec.js';
+import { LayeredCodec } from '../../src/codec/layers.js';
+import { inflateFrame, isCompressedFrame } from '../../src/codec/compressed-frame.js';
 import { silentLogger } from '../../src/log.js';
 import { SeededRandom } from '../../src/random.js';
 import type { Actor, ActorContext } from '../../src/runtime/actor.js';
@@ -144,6 +146,59 @@ describe('NetworkActor streams on a MemoryNetwork', () => {
     expect(a.network.counters.messagesOut.get('pushPull')).toBe(1);
     expect(b.network.counters.messagesIn.get('pushPull')).toBe(1);
     expect(b.network.counters.totalDropsIn()).toBe(0);
+  });
+
+  it('compressOffThread: a large request and reply are deflated on the thread pool, same bytes, exchange completes', async () => {
+    setup();
+    let deferred = 0;
+    const layered = (): LayeredCodec => {
+      const c = new LayeredCodec({ enableCompression: true });
+      const encode = c.encodeStreamMessageDeferred.bind(c);
+      c.encodeStreamMessageDeferred = (m, to) => {
+        const r = encode(m, to);
+        if (r instanceof Promise) deferred++;
+        return r;
+      };
+      return c;
+    };
+    const big = (name: string): wire.Message.$Properties => ({
+      pushPull: {
+        header: { nodes: 4000, join: false },
+        states: Array.from({ length: 4000 }, (_, i) => ({ name: `${name}-${i}`, incarnation: 1, port: 7946, ipv4: 0x0a000001 + i })),
+      },
+    });
+    const nodeWith = (name: string): TestNode => {
+      const transport = net.createTransport();
+      const supervisor = new Supervisor({ nodeName: name, clock, random: new SeededRandom(nodes.length + 1), logger: silentLogger() });
+      const network = new NetworkActor(transport, layered(), { streamTimeoutMs: 10_000, compressOffThread: true });
+      const recorder = new Recorder();
+      supervisor.spawn(network);
+      supervisor.spawn(recorder);
+      supervisor.start();
+      const n = { name, transport, supervisor, network, recorder, address: transport.localAddress };
+      nodes.push(n);
+      return n;
+    };
+    const a = nodeWith('a');
+    const b = nodeWith('b');
+    b.recorder.onRequest = (m, ctx) => ctx.send(actors.StreamReply.create({ streamId: m.streamId, response: big('b') }));
+    request(a, b.address, big('a'), { timeoutMs: 60_000 });
+    // The deflate finishes in real time (libuv's pool), so only the outcome is asserted, not the virtual time.
+    await settle(() => a.recorder.results.length === 1);
+    const [req] = b.recorder.requests;
+    const [res] = a.recorder.results;
+    expect(res?.error).toBe('');
+    expect(deferred).toBe(2); // the request and the reply went through the thread pool
+    // Both frames arrive still compressed (left for the merge to inflate) and inflate to the plain encoding.
+    for (const [bytes, name] of [[req?.requestBytes, 'a'], [res?.responseBytes, 'b']] as const) {
+      const frame = bytes ?? new Uint8Array();
+      expect(isCompressedFrame(frame)).toBe(true);
+      const inflated = inflateFrame(frame, 1 << 30);
+      expect(inflated.ok && Buffer.from(inflated.value).equals(Buffer.from(new ProtobufCodec().encodeStreamMessage(big(name))))).toBe(true);
+    }
+    expect(a.network.counters.messagesOut.get('pushPull')).toBe(1);
+    expect(b.network.counters.messagesOut.get('pushPull')).toBe(1);
+    expect(b.network.counters.dropsOut.size).toBe(0);
   });
 
   it('times out on virtual time when the peer never answers', async () => {

@@ -9,9 +9,18 @@ import { encodeFrame, FrameDecoder } from '../../transport/framing.js';
 
 export function lengthPrefixedFraming(codec: WireCodec, maxFrameBytes: number): StreamFraming {
   const encode = (m: Parameters<WireCodec['encodeStreamMessage']>[0], to?: StreamPeer): Uint8Array => encodeFrame(codec.encodeStreamMessage(m, to));
+  const deferred = codec.encodeStreamMessageDeferred?.bind(codec);
   return {
     encodeRequest: encode,
     encodeResponse: encode,
+    ...(deferred !== undefined
+      ? {
+          encodeDeferred: (m: Parameters<WireCodec['encodeStreamMessage']>[0], to?: StreamPeer): Uint8Array | Promise<Uint8Array> => {
+            const body = deferred(m, to);
+            return body instanceof Uint8Array ? encodeFrame(body) : body.then(encodeFrame);
+          },
+        }
+      : {}),
     reader: (): StreamReader => new LengthPrefixedReader(codec, maxFrameBytes),
   };
 }

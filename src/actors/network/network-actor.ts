@@ -1,6 +1,6 @@
 import { actors } from '../../gen/index.js';
 import type { TimerHandle } from '../../clock.js';
-import { kindOf, kindOfPart, type PartSizes, type StreamFraming, type StreamReader, type WireCodec, type WireMessage, type WireMessageInput } from '../../codec/wire-codec.js';
+import { kindOf, kindOfPart, type PartSizes, type StreamFraming, type StreamReader, type WireCodec, type StreamPeer, type WireMessage, type WireMessageInput } from '../../codec/wire-codec.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { CidrFilter } from '../../security/cidr.js';
 import { endpointKey, type Conn, type Endpoint, type Transport } from '../../transport/transport.js';
@@ -13,6 +13,12 @@ export interface NetworkActorOptions {
    * so a reused address never acks for a member that is gone. Default: the supervisor's node name.
    */
   name?: string;
+  /**
+   * Compress large stream frames (full push-pull states) on libuv's thread pool: their bytes arrive
+   * later, as a promise. Default false, which keeps every encode synchronous (simulations on a
+   * virtual clock need that); nodes on real sockets turn it on.
+   */
+  compressOffThread?: boolean;
   /** Largest stream frame read, checked before allocating (config maxStreamFrameBytes). Default 20 MiB. */
   maxStreamFrameBytes?: number;
   /**
@@ -126,6 +132,7 @@ export class NetworkActor implements Actor {
   readonly #securityLogIntervalMs: number;
   /** How stream messages are delimited: the codec's own, or length-prefixed frames. */
   readonly #framing: StreamFraming;
+  readonly #compressOffThread: boolean;
   /** "reason peer" → when we last warned about it. */
   readonly #securityLogged = new Map<string, number>();
   #ctx!: ActorContext;
@@ -147,6 +154,7 @@ export class NetworkActor implements Actor {
     this.#cidrs = CidrFilter.compile(options.cidrsAllowed ?? []);
     this.#securityLogIntervalMs = options.securityLogIntervalMs ?? 60_000;
     this.#framing = codec.streamFraming ?? lengthPrefixedFraming(codec, this.#maxFrameBytes);
+    this.#compressOffThread = options.compressOffThread ?? false;
   }
 
   /** Inbound streams open right now (reading, waiting for a reply, or closing). */
@@ -308,9 +316,9 @@ export class NetworkActor implements Actor {
       );
       return;
     }
-    let frame: Uint8Array;
+    let frame: Uint8Array | Promise<Uint8Array>;
     try {
-      frame = this.#framing.encodeRequest(m.request, { host: to.host, port: to.port });
+      frame = this.#encode(m.request, { host: to.host, port: to.port }, 'request');
     } catch (err) {
       this.counters.dropOut('stream-encode');
       this.#ctx.send(actors.StreamResult.create({ requestId: m.requestId, requester, error: `cannot encode request: ${errorText(err)}` }));
@@ -336,8 +344,13 @@ export class NetworkActor implements Actor {
     };
     this.#outbound.set(key, stream);
     const kind = kindOf(m.request) ?? 'unknown';
+    // A large frame is still being compressed off this thread while we dial; both must finish.
+    const ready = frame instanceof Uint8Array ? undefined : frame;
     this.transport.dial(endpoint, timeoutMs).then(
-      (conn) => this.#dialed(key, conn, frame, kind),
+      (conn) => {
+        if (ready === undefined) this.#dialed(key, conn, frame as Uint8Array, kind);
+        else void ready.then((f) => this.#dialed(key, conn, f, kind));
+      },
       (err: unknown) => {
         const s = this.#outbound.get(key);
         if (s === undefined || s.done) return;
@@ -595,23 +608,43 @@ export class NetworkActor implements Actor {
   #finishInbound(s: InboundStream, response: WireMessageInput | undefined): void {
     s.phase = 'done';
     if (response !== undefined) {
-      let frame: Uint8Array | undefined;
+      let frame: Uint8Array | Promise<Uint8Array> | undefined;
       try {
-        frame = this.#framing.encodeResponse(response, { host: s.conn.remote.host });
+        frame = this.#encode(response, { host: s.conn.remote.host }, 'response');
       } catch (err) {
         this.counters.dropOut('stream-encode');
         this.#ctx.logger.debug({ err: errorText(err) }, 'cannot encode stream reply');
       }
+      if (frame instanceof Promise) {
+        // Compressed off this thread (a large push-pull reply): written when ready. The stream's
+        // deadline still applies; a conn closed meanwhile refuses the write (counted below).
+        void frame.then((f) => this.#writeReply(s, response, f));
+        return;
+      }
       if (frame !== undefined) {
-        if (s.conn.write(frame)) {
-          this.counters.countOut(kindOf(response) ?? 'unknown', frame.length);
-          this.streamCounters.bytesOut += frame.length;
-        } else {
-          this.counters.dropOut('stream-write');
-        }
+        this.#writeReply(s, response, frame);
+        return;
       }
     }
     s.conn.end();
+  }
+
+  /** Writes a reply and finishes our side. */
+  #writeReply(s: InboundStream, response: WireMessageInput, frame: Uint8Array): void {
+    if (s.conn.write(frame)) {
+      this.counters.countOut(kindOf(response) ?? 'unknown', frame.length);
+      this.streamCounters.bytesOut += frame.length;
+    } else {
+      this.counters.dropOut('stream-write');
+    }
+    s.conn.end();
+  }
+
+  /** One stream message's bytes; a promise when the framing compresses a large one off this thread. */
+  #encode(message: WireMessageInput, to: StreamPeer, role: 'request' | 'response'): Uint8Array | Promise<Uint8Array> {
+    const framing = this.#framing;
+    if (this.#compressOffThread && framing.encodeDeferred !== undefined) return framing.encodeDeferred(message, to);
+    return role === 'request' ? framing.encodeRequest(message, to) : framing.encodeResponse(message, to);
   }
 
   /**
