@@ -138,6 +138,32 @@ describe('GossipActor: gossip rounds', () => {
     expect(t.sent).toEqual([]);
   });
 
+  it('an idle ticker sleeps (no timer while the queue is empty) and wakes on the same grid of rounds', () => {
+    const t = setup({ gossipNodes: 1 });
+    const start = t.clock.now();
+    t.member('a');
+    t.broadcast('k0', t.alive('k0'));
+    t.clock.advance(INTERVAL);
+    const first = t.gossipPackets()[0]?.at as number;
+    expect(first - start).toBeLessThan(INTERVAL);
+    // The broadcast reaches its limit (4 transmissions) and the queue empties: the ticker stops.
+    t.clock.advance(10 * INTERVAL);
+    expect(t.gossip.queueDepth).toBe(0);
+    const ticks = t.sup.stats().find((c) => c.name === 'gossip')?.received ?? 0;
+    t.clock.advance(50 * INTERVAL);
+    expect(t.sup.stats().find((c) => c.name === 'gossip')?.received).toBe(ticks);
+    expect(t.clock.pendingTimers).toBe(0);
+    // A broadcast queued between two grid points goes out at the next one, then every interval.
+    t.clock.advance(INTERVAL / 3);
+    const before = t.gossipPackets().length;
+    t.broadcast('k1', t.alive('k1'));
+    t.clock.advance(3 * INTERVAL);
+    const times = t.gossipPackets().slice(before).map((p) => p.at - first);
+    expect(times.length).toBeGreaterThanOrEqual(3);
+    for (const at of times) expect(at % INTERVAL).toBe(0);
+    expect((times[0] as number) - (t.clock.now() - 3 * INTERVAL - first)).toBeLessThanOrEqual(INTERVAL);
+  });
+
   it('first round after a random stagger in [0, interval), then every interval', () => {
     const t = setup({ gossipNodes: 1 });
     const start = t.clock.now();

@@ -129,7 +129,10 @@ export class GossipActor implements Actor {
   #deadExpiry = new BinaryHeap<DeadExpiry>((a, b) => a.expiresAtMs < b.expiresAtMs);
   #numMembers = 0;
   #round = 0;
+  /** The pending GossipTick; undefined while the queue is empty and the ticker sleeps. */
   #timer: TimerHandle | undefined;
+  /** When the next round is due on the ticker's grid (whether or not a timer is set for it). */
+  #nextDueMs = 0;
   /** Bytes a single part may take at most: a bigger one could never be sent. */
   readonly #maxPartBytes: number;
 
@@ -171,7 +174,9 @@ export class GossipActor implements Actor {
     const { gossipIntervalMs, gossipNodes } = this.#options;
     if (gossipIntervalMs > 0 && gossipNodes > 0) {
       // A random stagger in [0, interval) so that nodes started together do not gossip in lockstep.
-      this.#timer = ctx.schedule(ctx.random.next() * gossipIntervalMs, actors.GossipTick.create({ round: 0 }));
+      const stagger = ctx.random.next() * gossipIntervalMs;
+      this.#nextDueMs = ctx.clock.now() + stagger;
+      this.#timer = ctx.schedule(stagger, actors.GossipTick.create({ round: 0 }));
     }
   }
 
@@ -209,6 +214,7 @@ export class GossipActor implements Actor {
     }
     const r = this.#queue.queue({ key: m.key, part, notifyId, user: m.user });
     this.stats.queued++;
+    this.#wake();
     if (r.replaced !== undefined) {
       this.stats.replaced++;
       this.#done(r.replaced, false);
@@ -235,11 +241,33 @@ export class GossipActor implements Actor {
     this.#ctx.send(actors.SendPacket.create({ to: m.to, toNode: m.toNode, messages: [], piggyback: [...own, ...piggyback] }));
   }
 
+  /**
+   * An idle ticker sleeps: a round with an empty queue sends nothing (memberlist returns at once too),
+   * so no timer runs while the queue is empty. In a converged, quiet cluster that was most of a node's
+   * wake-ups (10 a second with the local preset). The first broadcast queued wakes it for the next round
+   * on the same grid (the last round + k intervals), so rounds happen when they would have anyway.
+   */
+  #wake(): void {
+    const interval = this.#options.gossipIntervalMs;
+    if (this.#timer !== undefined || interval <= 0 || this.#options.gossipNodes <= 0 || this.#queue.size === 0) return;
+    const now = this.#ctx.clock.now();
+    let due = this.#nextDueMs;
+    if (due < now) due += Math.ceil((now - due) / interval) * interval;
+    this.#nextDueMs = due;
+    this.#timer = this.#ctx.schedule(due - now, actors.GossipTick.create({ round: this.#round }));
+  }
+
   #onTick(): void {
     this.#round++;
-    this.#timer = this.#ctx.schedule(this.#options.gossipIntervalMs, actors.GossipTick.create({ round: this.#round }));
+    this.#timer = undefined;
+    this.#nextDueMs = this.#ctx.clock.now() + this.#options.gossipIntervalMs;
     this.#expireDead();
-    if (this.#queue.size === 0) return; // an idle cluster sends no gossip
+    if (this.#queue.size > 0) this.#gossipRound();
+    // The next round, unless the queue emptied (the ticker sleeps until something is queued).
+    this.#wake();
+  }
+
+  #gossipRound(): void {
     const budget = this.#options.udpBufferSize - this.#options.codec.packetOverhead;
     const targets = this.#nextTargets();
     for (const name of targets) {
