@@ -349,7 +349,16 @@ export class NetworkActor implements Actor {
     this.transport.dial(endpoint, timeoutMs).then(
       (conn) => {
         if (ready === undefined) this.#dialed(key, conn, frame as Uint8Array, kind);
-        else void ready.then((f) => this.#dialed(key, conn, f, kind));
+        else {
+          ready.then(
+            (f) => this.#dialed(key, conn, f, kind),
+            (err: unknown) => {
+              conn.destroy();
+              const s = this.#outbound.get(key);
+              if (s !== undefined && !s.done) this.#failOutbound(s, 'stream-encode', `cannot encode request: ${errorText(err)}`);
+            },
+          );
+        }
       },
       (err: unknown) => {
         const s = this.#outbound.get(key);
@@ -618,7 +627,14 @@ export class NetworkActor implements Actor {
       if (frame instanceof Promise) {
         // Compressed off this thread (a large push-pull reply): written when ready. The stream's
         // deadline still applies; a conn closed meanwhile refuses the write (counted below).
-        void frame.then((f) => this.#writeReply(s, response, f));
+        frame.then(
+          (f) => this.#writeReply(s, response, f),
+          (err: unknown) => {
+            this.counters.dropOut('stream-encode');
+            this.#ctx.logger.debug({ err: errorText(err) }, 'cannot encode stream reply');
+            s.conn.end();
+          },
+        );
         return;
       }
       if (frame !== undefined) {
