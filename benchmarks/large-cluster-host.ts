@@ -4,7 +4,7 @@
 // (perf_hooks.monitorEventLoopDelay, 1 ms resolution), bandwidth in and out, push-pull durations and
 // the main-thread stall during full push-pulls.
 //
-//   node dist/benchmarks/large-cluster-host.js --n 10000 [--profile lan] [--steady 20] [--pushpulls 5]
+//   node [--expose-gc] dist/benchmarks/large-cluster-host.js --n 10000 [--profile lan] [--steady 20] [--pushpulls 5]
 //        [--gossip-rate 10] [--gossip-parts 3] [--compression on|off] [--port 17946] [--threading inline|isolated]
 //
 // Phases (one JSON line each on stdout):
@@ -17,6 +17,7 @@
 //             exchange (the main-thread stall is the delay max inside that window).
 // RSS growth = RSS at the end − RSS after the node was created (before the join).
 import { fork } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { dirname, join as joinPath } from 'node:path';
@@ -56,6 +57,36 @@ function emit(measure: string, o: Record<string, unknown>): void {
 /** Event-loop delay of a histogram in ms (its values are ns). */
 function eld(h: IntervalHistogram): { p50_ms: number; p99_ms: number; max_ms: number } {
   return { p50_ms: r2(h.percentile(50) / 1e6), p99_ms: r2(h.percentile(99) / 1e6), max_ms: r2(h.max / 1e6) };
+}
+/**
+ * CPU time (ms) of each thread of this process so far, from /proc/self/task/<tid>/schedstat (ns on the
+ * CPU): the main thread's is the protocol thread's in inline mode; in isolated mode the protocol worker
+ * is the busiest other thread. Empty where /proc is not available.
+ */
+function threadCpuMs(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      if (Number.isFinite(ns)) out.set(tid, ns / 1e6);
+    }
+  } catch {
+    // not Linux: no per-thread figures
+  }
+  return out;
+}
+/** Main-thread CPU ms and the busiest other thread's between two threadCpuMs() reads. */
+function threadCpuDelta(before: Map<string, number>, after: Map<string, number>): { main_ms: number; busiest_other_ms: number; others_ms: number } {
+  const main = String(process.pid);
+  let busiest = 0;
+  let others = 0;
+  for (const [tid, ms] of after) {
+    const d = ms - (before.get(tid) ?? 0);
+    if (tid === main) continue;
+    others += d;
+    busiest = Math.max(busiest, d);
+  }
+  return { main_ms: r2((after.get(main) ?? 0) - (before.get(main) ?? 0)), busiest_other_ms: r2(busiest), others_ms: r2(others) };
 }
 function cpuS(): number {
   const u = process.cpuUsage();
@@ -142,6 +173,7 @@ async function main(): Promise<void> {
     await sleep(2000);
     hRound.reset();
     const before = node.metrics().protocol.pushPullsReceived;
+    const threads0 = threadCpuMs();
     c = cpuS();
     t = performance.now();
     child.send({ type: 'pushpull', host: '127.0.0.1', port: node.address.port });
@@ -151,7 +183,7 @@ async function main(): Promise<void> {
     while (node.metrics().protocol.pushPullsReceived === before && performance.now() < deadline) await sleep(1);
     await sleep(50);
     const window = eld(hRound);
-    rounds.push({ round_trip_ms: r2(done.ms), reply_entries: done.replyEntries, error: done.error, node_last_ms: node.metrics().protocol.pushPullLastMs, eld: window, cpu_ms: r2((cpuS() - c) * 1000), window_ms: r2(performance.now() - t) });
+    rounds.push({ round_trip_ms: r2(done.ms), reply_entries: done.replyEntries, error: done.error, node_last_ms: node.metrics().protocol.pushPullLastMs, eld: window, cpu_ms: r2((cpuS() - c) * 1000), thread_cpu: threadCpuDelta(threads0, threadCpuMs()), window_ms: r2(performance.now() - t) });
   }
   const phase = eld(h);
   const phaseS = (performance.now() - phaseStart) / 1000;
@@ -159,23 +191,39 @@ async function main(): Promise<void> {
   const stalls = rounds.map((r) => (r.eld as { max_ms: number }).max_ms).sort((a, b) => a - b);
   const p99s = rounds.map((r) => (r.eld as { p99_ms: number }).p99_ms).sort((a, b) => a - b);
   const trips = rounds.map((r) => r.round_trip_ms as number).sort((a, b) => a - b);
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  type ThreadCpu = ReturnType<typeof threadCpuDelta>;
+  const mainCpu = median(rounds.map((r) => (r.thread_cpu as ThreadCpu).main_ms));
+  const otherCpu = median(rounds.map((r) => (r.thread_cpu as ThreadCpu).busiest_other_ms));
   child.send({ type: 'counters' });
   const emu = (await next()) as Extract<ChildMsg, { type: 'counters' }>;
   const rssEnd = process.memoryUsage().rss;
+  const heapEnd = process.memoryUsage().heapUsed;
+  // With --expose-gc: what this thread retains (garbage collected first; the workers' heaps are not).
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) {
+    gc();
+    gc();
+  }
+  const rssAfterGc = process.memoryUsage().rss;
+  const heapAfterGc = process.memoryUsage().heapUsed;
   emit('pushpull', {
     rounds,
     round_trip_ms_median: trips[Math.floor(trips.length / 2)],
     stall_ms_max: stalls[stalls.length - 1],
     stall_ms_median: stalls[Math.floor(stalls.length / 2)],
+    main_thread_cpu_ms_median: mainCpu,
+    busiest_other_thread_cpu_ms_median: otherCpu,
     eld_p99_ms_worst_round: p99s[p99s.length - 1],
     eld_phase: phase,
     cpu_share_of_one_core_phase: r2(phaseCpu),
     rss_mib_before_join: mib(rss0),
     rss_mib_end: mib(rssEnd),
     rss_growth_mib: mib(rssEnd - rss0),
-    heap_growth_mib: mib(process.memoryUsage().heapUsed - heap0),
+    heap_growth_mib: mib(heapEnd - heap0),
+    ...(gc !== undefined ? { rss_growth_after_gc_mib: mib(rssAfterGc - rss0), heap_growth_after_gc_mib: mib(heapAfterGc - heap0) } : {}),
     emulator: emu.counters,
-    definition: 'stall = event-loop delay max (monitorEventLoopDelay, 1 ms resolution) inside the window from sending the push-pull request until the node counted it as received + 50 ms',
+    definition: 'stall = event-loop delay max (monitorEventLoopDelay, 1 ms resolution) inside the window from sending the push-pull request until the node counted it as received + 50 ms; thread CPU = /proc/self/task/*/schedstat over the same window (main thread = the protocol thread when inline; in isolated mode the protocol worker is usually the busiest other thread, the merge worker the next)',
   });
   progress(`pushpull: round trip median ${trips[Math.floor(trips.length / 2)]} ms, stall max ${stalls[stalls.length - 1]} ms, phase eld p99 ${phase.p99_ms} ms; rss growth ${mib(rssEnd - rss0)} MiB`);
   await node.shutdown();

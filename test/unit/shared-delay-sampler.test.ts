@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { SharedDelaySampler, type DelayHistogram } from '../../src/actors/loop-monitor/shared-delay-sampler.js';
+import { delayResolutionMs, SharedDelaySampler, type DelayHistogram } from '../../src/actors/loop-monitor/shared-delay-sampler.js';
 
 /** A histogram the test feeds by hand (values in ms; the sampler reads ns). */
 class FakeHistogram implements DelayHistogram {
@@ -80,6 +80,30 @@ describe('SharedDelaySampler', () => {
       }),
       { seed: 7, numRuns: 500 },
     );
+  });
+
+  it('samples at a tenth of the stall threshold (10-50 ms); a finer reader makes the shared histogram finer and keeps what was seen', () => {
+    expect(delayResolutionMs(200)).toBe(20);
+    expect(delayResolutionMs(500)).toBe(50);
+    expect(delayResolutionMs(3000)).toBe(50);
+    expect(delayResolutionMs(50)).toBe(10);
+    const made: Array<{ h: FakeHistogram; resolution: number }> = [];
+    const s = new SharedDelaySampler((resolution) => {
+      const h = new FakeHistogram();
+      made.push({ h, resolution });
+      return h;
+    });
+    const coarse = s.join(0, 50);
+    made[0]?.h.record(300);
+    const fine = s.join(1, 20);
+    expect(made.map((m) => m.resolution)).toEqual([50, 20]);
+    expect(made[0]?.h.enabled).toBe(false);
+    expect(s.resolutionMs).toBe(20);
+    made[1]?.h.record(40);
+    expect(coarse.read(2)).toBe(300);
+    expect(fine.read(2)).toBe(40);
+    s.join(3, 50); // coarser: no new histogram
+    expect(made.length).toBe(2);
   });
 
   it('forgets marks older than the horizon (a reader that slept that long gets the recent worst)', () => {

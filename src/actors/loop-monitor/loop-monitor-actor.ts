@@ -1,6 +1,6 @@
 import { actors } from '../../gen/index.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
-import { threadDelaySampler, type DelayReader, type SharedDelaySampler } from './shared-delay-sampler.js';
+import { delayResolutionMs, threadDelaySampler, type DelayReader, type SharedDelaySampler } from './shared-delay-sampler.js';
 
 export interface LoopMonitorOptions {
   /** How often the delay histogram is read (the probe interval: one verdict per probe round). */
@@ -41,7 +41,7 @@ export class LoopMonitorActor implements Actor {
   start(ctx: ActorContext): void {
     this.#ctx = ctx;
     // One histogram per thread, shared: every node on this thread sees the same loop.
-    this.#reader = (this.options.sampler ?? threadDelaySampler()).join(ctx.clock.now());
+    this.#reader = (this.options.sampler ?? threadDelaySampler()).join(ctx.clock.now(), delayResolutionMs(this.options.stallMs));
     this.#scheduleCheck();
   }
 

@@ -39,15 +39,17 @@ interface Mark {
  * delay of the horizon).
  */
 export class SharedDelaySampler {
-  readonly #create: () => DelayHistogram;
+  readonly #create: (resolutionMs: number) => DelayHistogram;
   readonly #horizonMs: number;
   #histogram: DelayHistogram | undefined;
+  /** The histogram's sampling interval: the finest any reader asked for. */
+  #resolutionMs = Number.POSITIVE_INFINITY;
   #readers = 0;
   #seq = 0;
   /** Marks with strictly decreasing maxMs, increasing seq. */
   #marks: Mark[] = [];
 
-  constructor(create: () => DelayHistogram, horizonMs = 60_000) {
+  constructor(create: (resolutionMs: number) => DelayHistogram, horizonMs = 60_000) {
     this.#create = create;
     this.#horizonMs = horizonMs;
   }
@@ -57,12 +59,28 @@ export class SharedDelaySampler {
     return this.#readers;
   }
 
-  /** A new reader whose window starts at `nowMs` (the caller's clock, used only to age marks out). */
-  join(nowMs: number): DelayReader {
+  /** The histogram's sampling interval now (Infinity while nobody reads). */
+  get resolutionMs(): number {
+    return this.#resolutionMs;
+  }
+
+  /**
+   * A new reader whose window starts at `nowMs` (the caller's clock, used only to age marks out),
+   * sampled at least every `resolutionMs` (a finer request replaces the histogram by a finer one).
+   */
+  join(nowMs: number, resolutionMs = DEFAULT_RESOLUTION_MS): DelayReader {
     if (this.#readers++ === 0) {
-      this.#histogram = this.#create();
-      this.#histogram.enable();
       this.#marks = [];
+      this.#resolutionMs = resolutionMs;
+      this.#histogram = this.#create(resolutionMs);
+      this.#histogram.enable();
+    } else if (resolutionMs < this.#resolutionMs) {
+      // Keep what the coarser one saw as a mark, then sample finer from now on.
+      this.#take(nowMs);
+      this.#histogram?.disable();
+      this.#resolutionMs = resolutionMs;
+      this.#histogram = this.#create(resolutionMs);
+      this.#histogram.enable();
     }
     // The reader's window starts now: take what the histogram holds, so it is not counted in it.
     let last = this.#take(nowMs);
@@ -80,6 +98,7 @@ export class SharedDelaySampler {
         if (--this.#readers === 0) {
           this.#histogram?.disable();
           this.#histogram = undefined;
+          this.#resolutionMs = Number.POSITIVE_INFINITY;
           this.#marks = [];
         }
       },
@@ -117,12 +136,21 @@ export class SharedDelaySampler {
   }
 }
 
+const DEFAULT_RESOLUTION_MS = 10;
+
 /**
- * The thread's sampler (module state is per thread: each worker loads its own copy). 10 ms
- * resolution: the stalls that matter are a probe timeout or more; a finer one costs more wake-ups.
+ * The sampling interval for stalls of `stallMs` or more (a probe timeout): a tenth of it, between 10
+ * and 50 ms. A histogram measures a stall short by up to one interval, so this keeps the error within
+ * 10 % of the threshold, while each sample is a wake-up of the thread: at 10 ms they were 100 a second
+ * per thread, most of an idle node's CPU (200 ms probe timeout: 20 ms; 500 ms: 50 ms).
  */
+export function delayResolutionMs(stallMs: number): number {
+  return Math.min(50, Math.max(DEFAULT_RESOLUTION_MS, Math.floor(stallMs / 10)));
+}
+
+/** The thread's sampler (module state is per thread: each worker loads its own copy). */
 let threadSampler: SharedDelaySampler | undefined;
 export function threadDelaySampler(): SharedDelaySampler {
-  threadSampler ??= new SharedDelaySampler(() => monitorEventLoopDelay({ resolution: 10 }));
+  threadSampler ??= new SharedDelaySampler((resolution) => monitorEventLoopDelay({ resolution }));
   return threadSampler;
 }
