@@ -4,6 +4,7 @@
 //   node --max-old-space-size=14000 --expose-gc dist/benchmarks/sim-scale.js --n 1000 [--config local|lan]
 //        [--loss 0] [--seed 1] [--latency 0.2] [--jitter 0.2] [--quantum 0.5] [--join-par 16]
 //        [--window 10] [--converge-timeout 300] [--detect-timeout 120] [--compression on|off]
+//        [--phases steady,spread,detection] [--heap-snapshot file.heapsnapshot]
 //
 // Phases:
 //   create       N nodes; heap per node (before any join).
@@ -22,6 +23,7 @@
 // --loss applies a random packet loss rate (0..1) to every UDP packet from the start (streams are TCP).
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import { retransmitLimit } from '../src/timing.js';
 import type { MemberlistNode, Profile } from '../src/index.js';
 import { SimulatedCluster } from '../src/testing/index.js';
@@ -41,6 +43,7 @@ const { values: argv } = parseArgs({
     'detect-timeout': { type: 'string', default: '120' },
     compression: { type: 'string', default: 'on' },
     phases: { type: 'string', default: 'steady,spread,detection' },
+    'heap-snapshot': { type: 'string', default: '' },
   },
   strict: true,
 });
@@ -110,7 +113,7 @@ const cluster = new SimulatedCluster({
 const clock = cluster.clock;
 
 /** Runs virtual time until `cond` holds or `limitMs` passes; a progress line every 15 s of wall time. */
-async function runUntil(cond: () => boolean, limitMs: number, label: string, sample?: () => void): Promise<boolean> {
+async function runUntil(cond: () => boolean, limitMs: number, label: () => string, sample?: () => void): Promise<boolean> {
   const end = clock.now() + limitMs;
   let lastReport = performance.now();
   let nextSample = clock.now();
@@ -125,7 +128,7 @@ async function runUntil(cond: () => boolean, limitMs: number, label: string, sam
     await cluster.step(Math.min(end, sample !== undefined ? nextSample : end) - clock.now());
     if (performance.now() - lastReport > 15_000) {
       lastReport = performance.now();
-      progress(`${label}: virtual ${(clock.now() / 1000).toFixed(2)} s, heap ${mib(process.memoryUsage().heapUsed)} MiB`);
+      progress(`${label()}: virtual ${(clock.now() / 1000).toFixed(2)} s, heap ${mib(process.memoryUsage().heapUsed)} MiB`);
     }
   }
 }
@@ -174,7 +177,7 @@ async function main(): Promise<void> {
   const converged = await runUntil(
     () => fullCount === N,
     CONVERGE_TIMEOUT_MS,
-    `convergence (${fullCount}/${N} full)`,
+    () => `convergence (${fullCount}/${N} full)`,
     () => curve.push([r2((clock.now() - t0) / 1000), Math.round((fullCount / N) * 10_000) / 10_000]),
   );
   curve.push([r2((clock.now() - t0) / 1000), Math.round((fullCount / N) * 10_000) / 10_000]);
@@ -186,6 +189,12 @@ async function main(): Promise<void> {
   await cluster.runFor(2000);
   const heapConverged = heapAfterGc();
   const pairs = N * N;
+  if (argv['heap-snapshot'] !== '') {
+    // Where the bytes per pair go (analysed offline, e.g. scripts/heap-summary.py): written after the
+    // GCs, so it holds what the converged cluster keeps.
+    const file = writeHeapSnapshot(argv['heap-snapshot']);
+    progress(`heap snapshot written to ${file}`);
+  }
   emit('convergence', {
     converged,
     nodes_full: full.length,
@@ -200,10 +209,13 @@ async function main(): Promise<void> {
     cpu_s: r2(convCpu),
     heap_after_gc_mib: gc !== undefined ? mib(heapConverged) : null,
     heap_per_pair_b: gc !== undefined ? Math.round((heapConverged - heapCreated) / pairs) : null,
+    // Everything the nodes hold, over n²: the dense member tables are sized when the nodes are created
+    // (every name is known by then), so the difference above undercounts them.
+    heap_total_per_pair_b: gc !== undefined ? Math.round((heapConverged - heap0) / pairs) : null,
     heap_per_node_mib: gc !== undefined ? r2((heapConverged - heap0) / N / 1048576) : null,
     curve,
     definition:
-      'node full = lists all n members alive or suspect (itself included), from its join/leave events; heap_per_pair_b = (heap after GC, converged) − (heap after GC, created) over n²',
+      'node full = lists all n members alive or suspect (itself included), from its join/leave events; heap_per_pair_b = (heap after GC, converged) − (heap after GC, created) over n²; heap_total_per_pair_b = (heap after GC, converged) − (heap after GC, before any node) over n²',
   });
   progress(
     `convergence: ${converged ? `all ${N} full at ${r2(full[full.length - 1] as number)} ms` : `NOT converged (${full.length}/${N})`}; p50 ${r2(pct(full, 0.5) ?? NaN)} ms; wall ${convWall.toFixed(1)} s; heap ${mib(heapConverged)} MiB`,
@@ -255,7 +267,7 @@ async function main(): Promise<void> {
     }
     const tu = clock.now();
     void updater.updateMeta(meta);
-    const all = await runUntil(() => seen === N - 1, 120_000, `spread (${seen}/${N - 1})`);
+    const all = await runUntil(() => seen === N - 1, 120_000, () => `spread (${seen}/${N - 1})`);
     for (const off of listeners) off();
     const times = [...seenAt].filter((t) => t >= 0).map((t) => t - tu).sort((a, b) => a - b);
     const gi = cfg.gossipIntervalMs;
@@ -299,7 +311,7 @@ async function main(): Promise<void> {
     }
     const tk = clock.now();
     await cluster.crash(victim);
-    const ok = await runUntil(() => deadAt.length >= N - 1, DETECT_TIMEOUT_MS, `detection (${deadAt.length}/${N - 1})`);
+    const ok = await runUntil(() => deadAt.length >= N - 1, DETECT_TIMEOUT_MS, () => `detection (${deadAt.length}/${N - 1})`);
     const d = deadAt.map((t) => t - tk).sort((a, b) => a - b);
     emit('detection', {
       victim: victim.name,

@@ -1,5 +1,6 @@
 import type { actors } from './gen/index.js';
 import { STATE_NAMES, type MemberStateName } from './actors/membership/member-record.js';
+import type { SharedMember } from './actors/membership/shared-member.js';
 
 export type { MemberStateName } from './actors/membership/member-record.js';
 
@@ -22,6 +23,18 @@ export function memberFromMessage(m: actors.Member.$Properties): Member {
     meta: m.meta ? new Uint8Array(m.meta) : new Uint8Array(0),
     state: STATE_NAMES[m.state ?? 0],
     incarnation: m.incarnation ?? 0,
+  };
+}
+
+/** A user's own copy of a shared member version (membership/shared-member.ts): its meta is copied too. */
+export function memberFromShared(s: SharedMember): Member {
+  return {
+    name: s.name,
+    addr: s.host,
+    port: s.port,
+    meta: new Uint8Array(s.meta),
+    state: STATE_NAMES[s.state],
+    incarnation: s.incarnation,
   };
 }
 

@@ -1,4 +1,9 @@
 import type { Random } from '../../random.js';
+import { NameBytes } from '../../util/name-table.js';
+
+/** Slot states in ProbeList's table (0: no slot). */
+const IN_LIST = 1;
+const REMOVED = 2;
 
 /**
  * The probe order: memberlist's round robin over a shuffled list (reference §3). New members go in at
@@ -12,12 +17,12 @@ export class ProbeList {
   #names: string[] = [];
   #index = 0;
   /**
-   * Every name physically in `#names`, mapped to whether it still belongs in the list (a removed
-   * name keeps its slot until the next wrap-around). One map rather than two sets: at 10,000 members
-   * per node and thousands of simulated nodes per process, each per-member collection costs tens of
-   * bytes per (node, member) pair.
+   * Every name physically in `#names`: IN_LIST, or REMOVED while it keeps its slot until the next
+   * wrap-around. One byte per member id (util/name-table.ts) rather than two sets or a map: at 10,000
+   * members per node and thousands of simulated nodes per process, each per-member hash table costs
+   * tens of bytes per (node, member) pair.
    */
-  #slots = new Map<string, boolean>();
+  readonly #slots = new NameBytes();
   #size = 0;
   #passes = 0;
 
@@ -41,17 +46,25 @@ export class ProbeList {
   }
 
   has(name: string): boolean {
-    return this.#slots.get(name) === true;
+    return this.#slots.get(name) === IN_LIST;
+  }
+
+  /** Empties the list and releases its member ids (an owner restarting calls this before dropping it). */
+  clear(): void {
+    this.#slots.clear();
+    this.#names = [];
+    this.#index = 0;
+    this.#size = 0;
   }
 
   /** Inserts at a random offset: append, then swap with a random slot (memberlist's randomOffset, O(1)). */
   add(name: string): void {
     const slot = this.#slots.get(name);
-    if (slot === true) return;
-    this.#slots.set(name, true);
+    if (slot === IN_LIST) return;
+    this.#slots.set(name, IN_LIST);
     this.#size++;
     // Removed and re-added before the wrap-around: it still has its slot.
-    if (slot === false) return;
+    if (slot === REMOVED) return;
     this.#names.push(name);
     const n = this.#names.length;
     const offset = this.random.int(n);
@@ -62,8 +75,8 @@ export class ProbeList {
 
   /** Marks a member for removal; it leaves the list at the next wrap-around. */
   remove(name: string): void {
-    if (this.#slots.get(name) !== true) return;
-    this.#slots.set(name, false);
+    if (this.#slots.get(name) !== IN_LIST) return;
+    this.#slots.set(name, REMOVED);
     this.#size--;
   }
 
@@ -80,7 +93,7 @@ export class ProbeList {
         if (this.#names.length === 0) return undefined;
       }
       const name = this.#names[this.#index++];
-      if (name !== undefined && this.#slots.get(name) === true && eligible(name)) return name;
+      if (name !== undefined && this.#slots.get(name) === IN_LIST && eligible(name)) return name;
     }
     return undefined;
   }
@@ -88,8 +101,8 @@ export class ProbeList {
   #wrap(): void {
     const kept: string[] = [];
     for (const name of this.#names) {
-      if (this.#slots.get(name) === true) kept.push(name);
-      else this.#slots.delete(name);
+      if (this.#slots.get(name) === IN_LIST) kept.push(name);
+      else this.#slots.set(name, 0);
     }
     this.#names = kept;
     this.random.shuffle(this.#names);
