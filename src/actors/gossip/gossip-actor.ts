@@ -1,6 +1,7 @@
 import { actors, wire } from '../../gen/index.js';
 import type { TimerHandle } from '../../clock.js';
 import type { WireCodec } from '../../codec/wire-codec.js';
+import { encodePartShared } from '../../codec/shared-parts.js';
 import type { Random } from '../../random.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { retransmitLimit } from '../../timing.js';
@@ -203,7 +204,8 @@ export class GossipActor implements Actor {
       if (notifyId !== undefined) this.#ctx.send(actors.BroadcastDone.create({ notifyId, transmitted: false, user: m.user }));
       return;
     }
-    const part = this.#options.codec.encodePart(m.message);
+    // Shared across nodes when the message is a frozen alive of a shared member version.
+    const part = encodePartShared(this.#options.codec, m.message);
     if (this.#options.codec.partSize(part.length) > this.#maxPartBytes) {
       this.stats.dropped++;
       this.#ctx.logger.warn(

@@ -42,6 +42,7 @@
  * `counters.nodeVisits` counts treap nodes touched, so tests can check these bounds without timing.
  */
 import { InvalidArgumentError } from '../../errors.js';
+import { NameMap } from '../../util/name-table.js';
 
 /** The fields that decide an item's place in the queue. */
 export interface BroadcastOrderKey {
@@ -126,6 +127,11 @@ export interface QueueCounters {
 
 export const DEFAULT_MAX_QUEUED = 16_384;
 
+/**
+ * An item is its own treap node: one object per queued broadcast rather than an item plus a node.
+ * During a join every node queues an alive per member it learns, so a simulation of n nodes holds up
+ * to n² items at once; each object less is ~50 bytes per (node, member) pair.
+ */
 interface Item {
   readonly key: string;
   readonly part: Uint8Array;
@@ -134,14 +140,13 @@ interface Item {
   readonly notifyId: number | undefined;
   readonly user: boolean;
   transmits: number;
+  /** Treap priority (a hash of the id) and children; null children while out of the tree. */
+  readonly prio: number;
+  left: Item | null;
+  right: Item | null;
 }
 
-interface TreapNode {
-  readonly item: Item;
-  readonly prio: number;
-  left: TreapNode | null;
-  right: TreapNode | null;
-}
+type TreapNode = Item;
 
 /** fmix32 of murmur3 over the id: a bijection on 32-bit values, so priorities of distinct ids differ. */
 function priorityOf(id: number): number {
@@ -164,7 +169,9 @@ class Treap {
   }
 
   insert(item: Item): void {
-    this.#root = this.#insert(this.#root, { item, prio: priorityOf(item.id), left: null, right: null });
+    item.left = null;
+    item.right = null;
+    this.#root = this.#insert(this.#root, item);
     this.#size++;
   }
 
@@ -183,7 +190,7 @@ class Treap {
       this.counters.nodeVisits++;
       n = n.left;
     }
-    return n.item;
+    return n;
   }
 
   max(): Item | undefined {
@@ -193,7 +200,7 @@ class Treap {
       this.counters.nodeVisits++;
       n = n.right;
     }
-    return n.item;
+    return n;
   }
 
   /** The first item (in order) for which `pred` holds; `pred` must be false, then true, along the order. */
@@ -202,8 +209,8 @@ class Treap {
     let best: Item | undefined;
     while (n !== null) {
       this.counters.nodeVisits++;
-      if (pred(n.item)) {
-        best = n.item;
+      if (pred(n)) {
+        best = n;
         n = n.left;
       } else {
         n = n.right;
@@ -223,7 +230,7 @@ class Treap {
         n = n.left;
       }
       const top = stack.pop() as TreapNode;
-      out.push(top.item);
+      out.push(top);
       n = top.right;
     }
     return out;
@@ -237,7 +244,7 @@ class Treap {
   #insert(node: TreapNode | null, fresh: TreapNode): TreapNode {
     if (node === null) return fresh;
     this.counters.nodeVisits++;
-    if (broadcastLess(fresh.item, node.item)) {
+    if (broadcastLess(fresh, node)) {
       const left = this.#insert(node.left, fresh);
       node.left = left;
       if (left.prio > node.prio) {
@@ -260,11 +267,15 @@ class Treap {
   #remove(node: TreapNode | null, item: Item): TreapNode | null {
     if (node === null) return null;
     this.counters.nodeVisits++;
-    if (node.item === item) {
+    if (node === item) {
       this.#removed = true;
-      return this.#merge(node.left, node.right);
+      const merged = this.#merge(node.left, node.right);
+      // Out of the tree: no links into it (a retired item must not keep other items reachable).
+      node.left = null;
+      node.right = null;
+      return merged;
     }
-    if (broadcastLess(item, node.item)) node.left = this.#remove(node.left, item);
+    if (broadcastLess(item, node)) node.left = this.#remove(node.left, item);
     else node.right = this.#remove(node.right, item);
     return node;
   }
@@ -283,16 +294,29 @@ class Treap {
   }
 }
 
+/** What SubQueue needs of its key index (a Map or a NameMap). */
+interface KeyIndex {
+  get(key: string): Item | undefined;
+  set(key: string, item: Item): unknown;
+  delete(key: string): boolean;
+  clear(): void;
+}
+
 /** One kind of broadcast (membership or user): its ordered treap and its key map. */
 class SubQueue {
   readonly tree: Treap;
-  readonly byKey = new Map<string, Item>();
+  /**
+   * Items by key. The membership kind is keyed by member names, so it uses a dense table by member id
+   * (util/name-table.ts, 8 bytes per member) rather than a Map (~40 bytes per queued item).
+   */
+  readonly byKey: KeyIndex;
   /** Items held, including those taken out of the tree during a getBroadcasts walk. */
   size = 0;
   bytes = 0;
 
-  constructor(counters: QueueCounters) {
+  constructor(counters: QueueCounters, byKey: KeyIndex) {
     this.tree = new Treap(counters);
+    this.byKey = byKey;
   }
 
   add(item: Item): void {
@@ -338,8 +362,8 @@ export class TransmitLimitedQueue {
       throw new InvalidArgumentError(`maxQueued must be an integer >= 1, got ${String(max)}`);
     }
     this.maxQueued = max;
-    this.#membership = new SubQueue(this.counters);
-    this.#user = new SubQueue(this.counters);
+    this.#membership = new SubQueue(this.counters, new NameMap<Item>());
+    this.#user = new SubQueue(this.counters, new Map<string, Item>());
   }
 
   /** Items queued (memberlist's NumQueued). */
@@ -373,14 +397,18 @@ export class TransmitLimitedQueue {
         this.counters.replaced++;
       }
     }
+    const id = ++this.#idGen;
     const item: Item = {
       key: input.key,
       part: input.part,
       len: input.part.length,
-      id: ++this.#idGen,
+      id,
       notifyId: input.notifyId !== undefined && input.notifyId !== 0 ? input.notifyId : undefined,
       user,
       transmits: Math.max(0, Math.floor(input.transmits ?? 0)),
+      prio: priorityOf(id),
+      left: null,
+      right: null,
     };
     sub.add(item);
     this.counters.queued++;

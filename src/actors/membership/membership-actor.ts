@@ -5,6 +5,7 @@ import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { suspicionK, suspicionTimeoutMs } from '../../timing.js';
 import { EMPTY_BYTES } from '../../util/intern.js';
 import { MemberTable } from './member-table.js';
+import { shareMember, type SharedMember } from './shared-member.js';
 import { decideAlive, type AliveClaim } from './alive-rule.js';
 import {
   hostOfAlive,
@@ -160,7 +161,7 @@ export class MembershipActor implements Actor {
       case 'apply': {
         const record = this.#members.set(d.record);
         if (record.name === this.options.name) this.#incarnation = Math.max(this.#incarnation, record.incarnation);
-        this.#broadcast(record.name, { alive: aliveMessage(record) }, notifyId);
+        this.#broadcast(record.name, aliveBroadcast(record), notifyId);
         this.#publish(record, d.previous);
         if (d.event === 'join') this.#ctx.logger.info({ member: record.name }, 'member joined');
         return;
@@ -329,7 +330,7 @@ export class MembershipActor implements Actor {
     this.#ctx.send(actors.AwarenessDelta.create({ delta: 1 }));
     // Keyed by our name (memberlist keys it by our address text, a quirk that lets an older message
     // about us stay queued beside the refutation): the refutation replaces any queued claim about us.
-    this.#broadcast(me.name, { alive: aliveMessage(record) });
+    this.#broadcast(me.name, aliveBroadcast(record));
     this.#publish(record, me);
   }
 
@@ -377,7 +378,25 @@ function accusation(m: wire.Suspect.$Properties | wire.Dead.$Properties | null |
   return { node: m.node, incarnation: m.incarnation ?? 0, from: m.from };
 }
 
-function aliveMessage(r: MemberRecord): wire.Alive.$Properties {
+/**
+ * The alive broadcast of one member version, frozen and made once per shared version for the whole
+ * thread: every node that re-gossips it queues the same message, so the gossip actor encodes its part
+ * once (codec/shared-parts.ts) instead of once per node.
+ */
+const aliveBroadcasts = new WeakMap<SharedMember, wire.Message.$Properties>();
+
+function aliveBroadcast(r: MemberRecord): wire.Message.$Properties {
+  const shared = shareMember(r);
+  let m = aliveBroadcasts.get(shared);
+  if (m === undefined) {
+    // Only the objects are frozen: typed arrays (meta, ipv6) cannot be, and nobody writes into them.
+    m = Object.freeze({ alive: Object.freeze(aliveMessage(shared)) });
+    aliveBroadcasts.set(shared, m);
+  }
+  return m;
+}
+
+function aliveMessage(r: Omit<MemberRecord, 'stateChangeMs'>): wire.Alive.$Properties {
   const addr = toWireAddress(r.host);
   return {
     incarnation: r.incarnation,
