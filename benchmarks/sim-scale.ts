@@ -4,7 +4,7 @@
 //   node --max-old-space-size=14000 --expose-gc dist/benchmarks/sim-scale.js --n 1000 [--config local|lan]
 //        [--loss 0] [--seed 1] [--latency 0.2] [--jitter 0.2] [--quantum 0.5] [--join-par 16]
 //        [--window 10] [--converge-timeout 300] [--detect-timeout 120] [--compression on|off]
-//        [--phases steady,spread,detection] [--heap-snapshot file.heapsnapshot]
+//        [--phases steady,spread,detection] [--heap-snapshot file.heapsnapshot] [--peak-gc 0.25]
 //
 // Phases:
 //   create       N nodes; heap per node (before any join).
@@ -44,6 +44,7 @@ const { values: argv } = parseArgs({
     compression: { type: 'string', default: 'on' },
     phases: { type: 'string', default: 'steady,spread,detection' },
     'heap-snapshot': { type: 'string', default: '' },
+    'peak-gc': { type: 'string', default: '0' },
   },
   strict: true,
 });
@@ -173,12 +174,28 @@ async function main(): Promise<void> {
   let c0 = cpu();
   t0 = clock.now();
   const curve: Array<[number, number]> = [];
+  // --peak-gc S: every S virtual seconds of the join, a full GC and the live heap (the peak is what has
+  // to fit: queued gossip of the join is live only during it). Costly at large n; 0 = off.
+  const peakEveryMs = Number(argv['peak-gc']) * 1000;
+  let nextPeakMs = peakEveryMs;
+  let livePeak = 0;
+  let livePeakAtMs = 0;
   void cluster.startJoins(0, JOIN_PAR);
   const converged = await runUntil(
     () => fullCount === N,
     CONVERGE_TIMEOUT_MS,
     () => `convergence (${fullCount}/${N} full)`,
-    () => curve.push([r2((clock.now() - t0) / 1000), Math.round((fullCount / N) * 10_000) / 10_000]),
+    () => {
+      curve.push([r2((clock.now() - t0) / 1000), Math.round((fullCount / N) * 10_000) / 10_000]);
+      if (peakEveryMs > 0 && gc !== undefined && clock.now() - t0 >= nextPeakMs) {
+        nextPeakMs += peakEveryMs;
+        const live = heapAfterGc();
+        if (live > livePeak) {
+          livePeak = live;
+          livePeakAtMs = clock.now() - t0;
+        }
+      }
+    },
   );
   curve.push([r2((clock.now() - t0) / 1000), Math.round((fullCount / N) * 10_000) / 10_000]);
   const full = [...fullAt].filter((t) => t >= 0).sort((a, b) => a - b);
@@ -213,6 +230,9 @@ async function main(): Promise<void> {
     // (every name is known by then), so the difference above undercounts them.
     heap_total_per_pair_b: gc !== undefined ? Math.round((heapConverged - heap0) / pairs) : null,
     heap_per_node_mib: gc !== undefined ? r2((heapConverged - heap0) / N / 1048576) : null,
+    live_peak_mib: livePeak > 0 ? mib(livePeak) : null,
+    live_peak_at_ms: livePeak > 0 ? r2(livePeakAtMs) : null,
+    live_peak_per_pair_b: livePeak > 0 ? Math.round((livePeak - heap0) / pairs) : null,
     curve,
     definition:
       'node full = lists all n members alive or suspect (itself included), from its join/leave events; heap_per_pair_b = (heap after GC, converged) − (heap after GC, created) over n²; heap_total_per_pair_b = (heap after GC, converged) − (heap after GC, before any node) over n²',

@@ -132,7 +132,8 @@ export class NameMap<V> implements ReadonlyMap<string, V> {
 
   clear(): void {
     const values = this.#values;
-    for (let id = 0; id < values.length; id++) {
+    // Nothing to release (an emptied table being given back): no scan.
+    for (let id = 0; this.#size > 0 && id < values.length; id++) {
       if (values[id] !== undefined) {
         values[id] = undefined;
         memberIds.release(id);

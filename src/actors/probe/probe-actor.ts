@@ -6,7 +6,6 @@ import { Awareness } from './awareness.js';
 import { firedLate } from '../loop-monitor/late-timer.js';
 import { MemberDigest } from './member-digest.js';
 import { ProbeList } from './probe-list.js';
-import { IndexedNameSet } from '../../util/indexed-name-set.js';
 import { NameMap } from '../../util/name-table.js';
 import { sharedMemberOf, type SharedMember } from '../membership/shared-member.js';
 
@@ -122,7 +121,8 @@ export class ProbeActor implements Actor {
   #peers = new NameMap<SharedMember>();
   #digest = new MemberDigest();
   #list: ProbeList | undefined;
-  #alive = new IndexedNameSet();
+  /** Alive members (never us): how many indirect-probe helpers there are to draw from. */
+  #aliveCount = 0;
   #awareness!: Awareness;
   #probe: ActiveProbe | undefined;
   #tickPending = false;
@@ -166,7 +166,7 @@ export class ProbeActor implements Actor {
     // Cleared rather than replaced: the dense tables release their member ids (util/name-table.ts).
     this.#peers.clear();
     this.#digest.clear();
-    this.#alive.clear();
+    this.#aliveCount = 0;
     this.#list?.clear();
     this.#relays = new Map();
     this.#probe = undefined;
@@ -216,19 +216,19 @@ export class ProbeActor implements Actor {
     const state = member.state ?? wire.MemberState.ALIVE;
     this.#digest.set(member.name, state === wire.MemberState.ALIVE || state === wire.MemberState.SUSPECT);
     if (m.local || member.name === this.options.name) return;
+    if (this.#peers.get(member.name)?.state === wire.MemberState.ALIVE) this.#aliveCount--;
+    if (state === wire.MemberState.ALIVE) this.#aliveCount++;
     this.#peers.set(member.name, sharedMemberOf(member));
     // Dead and left members stay in the round robin (skipped) until reaped, as in memberlist.
     (this.#list as ProbeList).add(member.name);
-    if (state === wire.MemberState.ALIVE) this.#alive.add(member.name);
-    else this.#alive.delete(member.name);
   }
 
   #onMemberRemoved(m: actors.MemberRemoved): void {
     if (!m.name) return;
     this.#digest.set(m.name, false);
+    if (this.#peers.get(m.name)?.state === wire.MemberState.ALIVE) this.#aliveCount--;
     this.#peers.delete(m.name);
     (this.#list as ProbeList).remove(m.name);
-    this.#alive.delete(m.name);
   }
 
   // ───── probe rounds ─────
@@ -354,7 +354,12 @@ export class ProbeActor implements Actor {
     p.stage = 'indirect';
     const o = this.options;
     const target = toWireAddress0(p.to.host ?? '');
-    for (const helper of this.#alive.sample(o.indirectChecks ?? 3, p.node, this.#ctx.random)) {
+    // Helpers are drawn from the probe order's own array (no second per-member collection: at
+    // thousands of simulated nodes each costs ~16 bytes per (node, member) pair).
+    const isAlive = (n: string): boolean => this.#peers.get(n)?.state === wire.MemberState.ALIVE;
+    const available = this.#aliveCount - (isAlive(p.node) ? 1 : 0);
+    const helpers = (this.#list as ProbeList).sample(o.indirectChecks ?? 3, p.node, isAlive, available, this.#ctx.random);
+    for (const helper of helpers) {
       const h = this.#peers.get(helper);
       if (h === undefined) continue;
       const nack = supports(protocolMaxOf(h), PROTOCOL_NACK);

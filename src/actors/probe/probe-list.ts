@@ -98,6 +98,38 @@ export class ProbeList {
     return undefined;
   }
 
+  /**
+   * Up to `k` distinct members in the list for which `eligible` holds, never `exclude`, drawn
+   * uniformly. `available` is how many members are eligible (the caller counts them), excluding
+   * `exclude`. Rejection sampling over the list's own array when k is small next to it (the usual
+   * case: 3 indirect-probe helpers among many), so no second collection of the eligible members is
+   * kept; a scan when few are eligible or the draws keep missing.
+   */
+  sample(k: number, exclude: string | undefined, eligible: (name: string) => boolean, available: number, random: Random): string[] {
+    if (k <= 0 || available <= 0 || this.#names.length === 0) return [];
+    const ok = (name: string | undefined): name is string =>
+      name !== undefined && name !== exclude && this.#slots.get(name) === IN_LIST && eligible(name);
+    if (k * 2 <= available) {
+      const out: string[] = [];
+      const n = this.#names.length;
+      // Expected draws: k · n / available (n counts removed slots and ineligible members too).
+      for (let draws = 0; draws < 64 * k && out.length < k; draws++) {
+        const name = this.#names[random.int(n)];
+        if (ok(name) && !out.includes(name)) out.push(name);
+      }
+      if (out.length === k) return out;
+    }
+    const pool = this.#names.filter(ok);
+    const m = Math.min(k, pool.length);
+    for (let i = 0; i < m; i++) {
+      const j = i + random.int(pool.length - i);
+      const tmp = pool[i] as string;
+      pool[i] = pool[j] as string;
+      pool[j] = tmp;
+    }
+    return pool.slice(0, m);
+  }
+
   #wrap(): void {
     const kept: string[] = [];
     for (const name of this.#names) {
