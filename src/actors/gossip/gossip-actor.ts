@@ -289,7 +289,7 @@ export class GossipActor implements Actor {
   #take(budget: number): Uint8Array[] {
     const codec = this.#options.codec;
     const limit = retransmitLimit(this.#options.retransmitMult, this.#numMembers);
-    const batch = this.#queue.getBroadcasts((len) => codec.partSize(len), budget, limit);
+    const batch = this.#queue.getBroadcasts((len) => codec.partSize(len), budget, limit, false);
     this.stats.sentParts += batch.parts.length;
     this.stats.retired += batch.finished.length;
     for (const item of batch.finished) this.#done(item, true);

@@ -1,5 +1,5 @@
 import type { Random } from '../../random.js';
-import { NameBytes } from '../../util/name-table.js';
+import { memberIds, NameBytes } from '../../util/name-table.js';
 
 /** Slot states in ProbeList's table (0: no slot). */
 const IN_LIST = 1;
@@ -14,13 +14,19 @@ const REMOVED = 2;
  * Every operation is O(1) except the wrap-around, which is O(n) once per pass (amortised O(1) per probe).
  */
 export class ProbeList {
-  #names: string[] = [];
+  /**
+   * The order, as process-wide member ids (util/name-table.ts) in a typed array: 4 bytes per member
+   * rather than an 8-byte string pointer, in a list every node keeps twice (probe and gossip order).
+   * An id stays valid while the name holds a slot in #slots (which holds a reference to it).
+   */
+  #ids = new Int32Array(0);
+  #length = 0;
   #index = 0;
   /**
-   * Every name physically in `#names`: IN_LIST, or REMOVED while it keeps its slot until the next
-   * wrap-around. One byte per member id (util/name-table.ts) rather than two sets or a map: at 10,000
-   * members per node and thousands of simulated nodes per process, each per-member hash table costs
-   * tens of bytes per (node, member) pair.
+   * Every name physically in the order: IN_LIST, or REMOVED while it keeps its place until the next
+   * wrap-around. One byte per member id rather than two sets or a map: at 10,000 members per node and
+   * thousands of simulated nodes per process, each per-member hash table costs tens of bytes per
+   * (node, member) pair.
    */
   readonly #slots = new NameBytes();
   #size = 0;
@@ -52,7 +58,8 @@ export class ProbeList {
   /** Empties the list and releases its member ids (an owner restarting calls this before dropping it). */
   clear(): void {
     this.#slots.clear();
-    this.#names = [];
+    this.#ids = new Int32Array(0);
+    this.#length = 0;
     this.#index = 0;
     this.#size = 0;
   }
@@ -63,14 +70,21 @@ export class ProbeList {
     if (slot === IN_LIST) return;
     this.#slots.set(name, IN_LIST);
     this.#size++;
-    // Removed and re-added before the wrap-around: it still has its slot.
+    // Removed and re-added before the wrap-around: it still has its place.
     if (slot === REMOVED) return;
-    this.#names.push(name);
-    const n = this.#names.length;
+    const id = memberIds.idOf(name) as number;
+    if (this.#length === this.#ids.length) {
+      const grown = new Int32Array(Math.max(16, this.#length * 2, Math.min(memberIds.highWater, this.#length + 65_536)));
+      grown.set(this.#ids);
+      this.#ids = grown;
+    }
+    const ids = this.#ids;
+    ids[this.#length++] = id;
+    const n = this.#length;
     const offset = this.random.int(n);
     const last = n - 1;
-    this.#names[last] = this.#names[offset] as string;
-    this.#names[offset] = name;
+    ids[last] = ids[offset] as number;
+    ids[offset] = id;
   }
 
   /** Marks a member for removal; it leaves the list at the next wrap-around. */
@@ -86,14 +100,14 @@ export class ProbeList {
    * nor wraps.
    */
   next(eligible: (name: string) => boolean): string | undefined {
-    if (this.#names.length === 0) return undefined;
-    for (let checked = 0; checked <= this.#names.length; checked++) {
-      if (this.#index >= this.#names.length) {
+    if (this.#length === 0) return undefined;
+    for (let checked = 0; checked <= this.#length; checked++) {
+      if (this.#index >= this.#length) {
         this.#wrap();
-        if (this.#names.length === 0) return undefined;
+        if (this.#length === 0) return undefined;
       }
-      const name = this.#names[this.#index++];
-      if (name !== undefined && this.#slots.get(name) === IN_LIST && eligible(name)) return name;
+      const name = memberIds.nameOf(this.#ids[this.#index++] as number);
+      if (this.#slots.get(name) === IN_LIST && eligible(name)) return name;
     }
     return undefined;
   }
@@ -106,20 +120,23 @@ export class ProbeList {
    * kept; a scan when few are eligible or the draws keep missing.
    */
   sample(k: number, exclude: string | undefined, eligible: (name: string) => boolean, available: number, random: Random): string[] {
-    if (k <= 0 || available <= 0 || this.#names.length === 0) return [];
-    const ok = (name: string | undefined): name is string =>
-      name !== undefined && name !== exclude && this.#slots.get(name) === IN_LIST && eligible(name);
+    if (k <= 0 || available <= 0 || this.#length === 0) return [];
+    const ok = (name: string): boolean => name !== exclude && this.#slots.get(name) === IN_LIST && eligible(name);
+    const n = this.#length;
     if (k * 2 <= available) {
       const out: string[] = [];
-      const n = this.#names.length;
-      // Expected draws: k · n / available (n counts removed slots and ineligible members too).
+      // Expected draws: k · n / available (n counts removed places and ineligible members too).
       for (let draws = 0; draws < 64 * k && out.length < k; draws++) {
-        const name = this.#names[random.int(n)];
+        const name = memberIds.nameOf(this.#ids[random.int(n)] as number);
         if (ok(name) && !out.includes(name)) out.push(name);
       }
       if (out.length === k) return out;
     }
-    const pool = this.#names.filter(ok);
+    const pool: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const name = memberIds.nameOf(this.#ids[i] as number);
+      if (ok(name)) pool.push(name);
+    }
     const m = Math.min(k, pool.length);
     for (let i = 0; i < m; i++) {
       const j = i + random.int(pool.length - i);
@@ -131,13 +148,22 @@ export class ProbeList {
   }
 
   #wrap(): void {
-    const kept: string[] = [];
-    for (const name of this.#names) {
-      if (this.#slots.get(name) === IN_LIST) kept.push(name);
-      else this.#slots.set(name, 0);
+    const ids = this.#ids;
+    let kept = 0;
+    for (let i = 0; i < this.#length; i++) {
+      const id = ids[i] as number;
+      const name = memberIds.nameOf(id);
+      if (this.#slots.get(name) === IN_LIST) ids[kept++] = id;
+      else this.#slots.set(name, 0); // releases the id: read before, never after
     }
-    this.#names = kept;
-    this.random.shuffle(this.#names);
+    this.#length = kept;
+    // Random.shuffle's Fisher–Yates, on the typed array: the same draws as shuffling a plain array.
+    for (let i = kept - 1; i > 0; i--) {
+      const j = this.random.int(i + 1);
+      const tmp = ids[i] as number;
+      ids[i] = ids[j] as number;
+      ids[j] = tmp;
+    }
     this.#index = 0;
     this.#passes++;
     this.onWrap?.(this.#passes);
