@@ -1,6 +1,7 @@
 import type { actors } from './gen/index.js';
 import { STATE_NAMES, type MemberStateName } from './actors/membership/member-record.js';
 import type { SharedMember } from './actors/membership/shared-member.js';
+import { EMPTY_BYTES } from './util/intern.js';
 
 export type { MemberStateName } from './actors/membership/member-record.js';
 
@@ -32,7 +33,9 @@ export function memberFromShared(s: SharedMember): Member {
     name: s.name,
     addr: s.host,
     port: s.port,
-    meta: new Uint8Array(s.meta),
+    // An empty meta is the shared zero-length array: nothing can be written into it, and a copy per
+    // event was one ArrayBuffer per (node, member) join in a large simulation.
+    meta: s.meta.length === 0 ? EMPTY_BYTES : new Uint8Array(s.meta),
     state: STATE_NAMES[s.state],
     incarnation: s.incarnation,
   };
