@@ -89,16 +89,22 @@ function emit(measure: string, o: Record<string, unknown>): void {
       compression: COMPRESSION,
       ...o,
       heap_used_mib: mib(m.heapUsed),
+      array_buffers_mib: mib(m.arrayBuffers),
       rss_mib: mib(m.rss),
       wall_s_total: r2((performance.now() - t0Wall) / 1000),
       node: process.version,
     })}\n`,
   );
 }
+/**
+ * Live bytes after two full GCs: the JS heap plus ArrayBuffer backing stores, which live outside
+ * heapUsed (the dense member tables keep flags, times and probe orders in typed arrays).
+ */
 function heapAfterGc(): number {
   gc?.();
   gc?.();
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }
 /** Go's pct(): the element at ceil(p·len)−1 of a sorted array. */
 function pct(sorted: readonly number[], p: number): number | undefined {
@@ -112,6 +118,9 @@ const cluster = new SimulatedCluster({
   nodeOptions: { profile: CONFIG, enableCompression: COMPRESSION },
 });
 const clock = cluster.clock;
+
+/** Largest live heap (JS heap + ArrayBuffers after a full GC) seen during the join (--peak-gc). */
+let livePeak = 0;
 
 /** Runs virtual time until `cond` holds or `limitMs` passes; a progress line every 15 s of wall time. */
 async function runUntil(cond: () => boolean, limitMs: number, label: () => string, sample?: () => void): Promise<boolean> {
@@ -129,7 +138,10 @@ async function runUntil(cond: () => boolean, limitMs: number, label: () => strin
     await cluster.step(Math.min(end, sample !== undefined ? nextSample : end) - clock.now());
     if (performance.now() - lastReport > 15_000) {
       lastReport = performance.now();
-      progress(`${label()}: virtual ${(clock.now() / 1000).toFixed(2)} s, heap ${mib(process.memoryUsage().heapUsed)} MiB`);
+      const m = process.memoryUsage();
+      progress(
+        `${label()}: virtual ${(clock.now() / 1000).toFixed(2)} s, heap ${mib(m.heapUsed)} MiB + buffers ${mib(m.arrayBuffers)} MiB, rss ${mib(m.rss)} MiB${livePeak > 0 ? `, live peak ${mib(livePeak)} MiB` : ''}`,
+      );
     }
   }
 }
@@ -178,7 +190,7 @@ async function main(): Promise<void> {
   // to fit: queued gossip of the join is live only during it). Costly at large n; 0 = off.
   const peakEveryMs = Number(argv['peak-gc']) * 1000;
   let nextPeakMs = peakEveryMs;
-  let livePeak = 0;
+  livePeak = 0;
   let livePeakAtMs = 0;
   void cluster.startJoins(0, JOIN_PAR);
   const converged = await runUntil(
@@ -235,7 +247,7 @@ async function main(): Promise<void> {
     live_peak_per_pair_b: livePeak > 0 ? Math.round((livePeak - heap0) / pairs) : null,
     curve,
     definition:
-      'node full = lists all n members alive or suspect (itself included), from its join/leave events; heap_per_pair_b = (heap after GC, converged) − (heap after GC, created) over n²; heap_total_per_pair_b = (heap after GC, converged) − (heap after GC, before any node) over n²',
+      'node full = lists all n members alive or suspect (itself included), from its join/leave events; heap_per_pair_b = (heap after GC, converged) − (heap after GC, created) over n²; heap_total_per_pair_b = (heap after GC, converged) − (heap after GC, before any node) over n²; heap = heapUsed + arrayBuffers',
   });
   progress(
     `convergence: ${converged ? `all ${N} full at ${r2(full[full.length - 1] as number)} ms` : `NOT converged (${full.length}/${N})`}; p50 ${r2(pct(full, 0.5) ?? NaN)} ms; wall ${convWall.toFixed(1)} s; heap ${mib(heapConverged)} MiB`,
