@@ -26,6 +26,8 @@ class MemberIdRegistry {
   #names: Array<string | undefined> = [];
   #refs = new Int32Array(256);
   readonly #free: number[] = [];
+  #lastName: string | undefined;
+  #lastId = -1;
 
   /** Ids handed out so far (the length every table grows to): live ids plus recyclable ones. */
   get highWater(): number {
@@ -38,7 +40,15 @@ class MemberIdRegistry {
   }
 
   idOf(name: string): number | undefined {
-    return this.#ids.get(name);
+    // One handler usually touches several tables for the same member in a row: a one-entry cache
+    // saves the Map lookup (names are mostly interned, so the comparison is a pointer check).
+    if (name === this.#lastName) return this.#lastId;
+    const id = this.#ids.get(name);
+    if (id !== undefined) {
+      this.#lastName = name;
+      this.#lastId = id;
+    }
+    return id;
   }
 
   nameOf(id: number): string {
@@ -74,6 +84,7 @@ class MemberIdRegistry {
     if (left > 0) return;
     const name = this.#names[id];
     if (name !== undefined) this.#ids.delete(name);
+    if (name === this.#lastName) this.#lastName = undefined;
     this.#names[id] = undefined;
     this.#free.push(id);
   }

@@ -142,15 +142,17 @@ function priorityOf(id: number): number {
  * The items of one kind as parallel arrays indexed by a slot number (a struct of arrays), each item
  * also its own treap node (left/right are slots). Why: during a join every node queues an alive per
  * member it learns, so a simulation of n nodes holds up to n² items at once. As objects an item and
- * its node took ~150 bytes; here an item is 8 (key) + 8 (part) + 8 (id) + 4 (transmits) + 8 (links)
- * = 36 bytes, and the arrays shrink back when the queue empties (the gossip of a join drains).
+ * its node took ~150 bytes; here an item is 8 (key) + 8 (part) + 8 (id) + 4 (priority) + 4
+ * (transmits) + 8 (links) = 40 bytes, and the arrays shrink back when the queue empties (the gossip of a join drains).
  * The part is shared (codec/shared-parts.ts); its length is read from it; the treap priority is a
- * hash of the id; notify ids, rare, live in a map.
+ * hash of the id (kept in its own column); notify ids, rare, live in a map.
  */
 class ItemStore {
   keys: Array<string | undefined> = [];
   parts: Array<Uint8Array | undefined> = [];
   ids = new Float64Array(INITIAL_CAPACITY);
+  /** Treap priorities (a hash of the id), kept: rotations compare them on every insert. */
+  prios = new Uint32Array(INITIAL_CAPACITY);
   transmits = new Int32Array(INITIAL_CAPACITY);
   left = new Int32Array(INITIAL_CAPACITY);
   right = new Int32Array(INITIAL_CAPACITY);
@@ -172,6 +174,7 @@ class ItemStore {
       this.parts[slot] = part;
     }
     this.ids[slot] = id;
+    this.prios[slot] = priorityOf(id);
     this.transmits[slot] = transmits;
     this.left[slot] = NIL;
     this.right[slot] = NIL;
@@ -232,6 +235,8 @@ class ItemStore {
     const n = Math.min(this.keys.length, capacity);
     const ids = new Float64Array(capacity);
     ids.set(this.ids.subarray(0, n));
+    const prios = new Uint32Array(capacity);
+    prios.set(this.prios.subarray(0, n));
     const transmits = new Int32Array(capacity);
     transmits.set(this.transmits.subarray(0, n));
     const left = new Int32Array(capacity);
@@ -239,6 +244,7 @@ class ItemStore {
     const right = new Int32Array(capacity);
     right.set(this.right.subarray(0, n));
     this.ids = ids;
+    this.prios = prios;
     this.transmits = transmits;
     this.left = left;
     this.right = right;
@@ -342,7 +348,7 @@ class Treap {
     if (st.less(fresh, node)) {
       const left = this.#insert(st.left[node] as number, fresh);
       st.left[node] = left;
-      if (priorityOf(st.ids[left] as number) > priorityOf(st.ids[node] as number)) {
+      if ((st.prios[left] as number) > (st.prios[node] as number)) {
         st.left[node] = st.right[left] as number;
         st.right[left] = node;
         return left;
@@ -350,7 +356,7 @@ class Treap {
     } else {
       const right = this.#insert(st.right[node] as number, fresh);
       st.right[node] = right;
-      if (priorityOf(st.ids[right] as number) > priorityOf(st.ids[node] as number)) {
+      if ((st.prios[right] as number) > (st.prios[node] as number)) {
         st.right[node] = st.left[right] as number;
         st.left[right] = node;
         return right;
@@ -381,7 +387,7 @@ class Treap {
     if (b === NIL) return a;
     this.counters.nodeVisits++;
     const st = this.store;
-    if (priorityOf(st.ids[a] as number) > priorityOf(st.ids[b] as number)) {
+    if ((st.prios[a] as number) > (st.prios[b] as number)) {
       st.right[a] = this.#merge(st.right[a] as number, b);
       return a;
     }
