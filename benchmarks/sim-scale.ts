@@ -3,7 +3,7 @@
 //
 //   node --max-old-space-size=14000 --expose-gc dist/benchmarks/sim-scale.js --n 1000 [--config local|lan]
 //        [--loss 0] [--seed 1] [--latency 0.2] [--jitter 0.2] [--quantum 0.5] [--join-par 16]
-//        [--window 10] [--converge-timeout 300] [--detect-timeout 120] [--spread-timeout 120] [--compression on|off]
+//        [--window 10] [--settle 0] [--converge-timeout 300] [--detect-timeout 120] [--spread-timeout 120] [--compression on|off]
 //        [--phases steady,spread,detection] [--heap-snapshot file.heapsnapshot] [--peak-gc 0.25]
 //
 // Phases:
@@ -39,6 +39,7 @@ const { values: argv } = parseArgs({
     quantum: { type: 'string', default: '0.5' },
     'join-par': { type: 'string', default: '16' },
     window: { type: 'string', default: '10' },
+    settle: { type: 'string', default: '0' },
     'converge-timeout': { type: 'string', default: '300' },
     'detect-timeout': { type: 'string', default: '120' },
     'spread-timeout': { type: 'string', default: '120' },
@@ -57,6 +58,8 @@ const SEED = Number(argv.seed);
 const QUANTUM = Number(argv.quantum);
 const JOIN_PAR = Number(argv['join-par']);
 const WINDOW_MS = Number(argv.window) * 1000;
+/** Extra virtual seconds between convergence and the steady window: the join's gossip drains meanwhile. */
+const SETTLE_MS = Number(argv.settle) * 1000;
 const CONVERGE_TIMEOUT_MS = Number(argv['converge-timeout']) * 1000;
 const DETECT_TIMEOUT_MS = Number(argv['detect-timeout']) * 1000;
 const SPREAD_TIMEOUT_MS = Number(argv['spread-timeout']) * 1000;
@@ -265,6 +268,7 @@ async function main(): Promise<void> {
 
   // ── steady state traffic
   if (PHASES.has('steady')) {
+    if (SETTLE_MS > 0) await runUntil(() => false, SETTLE_MS, () => 'settle');
     w = performance.now();
     c0 = cpu();
     const s0 = { ...cluster.network.stats };
@@ -273,6 +277,7 @@ async function main(): Promise<void> {
     const perMemberSec = (x: number): number => r2(x / N / (WINDOW_MS / 1000));
     emit('steady', {
       window_s: WINDOW_MS / 1000,
+      settle_s: SETTLE_MS / 1000,
       packets_per_member_s: perMemberSec(s1.packetsSent - s0.packetsSent),
       udp_bytes_per_member_s: perMemberSec(s1.bytesDelivered - s0.bytesDelivered),
       stream_bytes_per_member_s: perMemberSec(s1.streamBytesSent - s0.streamBytesSent),
