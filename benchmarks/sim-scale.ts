@@ -3,7 +3,8 @@
 //
 //   node --max-old-space-size=14000 --expose-gc dist/benchmarks/sim-scale.js --n 1000 [--config local|lan]
 //        [--loss 0] [--seed 1] [--latency 0.2] [--jitter 0.2] [--quantum 0.5] [--join-par 16]
-//        [--window 10] [--converge-timeout 300] [--detect-timeout 120] [--compression on|off]
+//        [--window 10] [--settle 0] [--converge-timeout 300] [--detect-timeout 120] [--spread-timeout 120] [--compression on|off]
+//        [--phases steady,spread,detection] [--heap-snapshot file.heapsnapshot] [--peak-gc 0.25]
 //
 // Phases:
 //   create       N nodes; heap per node (before any join).
@@ -22,6 +23,7 @@
 // --loss applies a random packet loss rate (0..1) to every UDP packet from the start (streams are TCP).
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import { retransmitLimit } from '../src/timing.js';
 import type { MemberlistNode, Profile } from '../src/index.js';
 import { SimulatedCluster } from '../src/testing/index.js';
@@ -37,10 +39,14 @@ const { values: argv } = parseArgs({
     quantum: { type: 'string', default: '0.5' },
     'join-par': { type: 'string', default: '16' },
     window: { type: 'string', default: '10' },
+    settle: { type: 'string', default: '0' },
     'converge-timeout': { type: 'string', default: '300' },
     'detect-timeout': { type: 'string', default: '120' },
+    'spread-timeout': { type: 'string', default: '120' },
     compression: { type: 'string', default: 'on' },
     phases: { type: 'string', default: 'steady,spread,detection' },
+    'heap-snapshot': { type: 'string', default: '' },
+    'peak-gc': { type: 'string', default: '0' },
   },
   strict: true,
 });
@@ -52,8 +58,11 @@ const SEED = Number(argv.seed);
 const QUANTUM = Number(argv.quantum);
 const JOIN_PAR = Number(argv['join-par']);
 const WINDOW_MS = Number(argv.window) * 1000;
+/** Extra virtual seconds between convergence and the steady window: the join's gossip drains meanwhile. */
+const SETTLE_MS = Number(argv.settle) * 1000;
 const CONVERGE_TIMEOUT_MS = Number(argv['converge-timeout']) * 1000;
 const DETECT_TIMEOUT_MS = Number(argv['detect-timeout']) * 1000;
+const SPREAD_TIMEOUT_MS = Number(argv['spread-timeout']) * 1000;
 const COMPRESSION = argv.compression !== 'off';
 const PHASES = new Set(argv.phases.split(',').filter((p) => p !== ''));
 if (!Number.isInteger(N) || N < 3) throw new Error('--n must be an integer >= 3');
@@ -85,17 +94,29 @@ function emit(measure: string, o: Record<string, unknown>): void {
       compression: COMPRESSION,
       ...o,
       heap_used_mib: mib(m.heapUsed),
+      array_buffers_mib: mib(m.arrayBuffers),
       rss_mib: mib(m.rss),
       wall_s_total: r2((performance.now() - t0Wall) / 1000),
       node: process.version,
     })}\n`,
   );
 }
+/**
+ * Live bytes after two full GCs: the JS heap plus ArrayBuffer backing stores, which live outside
+ * heapUsed (the dense member tables keep flags, times and probe orders in typed arrays).
+ */
 function heapAfterGc(): number {
   gc?.();
   gc?.();
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }
+/** The p-quantile of `total` values of which only the sorted `known` ones are finite (the rest later), divided by `unit`. */
+function ofAll(known: readonly number[], p: number, total: number, unit = 1): number | null {
+  const i = Math.max(0, Math.ceil(p * total) - 1);
+  return i < known.length ? r2((known[i] as number) / unit) : null;
+}
+
 /** Go's pct(): the element at ceil(p·len)−1 of a sorted array. */
 function pct(sorted: readonly number[], p: number): number | undefined {
   return sorted.length === 0 ? undefined : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
@@ -109,8 +130,11 @@ const cluster = new SimulatedCluster({
 });
 const clock = cluster.clock;
 
+/** Largest live heap (JS heap + ArrayBuffers after a full GC) seen during the join (--peak-gc). */
+let livePeak = 0;
+
 /** Runs virtual time until `cond` holds or `limitMs` passes; a progress line every 15 s of wall time. */
-async function runUntil(cond: () => boolean, limitMs: number, label: string, sample?: () => void): Promise<boolean> {
+async function runUntil(cond: () => boolean, limitMs: number, label: () => string, sample?: () => void): Promise<boolean> {
   const end = clock.now() + limitMs;
   let lastReport = performance.now();
   let nextSample = clock.now();
@@ -125,7 +149,10 @@ async function runUntil(cond: () => boolean, limitMs: number, label: string, sam
     await cluster.step(Math.min(end, sample !== undefined ? nextSample : end) - clock.now());
     if (performance.now() - lastReport > 15_000) {
       lastReport = performance.now();
-      progress(`${label}: virtual ${(clock.now() / 1000).toFixed(2)} s, heap ${mib(process.memoryUsage().heapUsed)} MiB`);
+      const m = process.memoryUsage();
+      progress(
+        `${label()}: virtual ${(clock.now() / 1000).toFixed(2)} s, heap ${mib(m.heapUsed)} MiB + buffers ${mib(m.arrayBuffers)} MiB, rss ${mib(m.rss)} MiB${livePeak > 0 ? `, live peak ${mib(livePeak)} MiB` : ''}`,
+      );
     }
   }
 }
@@ -170,12 +197,28 @@ async function main(): Promise<void> {
   let c0 = cpu();
   t0 = clock.now();
   const curve: Array<[number, number]> = [];
+  // --peak-gc S: every S virtual seconds of the join, a full GC and the live heap (the peak is what has
+  // to fit: queued gossip of the join is live only during it). Costly at large n; 0 = off.
+  const peakEveryMs = Number(argv['peak-gc']) * 1000;
+  let nextPeakMs = peakEveryMs;
+  livePeak = 0;
+  let livePeakAtMs = 0;
   void cluster.startJoins(0, JOIN_PAR);
   const converged = await runUntil(
     () => fullCount === N,
     CONVERGE_TIMEOUT_MS,
-    `convergence (${fullCount}/${N} full)`,
-    () => curve.push([r2((clock.now() - t0) / 1000), Math.round((fullCount / N) * 10_000) / 10_000]),
+    () => `convergence (${fullCount}/${N} full)`,
+    () => {
+      curve.push([r2((clock.now() - t0) / 1000), Math.round((fullCount / N) * 10_000) / 10_000]);
+      if (peakEveryMs > 0 && gc !== undefined && clock.now() - t0 >= nextPeakMs) {
+        nextPeakMs += peakEveryMs;
+        const live = heapAfterGc();
+        if (live > livePeak) {
+          livePeak = live;
+          livePeakAtMs = clock.now() - t0;
+        }
+      }
+    },
   );
   curve.push([r2((clock.now() - t0) / 1000), Math.round((fullCount / N) * 10_000) / 10_000]);
   const full = [...fullAt].filter((t) => t >= 0).sort((a, b) => a - b);
@@ -186,6 +229,12 @@ async function main(): Promise<void> {
   await cluster.runFor(2000);
   const heapConverged = heapAfterGc();
   const pairs = N * N;
+  if (argv['heap-snapshot'] !== '') {
+    // Where the bytes per pair go (analysed offline, e.g. scripts/heap-summary.py): written after the
+    // GCs, so it holds what the converged cluster keeps.
+    const file = writeHeapSnapshot(argv['heap-snapshot']);
+    progress(`heap snapshot written to ${file}`);
+  }
   emit('convergence', {
     converged,
     nodes_full: full.length,
@@ -200,10 +249,16 @@ async function main(): Promise<void> {
     cpu_s: r2(convCpu),
     heap_after_gc_mib: gc !== undefined ? mib(heapConverged) : null,
     heap_per_pair_b: gc !== undefined ? Math.round((heapConverged - heapCreated) / pairs) : null,
+    // Everything the nodes hold, over n²: the dense member tables are sized when the nodes are created
+    // (every name is known by then), so the difference above undercounts them.
+    heap_total_per_pair_b: gc !== undefined ? Math.round((heapConverged - heap0) / pairs) : null,
     heap_per_node_mib: gc !== undefined ? r2((heapConverged - heap0) / N / 1048576) : null,
+    live_peak_mib: livePeak > 0 ? mib(livePeak) : null,
+    live_peak_at_ms: livePeak > 0 ? r2(livePeakAtMs) : null,
+    live_peak_per_pair_b: livePeak > 0 ? Math.round((livePeak - heap0) / pairs) : null,
     curve,
     definition:
-      'node full = lists all n members alive or suspect (itself included), from its join/leave events; heap_per_pair_b = (heap after GC, converged) − (heap after GC, created) over n²',
+      'node full = lists all n members alive or suspect (itself included), from its join/leave events; heap_per_pair_b = (heap after GC, converged) − (heap after GC, created) over n²; heap_total_per_pair_b = (heap after GC, converged) − (heap after GC, before any node) over n²; heap = heapUsed + arrayBuffers',
   });
   progress(
     `convergence: ${converged ? `all ${N} full at ${r2(full[full.length - 1] as number)} ms` : `NOT converged (${full.length}/${N})`}; p50 ${r2(pct(full, 0.5) ?? NaN)} ms; wall ${convWall.toFixed(1)} s; heap ${mib(heapConverged)} MiB`,
@@ -213,6 +268,7 @@ async function main(): Promise<void> {
 
   // ── steady state traffic
   if (PHASES.has('steady')) {
+    if (SETTLE_MS > 0) await runUntil(() => false, SETTLE_MS, () => 'settle');
     w = performance.now();
     c0 = cpu();
     const s0 = { ...cluster.network.stats };
@@ -221,6 +277,7 @@ async function main(): Promise<void> {
     const perMemberSec = (x: number): number => r2(x / N / (WINDOW_MS / 1000));
     emit('steady', {
       window_s: WINDOW_MS / 1000,
+      settle_s: SETTLE_MS / 1000,
       packets_per_member_s: perMemberSec(s1.packetsSent - s0.packetsSent),
       udp_bytes_per_member_s: perMemberSec(s1.bytesDelivered - s0.bytesDelivered),
       stream_bytes_per_member_s: perMemberSec(s1.streamBytesSent - s0.streamBytesSent),
@@ -255,7 +312,7 @@ async function main(): Promise<void> {
     }
     const tu = clock.now();
     void updater.updateMeta(meta);
-    const all = await runUntil(() => seen === N - 1, 120_000, `spread (${seen}/${N - 1})`);
+    const all = await runUntil(() => seen === N - 1, SPREAD_TIMEOUT_MS, () => `spread (${seen}/${N - 1})`);
     for (const off of listeners) off();
     const times = [...seenAt].filter((t) => t >= 0).map((t) => t - tu).sort((a, b) => a - b);
     const gi = cfg.gossipIntervalMs;
@@ -263,9 +320,14 @@ async function main(): Promise<void> {
       all_informed: all,
       informed: times.length,
       expected: N - 1,
-      p50_ms: r2(pct(times, 0.5) ?? NaN),
-      p99_ms: r2(pct(times, 0.99) ?? NaN),
+      // Percentiles over all n−1 nodes (an uninformed node counts as later than any), so a run cut
+      // by --spread-timeout still gives exact p50/p99 when at least that share was informed.
+      p50_ms: ofAll(times, 0.5, N - 1),
+      p99_ms: ofAll(times, 0.99, N - 1),
       all_ms: all ? r2(times[times.length - 1] as number) : null,
+      p50_rounds: ofAll(times, 0.5, N - 1, gi),
+      p99_rounds: ofAll(times, 0.99, N - 1, gi),
+      last_informed_ms: times.length > 0 ? r2(times[times.length - 1] as number) : null,
       gossip_interval_ms: gi,
       rounds_to_all: all ? r2((times[times.length - 1] as number) / gi) : null,
       retransmit_limit: retransmitLimit(cfg.retransmitMult, N),
@@ -299,7 +361,7 @@ async function main(): Promise<void> {
     }
     const tk = clock.now();
     await cluster.crash(victim);
-    const ok = await runUntil(() => deadAt.length >= N - 1, DETECT_TIMEOUT_MS, `detection (${deadAt.length}/${N - 1})`);
+    const ok = await runUntil(() => deadAt.length >= N - 1, DETECT_TIMEOUT_MS, () => `detection (${deadAt.length}/${N - 1})`);
     const d = deadAt.map((t) => t - tk).sort((a, b) => a - b);
     emit('detection', {
       victim: victim.name,

@@ -1,5 +1,7 @@
 import type { actors } from './gen/index.js';
 import { STATE_NAMES, type MemberStateName } from './actors/membership/member-record.js';
+import type { SharedMember } from './actors/membership/shared-member.js';
+import { EMPTY_BYTES } from './util/intern.js';
 
 export type { MemberStateName } from './actors/membership/member-record.js';
 
@@ -22,6 +24,20 @@ export function memberFromMessage(m: actors.Member.$Properties): Member {
     meta: m.meta ? new Uint8Array(m.meta) : new Uint8Array(0),
     state: STATE_NAMES[m.state ?? 0],
     incarnation: m.incarnation ?? 0,
+  };
+}
+
+/** A user's own copy of a shared member version (membership/shared-member.ts): its meta is copied too. */
+export function memberFromShared(s: SharedMember): Member {
+  return {
+    name: s.name,
+    addr: s.host,
+    port: s.port,
+    // An empty meta is the shared zero-length array: nothing can be written into it, and a copy per
+    // event was one ArrayBuffer per (node, member) join in a large simulation.
+    meta: s.meta.length === 0 ? EMPTY_BYTES : new Uint8Array(s.meta),
+    state: STATE_NAMES[s.state],
+    incarnation: s.incarnation,
   };
 }
 

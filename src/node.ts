@@ -11,7 +11,7 @@ import { KeyOp, type KeyCommandOptions, type KeyManager, type KeyOpCode, type Ke
 import { validateKey } from './security/keyring.js';
 import { NodeEvents, type NodeEvent, type NodeEventMap, type NodeEventName } from './events.js';
 import { silentLogger, type Logger } from './log.js';
-import type { Member } from './member.js';
+import { memberFromShared, type Member } from './member.js';
 import { cryptoSeededRandom, type Random } from './random.js';
 import type { Actor } from './runtime/actor.js';
 import { Supervisor } from './runtime/supervisor.js';
@@ -202,14 +202,12 @@ export class MemberlistNode {
 
   /** Every known member, in any state, self included (a snapshot). */
   members(): Member[] {
-    return [...this.#facade.members.values()];
+    return Array.from(this.#facade.members.values(), memberFromShared);
   }
 
   /** Alive members, self included. */
   numMembers(): number {
-    let n = 0;
-    for (const m of this.#facade.members.values()) if (m.state === 'alive') n++;
-    return n;
+    return this.#facade.aliveCount;
   }
 
   on<K extends NodeEventName>(event: K, listener: (e: NodeEventMap[K]) => void): this {
@@ -359,8 +357,9 @@ export class MemberlistNode {
   #target(name: string, payload: Uint8Array): { host: string; port: number } {
     this.#assertRunning();
     if (!(payload instanceof Uint8Array)) throw new InvalidArgumentError('payload must be a Uint8Array');
-    const m = this.#facade.members.get(name);
-    if (m === undefined) throw new InvalidArgumentError(`unknown member "${name}"`);
+    const shared = this.#facade.members.get(name);
+    if (shared === undefined) throw new InvalidArgumentError(`unknown member "${name}"`);
+    const m = memberFromShared(shared);
     if (m.state === 'dead' || m.state === 'left') throw new InvalidArgumentError(`member "${name}" is ${m.state}`);
     return { host: m.addr, port: m.port };
   }

@@ -399,6 +399,7 @@ export class LayeredCodec implements WireCodec {
   readonly layers: FrameLayers;
   readonly inner: WireCodec;
   readonly packetOverhead: number;
+  readonly partCacheKey: string | undefined;
   /** Members that announced a protocol without our compression layer (usually none). */
   readonly #peers = new PeerVersions(PROTOCOL_COMPRESSION);
 
@@ -412,6 +413,8 @@ export class LayeredCodec implements WireCodec {
         ...(options.maxPushPullEntries !== undefined ? { maxPushPullEntries: options.maxPushPullEntries } : {}),
       });
     this.name = `${this.inner.name}+layers`;
+    // The layers wrap packets, not parts: a part is the inner codec's.
+    this.partCacheKey = this.inner.partCacheKey;
     this.packetOverhead = this.inner.packetOverhead + this.layers.overhead;
   }
 

@@ -47,6 +47,8 @@ export interface ProtobufCodecLimits {
 export class ProtobufCodec implements WireCodec {
   readonly name = 'protobuf';
   readonly packetOverhead = 1;
+  /** encodePart depends on the message only (see WireCodec.partCacheKey). */
+  readonly partCacheKey = 'protobuf';
   readonly #limits: ProtobufCodecLimits;
 
   constructor(limits: Partial<ProtobufCodecLimits> = {}) {

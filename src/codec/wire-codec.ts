@@ -34,6 +34,12 @@ export interface WireCodec {
   readonly name: string;
   /** Encodes one message as a compound part, ready to queue and piggyback many times. */
   encodePart(message: WireMessageInput): Uint8Array;
+  /**
+   * Set when encodePart is a pure function of the message, equal for every codec with the same key:
+   * then the part of an immutable (frozen) message may be encoded once and shared by every node in the
+   * thread (codec/shared-parts.ts). Undefined: never shared.
+   */
+  readonly partCacheKey?: string;
   /** Bytes a part of `partLength` bytes adds to a packet (framing overhead included). */
   partSize(partLength: number): number;
   /** Fixed bytes every packet carries besides its parts. */

@@ -23,6 +23,7 @@ import { BRIDGED_HOOKS, serveHooks } from './hook-channel.js';
 import { createSyncChannel, SyncCaller } from './sync-call.js';
 import { HostBridgeActor } from './host-bridge-actor.js';
 import { moduleHref, PROTOCOL_GROUP_MODULE, type ProtocolGroupOptions } from './protocol-group.js';
+import { memberFromShared } from '../member.js';
 
 /** Options of the isolated protocol thread (NodeOptions.isolation). */
 export interface IsolationOptions {
@@ -229,7 +230,7 @@ export class IsolatedBackend implements ProtocolBackend {
 
   /** A restarted protocol thread knows only itself: join the members the host last saw alive. */
   #rejoin(): void {
-    const seeds = [...this.p.facade.members.values()]
+    const seeds = Array.from(this.p.facade.members.values(), memberFromShared)
       .filter((m) => m.state === 'alive' && m.name !== this.p.config.name)
       .map((m) => (m.addr.includes(':') ? `[${m.addr}]:${m.port}` : `${m.addr}:${m.port}`));
     this.p.logger.warn({ seeds: seeds.length }, 'protocol thread restarted: rejoining the members it knew');

@@ -1,4 +1,5 @@
 import type { Random } from '../random.js';
+import { NameMap } from './name-table.js';
 
 /**
  * A set of member names kept as an array with an index map: O(1) add, delete (swap with the last)
@@ -7,7 +8,8 @@ import type { Random } from '../random.js';
  */
 export class IndexedNameSet {
   readonly #names: string[] = [];
-  readonly #index = new Map<string, number>();
+  /** Position of each name in #names, in a dense table by member id (name-table.ts), not a Map. */
+  readonly #index = new NameMap<number>();
 
   get size(): number {
     return this.#names.length;

@@ -1,10 +1,12 @@
 import { actors, wire } from '../../gen/index.js';
 import type { HookRunner } from '../../delegates.js';
 import type { MessageVia, NodeEvents } from '../../events.js';
-import { memberFromMessage, type Member } from '../../member.js';
+import { memberFromMessage, memberFromShared, type Member } from '../../member.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { isDeadOrLeft } from '../membership/member-record.js';
 import { bytesEqual } from '../../util/bytes.js';
+import { NameMap } from '../../util/name-table.js';
+import { sharedMemberOf, type SharedMember } from '../membership/shared-member.js';
 
 /** The facade's name as a StreamRequest requester. */
 const FACADE = 'facade';
@@ -31,7 +33,14 @@ export class FacadeActor implements Actor {
     actors.PingCompleted,
     actors.KeyRotationResult,
   ];
-  readonly members = new Map<string, Member>();
+  /**
+   * The snapshot node.members() copies from: shared versions (membership/shared-member.ts) in a dense
+   * table, so a node holds a pointer per member rather than a Member and its meta copy. Users get
+   * Member copies (memberFromShared), made when they ask.
+   */
+  readonly members = new NameMap<SharedMember>();
+  /** Alive members (self included), kept on every change so numMembers() is O(1). */
+  aliveCount = 0;
   local: Member | undefined;
   healthScore = 0;
   #ctx: ActorContext | undefined;
@@ -72,7 +81,10 @@ export class FacadeActor implements Actor {
 
   receive(message: object): void {
     if (message instanceof actors.MemberChanged) this.#onMemberChanged(message);
-    else if (message instanceof actors.MemberRemoved) this.members.delete(message.name);
+    else if (message instanceof actors.MemberRemoved) {
+      if (this.members.get(message.name)?.state === wire.MemberState.ALIVE) this.aliveCount--;
+      this.members.delete(message.name);
+    }
     else if (message instanceof actors.HealthChanged) this.healthScore = message.score;
     else if (message instanceof actors.MemberConflict) {
       if (message.existing && message.other) {
@@ -110,16 +122,21 @@ export class FacadeActor implements Actor {
   #pingCompleted(m: actors.PingCompleted): void {
     const hooks = this.hooks;
     if (hooks === undefined || !hooks.has('onPingComplete')) return;
-    const member = this.members.get(m.node);
-    if (member === undefined) return;
+    const shared = this.members.get(m.node);
+    if (shared === undefined) return;
+    const member = memberFromShared(shared);
     hooks.run('onPingComplete', (d) => d.onPingComplete?.(member, m.rttMs, m.payload), undefined);
   }
 
   #onMemberChanged(m: actors.MemberChanged): void {
     if (m.member === null || m.member === undefined) return;
-    const member = memberFromMessage(m.member);
+    const shared = sharedMemberOf(m.member);
+    const before = this.members.get(shared.name);
+    if (before?.state === wire.MemberState.ALIVE) this.aliveCount--;
+    if (shared.state === wire.MemberState.ALIVE) this.aliveCount++;
+    this.members.set(shared.name, shared);
+    const member = memberFromShared(shared);
     const prev = m.previous === null || m.previous === undefined ? undefined : memberFromMessage(m.previous);
-    this.members.set(member.name, member);
     if (m.local) this.local = member;
     const state = m.member.state ?? wire.MemberState.ALIVE;
     const prevState = m.previous?.state ?? wire.MemberState.DEAD;

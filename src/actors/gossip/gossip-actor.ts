@@ -1,11 +1,14 @@
 import { actors, wire } from '../../gen/index.js';
 import type { TimerHandle } from '../../clock.js';
 import type { WireCodec } from '../../codec/wire-codec.js';
+import { encodePartShared } from '../../codec/shared-parts.js';
 import type { Random } from '../../random.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { retransmitLimit } from '../../timing.js';
 import { BinaryHeap } from '../../util/binary-heap.js';
 import { ProbeList } from '../probe/probe-list.js';
+import { NameBytes, NameMap, NameNumbers } from '../../util/name-table.js';
+import { sharedMemberOf, type SharedMember } from '../membership/shared-member.js';
 import { TransmitLimitedQueue, type QueuedBroadcast } from './transmit-limited-queue.js';
 
 export interface GossipOptions {
@@ -43,15 +46,6 @@ export interface GossipStats {
   gossipPackets: number;
   /** Outbound packets passed on (with or without piggyback). */
   outboundPackets: number;
-}
-
-interface PeerView {
-  readonly host: string;
-  readonly port: number;
-  readonly state: wire.MemberState;
-  readonly stateChangeMs: number;
-  /** A gossip target now: alive, suspect, or dead for less than gossipToTheDeadMs. */
-  target: boolean;
 }
 
 interface DeadExpiry {
@@ -118,14 +112,18 @@ export class GossipActor implements Actor {
   #ctx!: ActorContext;
   #queue: TransmitLimitedQueue;
   /**
-   * Every member we know, with whether it is a gossip target. The target flag lives on the view
-   * rather than in a separate set: one collection less per member (at thousands of simulated nodes of
-   * thousands of members each, every per-member collection costs tens of bytes per pair).
+   * Every member we know (its shared version, membership/shared-member.ts), whether it is a gossip
+   * target now (alive, suspect, or dead for less than gossipToTheDeadMs), and for dead members the
+   * time they died. Dense tables by member id (util/name-table.ts): at thousands of simulated nodes of
+   * thousands of members each, a record and a Map entry per member cost ~100 bytes per pair, these
+   * 9 bytes plus 8 per dead member.
    */
-  #view = new Map<string, PeerView>();
+  readonly #view = new NameMap<SharedMember>();
+  readonly #targets = new NameBytes();
+  readonly #deadSinceMs = new NameNumbers();
   #targetCount = 0;
   /** Round-robin order of gossip targets: every member we know; eligibility is the view's flag. */
-  #cycle!: ProbeList;
+  #cycle: ProbeList | undefined;
   #deadExpiry = new BinaryHeap<DeadExpiry>((a, b) => a.expiresAtMs < b.expiresAtMs);
   #numMembers = 0;
   #round = 0;
@@ -165,8 +163,12 @@ export class GossipActor implements Actor {
   start(ctx: ActorContext): void {
     this.#ctx = ctx;
     this.#queue = new TransmitLimitedQueue({ maxQueued: this.#options.maxQueued });
-    this.#view = new Map();
+    // Cleared rather than replaced: the dense tables release their member ids.
+    this.#view.clear();
+    this.#targets.clear();
+    this.#deadSinceMs.clear();
     this.#targetCount = 0;
+    this.#cycle?.clear();
     this.#cycle = new ProbeList(ctx.random);
     this.#deadExpiry = new BinaryHeap<DeadExpiry>((a, b) => a.expiresAtMs < b.expiresAtMs);
     this.#numMembers = 0;
@@ -202,7 +204,8 @@ export class GossipActor implements Actor {
       if (notifyId !== undefined) this.#ctx.send(actors.BroadcastDone.create({ notifyId, transmitted: false, user: m.user }));
       return;
     }
-    const part = this.#options.codec.encodePart(m.message);
+    // Shared across nodes when the message is a frozen alive of a shared member version.
+    const part = encodePartShared(this.#options.codec, m.message);
     if (this.#options.codec.partSize(part.length) > this.#maxPartBytes) {
       this.stats.dropped++;
       this.#ctx.logger.warn(
@@ -271,7 +274,7 @@ export class GossipActor implements Actor {
     const budget = this.#options.udpBufferSize - this.#options.codec.packetOverhead;
     const targets = this.#nextTargets();
     for (const name of targets) {
-      const peer = this.#view.get(name) as PeerView;
+      const peer = this.#view.get(name) as SharedMember;
       // Each target gets its own call, which advances transmit counts (memberlist does the same).
       const parts = this.#take(budget);
       if (parts.length === 0) return;
@@ -286,7 +289,7 @@ export class GossipActor implements Actor {
   #take(budget: number): Uint8Array[] {
     const codec = this.#options.codec;
     const limit = retransmitLimit(this.#options.retransmitMult, this.#numMembers);
-    const batch = this.#queue.getBroadcasts((len) => codec.partSize(len), budget, limit);
+    const batch = this.#queue.getBroadcasts((len) => codec.partSize(len), budget, limit, false);
     this.stats.sentParts += batch.parts.length;
     this.stats.retired += batch.finished.length;
     for (const item of batch.finished) this.#done(item, true);
@@ -306,7 +309,7 @@ export class GossipActor implements Actor {
     const picked: string[] = [];
     for (let i = 0; i < k; i++) {
       // picked.includes: k is gossipNodes (3 by default), so a linear check is cheapest.
-      const name = this.#cycle.next((n) => this.#view.get(n)?.target === true && !picked.includes(n));
+      const name = (this.#cycle as ProbeList).next((n) => this.#targets.get(n) === 1 && !picked.includes(n));
       if (name === undefined) break;
       picked.push(name);
     }
@@ -349,26 +352,30 @@ export class GossipActor implements Actor {
         target = false;
       }
     }
-    this.#setView(name, { host: member.addr?.host ?? '', port: member.addr?.port ?? 0, state, stateChangeMs, target });
-    this.#cycle.add(name);
+    this.#setView(name, sharedMemberOf(member), target, stateChangeMs);
+    (this.#cycle as ProbeList).add(name);
   }
 
   /** Replaces (or, with undefined, removes) a member's view, keeping the target count. */
-  #setView(name: string, view: PeerView | undefined): void {
-    const old = this.#view.get(name);
-    if (old?.target === true) this.#targetCount--;
+  #setView(name: string, view: SharedMember | undefined, target = false, stateChangeMs = 0): void {
+    if (this.#targets.get(name) === 1) this.#targetCount--;
     if (view === undefined) {
       this.#view.delete(name);
+      this.#targets.set(name, 0);
+      this.#deadSinceMs.delete(name);
       return;
     }
-    if (view.target) this.#targetCount++;
+    if (target) this.#targetCount++;
     this.#view.set(name, view);
+    this.#targets.set(name, target ? 1 : 0);
+    if (view.state === wire.MemberState.DEAD) this.#deadSinceMs.set(name, stateChangeMs);
+    else this.#deadSinceMs.delete(name);
   }
 
   #onMemberRemoved(m: actors.MemberRemoved): void {
     this.#numMembers = m.numMembers;
     this.#setView(m.name, undefined);
-    this.#cycle.remove(m.name);
+    (this.#cycle as ProbeList).remove(m.name);
   }
 
   /** Drops dead members past gossipToTheDeadMs from the targets. O(log d) per expiry. */
@@ -378,10 +385,13 @@ export class GossipActor implements Actor {
       const top = this.#deadExpiry.peek();
       if (top === undefined || top.expiresAtMs >= now) return;
       this.#deadExpiry.pop();
-      const v = this.#view.get(top.name);
       // Only if it is still the same death (not revived, not dead again since).
-      if (v !== undefined && v.target && v.state === wire.MemberState.DEAD && v.stateChangeMs === top.stateChangeMs) {
-        v.target = false;
+      if (
+        this.#targets.get(top.name) === 1 &&
+        this.#view.get(top.name)?.state === wire.MemberState.DEAD &&
+        this.#deadSinceMs.get(top.name) === top.stateChangeMs
+      ) {
+        this.#targets.set(top.name, 0);
         this.#targetCount--;
       }
     }

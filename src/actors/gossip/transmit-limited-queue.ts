@@ -42,6 +42,7 @@
  * `counters.nodeVisits` counts treap nodes touched, so tests can check these bounds without timing.
  */
 import { InvalidArgumentError } from '../../errors.js';
+import { NameMap } from '../../util/name-table.js';
 
 /** The fields that decide an item's place in the queue. */
 export interface BroadcastOrderKey {
@@ -97,7 +98,7 @@ export interface QueueResult {
 export interface BroadcastBatch {
   /** The parts to send, in the order taken. */
   readonly parts: Uint8Array[];
-  /** The items those parts belong to (same order); their `transmits` already counts this send. */
+  /** Snapshots of the items those parts belong to (same order; `transmits` counts this send); empty unless asked for. */
   readonly sent: QueuedBroadcast[];
   /** Items that reached the retransmit limit with this send and left the queue. */
   readonly finished: QueuedBroadcast[];
@@ -126,22 +127,8 @@ export interface QueueCounters {
 
 export const DEFAULT_MAX_QUEUED = 16_384;
 
-interface Item {
-  readonly key: string;
-  readonly part: Uint8Array;
-  readonly len: number;
-  readonly id: number;
-  readonly notifyId: number | undefined;
-  readonly user: boolean;
-  transmits: number;
-}
-
-interface TreapNode {
-  readonly item: Item;
-  readonly prio: number;
-  left: TreapNode | null;
-  right: TreapNode | null;
-}
+const NIL = -1;
+const INITIAL_CAPACITY = 16;
 
 /** fmix32 of murmur3 over the id: a bijection on 32-bit values, so priorities of distinct ids differ. */
 function priorityOf(id: number): number {
@@ -151,173 +138,326 @@ function priorityOf(id: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** A treap of items ordered by {@link broadcastLess} (ids are unique, so the order is total). */
+/**
+ * The items of one kind as parallel arrays indexed by a slot number (a struct of arrays), each item
+ * also its own treap node (left/right are slots). Why: during a join every node queues an alive per
+ * member it learns, so a simulation of n nodes holds up to n² items at once. As objects an item and
+ * its node took ~150 bytes; here an item is 8 (key) + 8 (part) + 8 (id) + 4 (priority) + 4
+ * (transmits) + 8 (links) = 40 bytes, and the arrays shrink back when the queue empties (the gossip of a join drains).
+ * The part is shared (codec/shared-parts.ts); its length is read from it; the treap priority is a
+ * hash of the id (kept in its own column); notify ids, rare, live in a map.
+ */
+class ItemStore {
+  keys: Array<string | undefined> = [];
+  parts: Array<Uint8Array | undefined> = [];
+  ids = new Float64Array(INITIAL_CAPACITY);
+  /** Treap priorities (a hash of the id), kept: rotations compare them on every insert. */
+  prios = new Uint32Array(INITIAL_CAPACITY);
+  transmits = new Int32Array(INITIAL_CAPACITY);
+  left = new Int32Array(INITIAL_CAPACITY);
+  right = new Int32Array(INITIAL_CAPACITY);
+  readonly notify = new Map<number, number>();
+  #free: number[] = [];
+  #used = 0;
+
+  constructor(readonly user: boolean) {}
+
+  alloc(key: string, part: Uint8Array, id: number, transmits: number, notifyId: number | undefined): number {
+    let slot = this.#free.pop();
+    if (slot === undefined) {
+      slot = this.keys.length;
+      // 1.5×, not 2×: during a large join every node's queue grows to thousands of items at once, and
+      // the unused half of doubled arrays was a third of the typed-array memory at 10,000 nodes.
+      if (slot >= this.ids.length) this.#grow(Math.ceil(this.ids.length * 1.5));
+      this.keys.push(key);
+      this.parts.push(part);
+    } else {
+      this.keys[slot] = key;
+      this.parts[slot] = part;
+    }
+    this.ids[slot] = id;
+    this.prios[slot] = priorityOf(id);
+    this.transmits[slot] = transmits;
+    this.left[slot] = NIL;
+    this.right[slot] = NIL;
+    if (notifyId !== undefined) this.notify.set(slot, notifyId);
+    this.#used++;
+    return slot;
+  }
+
+  /** Frees a slot (its item left the queue for good); an empty store gives its arrays back. */
+  release(slot: number): void {
+    this.keys[slot] = undefined;
+    this.parts[slot] = undefined;
+    this.notify.delete(slot);
+    this.#used--;
+    if (this.#used === 0) this.reset();
+    else this.#free.push(slot);
+  }
+
+  reset(): void {
+    this.keys = [];
+    this.parts = [];
+    this.#free = [];
+    this.#used = 0;
+    this.notify.clear();
+    if (this.ids.length > INITIAL_CAPACITY) this.#grow(INITIAL_CAPACITY);
+  }
+
+  len(slot: number): number {
+    return (this.parts[slot] as Uint8Array).length;
+  }
+
+  /** A caller's copy of the item in `slot` (QueuedBroadcast is a snapshot, not a live view). */
+  snapshot(slot: number): QueuedBroadcast {
+    const part = this.parts[slot] as Uint8Array;
+    return {
+      key: this.keys[slot] as string,
+      part,
+      len: part.length,
+      id: this.ids[slot] as number,
+      notifyId: this.notify.get(slot),
+      user: this.user,
+      transmits: this.transmits[slot] as number,
+    };
+  }
+
+  /** broadcastLess over slots. */
+  less(a: number, b: number): boolean {
+    const ta = this.transmits[a] as number;
+    const tb = this.transmits[b] as number;
+    if (ta !== tb) return ta < tb;
+    const la = this.len(a);
+    const lb = this.len(b);
+    if (la !== lb) return la > lb;
+    return (this.ids[a] as number) > (this.ids[b] as number);
+  }
+
+  #grow(capacity: number): void {
+    const n = Math.min(this.keys.length, capacity);
+    const ids = new Float64Array(capacity);
+    ids.set(this.ids.subarray(0, n));
+    const prios = new Uint32Array(capacity);
+    prios.set(this.prios.subarray(0, n));
+    const transmits = new Int32Array(capacity);
+    transmits.set(this.transmits.subarray(0, n));
+    const left = new Int32Array(capacity);
+    left.set(this.left.subarray(0, n));
+    const right = new Int32Array(capacity);
+    right.set(this.right.subarray(0, n));
+    this.ids = ids;
+    this.prios = prios;
+    this.transmits = transmits;
+    this.left = left;
+    this.right = right;
+  }
+}
+
+/** A treap of slots ordered by {@link broadcastLess} (ids are unique, so the order is total). */
 class Treap {
-  #root: TreapNode | null = null;
+  #root = NIL;
   #size = 0;
   #removed = false;
 
-  constructor(private readonly counters: QueueCounters) {}
+  constructor(
+    private readonly store: ItemStore,
+    private readonly counters: QueueCounters,
+  ) {}
 
   get size(): number {
     return this.#size;
   }
 
-  insert(item: Item): void {
-    this.#root = this.#insert(this.#root, { item, prio: priorityOf(item.id), left: null, right: null });
+  insert(slot: number): void {
+    this.store.left[slot] = NIL;
+    this.store.right[slot] = NIL;
+    this.#root = this.#insert(this.#root, slot);
     this.#size++;
   }
 
-  /** Removes `item` (by identity, found by its order key). Returns whether it was present. */
-  remove(item: Item): boolean {
+  /** Removes `slot` (found by its order key). Returns whether it was present. */
+  remove(slot: number): boolean {
     this.#removed = false;
-    this.#root = this.#remove(this.#root, item);
+    this.#root = this.#remove(this.#root, slot);
     if (this.#removed) this.#size--;
     return this.#removed;
   }
 
-  min(): Item | undefined {
+  min(): number {
     let n = this.#root;
-    if (n === null) return undefined;
-    while (n.left !== null) {
+    if (n === NIL) return NIL;
+    const left = this.store.left;
+    while (left[n] !== NIL) {
       this.counters.nodeVisits++;
-      n = n.left;
+      n = left[n] as number;
     }
-    return n.item;
+    return n;
   }
 
-  max(): Item | undefined {
+  max(): number {
     let n = this.#root;
-    if (n === null) return undefined;
-    while (n.right !== null) {
+    if (n === NIL) return NIL;
+    const right = this.store.right;
+    while (right[n] !== NIL) {
       this.counters.nodeVisits++;
-      n = n.right;
+      n = right[n] as number;
     }
-    return n.item;
+    return n;
   }
 
-  /** The first item (in order) for which `pred` holds; `pred` must be false, then true, along the order. */
-  firstWhere(pred: (item: Item) => boolean): Item | undefined {
+  /** The first slot (in order) for which `pred` holds; `pred` must be false, then true, along the order. */
+  firstWhere(pred: (slot: number) => boolean): number {
     let n = this.#root;
-    let best: Item | undefined;
-    while (n !== null) {
+    let best = NIL;
+    while (n !== NIL) {
       this.counters.nodeVisits++;
-      if (pred(n.item)) {
-        best = n.item;
-        n = n.left;
+      if (pred(n)) {
+        best = n;
+        n = this.store.left[n] as number;
       } else {
-        n = n.right;
+        n = this.store.right[n] as number;
       }
     }
     return best;
   }
 
-  /** Every item in order (iterative in-order walk). */
-  toArray(): Item[] {
-    const out: Item[] = [];
-    const stack: TreapNode[] = [];
+  /** Every slot in order (iterative in-order walk). */
+  toArray(): number[] {
+    const out: number[] = [];
+    const stack: number[] = [];
     let n = this.#root;
-    while (n !== null || stack.length > 0) {
-      while (n !== null) {
+    while (n !== NIL || stack.length > 0) {
+      while (n !== NIL) {
         stack.push(n);
-        n = n.left;
+        n = this.store.left[n] as number;
       }
-      const top = stack.pop() as TreapNode;
-      out.push(top.item);
-      n = top.right;
+      const top = stack.pop() as number;
+      out.push(top);
+      n = this.store.right[top] as number;
     }
     return out;
   }
 
   clear(): void {
-    this.#root = null;
+    this.#root = NIL;
     this.#size = 0;
   }
 
-  #insert(node: TreapNode | null, fresh: TreapNode): TreapNode {
-    if (node === null) return fresh;
+  #insert(node: number, fresh: number): number {
+    if (node === NIL) return fresh;
     this.counters.nodeVisits++;
-    if (broadcastLess(fresh.item, node.item)) {
-      const left = this.#insert(node.left, fresh);
-      node.left = left;
-      if (left.prio > node.prio) {
-        node.left = left.right;
-        left.right = node;
+    const st = this.store;
+    if (st.less(fresh, node)) {
+      const left = this.#insert(st.left[node] as number, fresh);
+      st.left[node] = left;
+      if ((st.prios[left] as number) > (st.prios[node] as number)) {
+        st.left[node] = st.right[left] as number;
+        st.right[left] = node;
         return left;
       }
     } else {
-      const right = this.#insert(node.right, fresh);
-      node.right = right;
-      if (right.prio > node.prio) {
-        node.right = right.left;
-        right.left = node;
+      const right = this.#insert(st.right[node] as number, fresh);
+      st.right[node] = right;
+      if ((st.prios[right] as number) > (st.prios[node] as number)) {
+        st.right[node] = st.left[right] as number;
+        st.left[right] = node;
         return right;
       }
     }
     return node;
   }
 
-  #remove(node: TreapNode | null, item: Item): TreapNode | null {
-    if (node === null) return null;
+  #remove(node: number, slot: number): number {
+    if (node === NIL) return NIL;
     this.counters.nodeVisits++;
-    if (node.item === item) {
+    const st = this.store;
+    if (node === slot) {
       this.#removed = true;
-      return this.#merge(node.left, node.right);
+      const merged = this.#merge(st.left[node] as number, st.right[node] as number);
+      st.left[node] = NIL;
+      st.right[node] = NIL;
+      return merged;
     }
-    if (broadcastLess(item, node.item)) node.left = this.#remove(node.left, item);
-    else node.right = this.#remove(node.right, item);
+    if (st.less(slot, node)) st.left[node] = this.#remove(st.left[node] as number, slot);
+    else st.right[node] = this.#remove(st.right[node] as number, slot);
     return node;
   }
 
-  /** Joins two treaps where every item of `a` orders before every item of `b`. */
-  #merge(a: TreapNode | null, b: TreapNode | null): TreapNode | null {
-    if (a === null) return b;
-    if (b === null) return a;
+  /** Joins two treaps where every slot of `a` orders before every slot of `b`. */
+  #merge(a: number, b: number): number {
+    if (a === NIL) return b;
+    if (b === NIL) return a;
     this.counters.nodeVisits++;
-    if (a.prio > b.prio) {
-      a.right = this.#merge(a.right, b);
+    const st = this.store;
+    if ((st.prios[a] as number) > (st.prios[b] as number)) {
+      st.right[a] = this.#merge(st.right[a] as number, b);
       return a;
     }
-    b.left = this.#merge(a, b.left);
+    st.left[b] = this.#merge(a, st.left[b] as number);
     return b;
   }
 }
 
-/** One kind of broadcast (membership or user): its ordered treap and its key map. */
+/** What SubQueue needs of its key index (a Map or a NameMap) from key to slot. */
+interface KeyIndex {
+  get(key: string): number | undefined;
+  set(key: string, slot: number): unknown;
+  delete(key: string): boolean;
+  clear(): void;
+}
+
+/** One kind of broadcast (membership or user): its items, their treap and the key index. */
 class SubQueue {
+  readonly store: ItemStore;
   readonly tree: Treap;
-  readonly byKey = new Map<string, Item>();
+  /**
+   * Slots by key. The membership kind is keyed by member names, so it uses a dense table by member id
+   * (util/name-table.ts, 8 bytes per member) rather than a Map (~40 bytes per queued item).
+   */
+  readonly byKey: KeyIndex;
   /** Items held, including those taken out of the tree during a getBroadcasts walk. */
   size = 0;
   bytes = 0;
 
-  constructor(counters: QueueCounters) {
-    this.tree = new Treap(counters);
+  constructor(counters: QueueCounters, user: boolean, byKey: KeyIndex) {
+    this.store = new ItemStore(user);
+    this.tree = new Treap(this.store, counters);
+    this.byKey = byKey;
   }
 
-  add(item: Item): void {
-    this.tree.insert(item);
-    if (item.key !== '') this.byKey.set(item.key, item);
+  add(key: string, part: Uint8Array, id: number, transmits: number, notifyId: number | undefined): number {
+    const slot = this.store.alloc(key, part, id, transmits, notifyId);
+    this.tree.insert(slot);
+    if (key !== '') this.byKey.set(key, slot);
     this.size++;
-    this.bytes += item.len;
+    this.bytes += part.length;
+    return slot;
   }
 
-  delete(item: Item): void {
-    this.tree.remove(item);
-    this.forget(item);
+  /** Takes an item out for good and returns its snapshot. */
+  delete(slot: number): QueuedBroadcast {
+    this.tree.remove(slot);
+    return this.forget(slot);
   }
 
-  /** Drops the bookkeeping of an item already out of the tree. */
-  forget(item: Item): void {
-    if (item.key !== '' && this.byKey.get(item.key) === item) this.byKey.delete(item.key);
+  /** Drops an item already out of the tree and returns its snapshot. */
+  forget(slot: number): QueuedBroadcast {
+    const snap = this.store.snapshot(slot);
+    if (snap.key !== '' && this.byKey.get(snap.key) === slot) this.byKey.delete(snap.key);
     this.size--;
-    this.bytes -= item.len;
+    this.bytes -= snap.len;
+    this.store.release(slot);
+    // An idle queue gives its key table back (a dense table keeps its size until cleared): once the
+    // gossip of a join has drained, it costs nothing per member.
+    if (this.size === 0) this.byKey.clear();
+    return snap;
   }
 
-  clear(): Item[] {
-    const all = this.tree.toArray();
+  clear(): QueuedBroadcast[] {
+    const all = this.tree.toArray().map((slot) => this.store.snapshot(slot));
     this.tree.clear();
     this.byKey.clear();
+    this.store.reset();
     this.size = 0;
     this.bytes = 0;
     return all;
@@ -338,8 +478,8 @@ export class TransmitLimitedQueue {
       throw new InvalidArgumentError(`maxQueued must be an integer >= 1, got ${String(max)}`);
     }
     this.maxQueued = max;
-    this.#membership = new SubQueue(this.counters);
-    this.#user = new SubQueue(this.counters);
+    this.#membership = new SubQueue(this.counters, false, new NameMap<number>());
+    this.#user = new SubQueue(this.counters, true, new Map<string, number>());
   }
 
   /** Items queued (memberlist's NumQueued). */
@@ -352,9 +492,11 @@ export class TransmitLimitedQueue {
     return this.#membership.bytes + this.#user.bytes;
   }
 
-  /** The queued item with this key and kind, if any. */
+  /** A snapshot of the queued item with this key and kind, if any. */
   get(key: string, user = false): QueuedBroadcast | undefined {
-    return (user ? this.#user : this.#membership).byKey.get(key);
+    const sub = user ? this.#user : this.#membership;
+    const slot = sub.byKey.get(key);
+    return slot === undefined ? undefined : sub.store.snapshot(slot);
   }
 
   /**
@@ -365,24 +507,17 @@ export class TransmitLimitedQueue {
     if (!(input.part instanceof Uint8Array)) throw new InvalidArgumentError('a broadcast part must be a Uint8Array');
     const user = input.user === true;
     const sub = user ? this.#user : this.#membership;
-    let replaced: Item | undefined;
+    let replaced: QueuedBroadcast | undefined;
     if (input.key !== '') {
-      replaced = sub.byKey.get(input.key);
-      if (replaced !== undefined) {
-        sub.delete(replaced);
+      const old = sub.byKey.get(input.key);
+      if (old !== undefined) {
+        replaced = sub.delete(old);
         this.counters.replaced++;
       }
     }
-    const item: Item = {
-      key: input.key,
-      part: input.part,
-      len: input.part.length,
-      id: ++this.#idGen,
-      notifyId: input.notifyId !== undefined && input.notifyId !== 0 ? input.notifyId : undefined,
-      user,
-      transmits: Math.max(0, Math.floor(input.transmits ?? 0)),
-    };
-    sub.add(item);
+    const notifyId = input.notifyId !== undefined && input.notifyId !== 0 ? input.notifyId : undefined;
+    const slot = sub.add(input.key, input.part, ++this.#idGen, Math.max(0, Math.floor(input.transmits ?? 0)), notifyId);
+    const item = sub.store.snapshot(slot);
     this.counters.queued++;
     const dropped = this.size > this.maxQueued ? this.prune(this.maxQueued) : [];
     return { item, replaced, dropped };
@@ -393,10 +528,12 @@ export class TransmitLimitedQueue {
    * user items with what is left of the budget. Each part costs `partSize(len)` bytes (framing
    * included; non-decreasing in len) out of `limitBytes`. An item sent for the
    * `retransmitLimit`-th time leaves the queue and is listed in `finished`.
-   * O((p + T + 1) · log n) expected; see the module comment.
+   * O((p + T + 1) · log n) expected; see the module comment. `withSent` false leaves `sent` empty:
+   * the gossip dispatcher needs only the parts, and a snapshot per part sent is garbage it would make
+   * for nothing (at n² parts per join in a large simulation).
    */
-  getBroadcasts(partSize: (len: number) => number, limitBytes: number, retransmitLimit: number): BroadcastBatch {
-    const batch = { parts: [] as Uint8Array[], sent: [] as QueuedBroadcast[], finished: [] as QueuedBroadcast[], bytesUsed: 0 };
+  getBroadcasts(partSize: (len: number) => number, limitBytes: number, retransmitLimit: number, withSent = true): BroadcastBatch {
+    const batch = { parts: [] as Uint8Array[], sent: [] as QueuedBroadcast[], finished: [] as QueuedBroadcast[], bytesUsed: 0, withSent };
     if (this.size === 0) return batch;
     this.#walk(this.#membership, partSize, limitBytes, retransmitLimit, batch);
     this.#walk(this.#user, partSize, limitBytes, retransmitLimit, batch);
@@ -414,11 +551,10 @@ export class TransmitLimitedQueue {
     while (this.size > keep) {
       const m = this.#membership.tree.max();
       const u = this.#user.tree.max();
-      const fromUser = u !== undefined && (m === undefined || u.transmits >= m.transmits);
+      const fromUser =
+        u !== NIL && (m === NIL || (this.#user.store.transmits[u] as number) >= (this.#membership.store.transmits[m] as number));
       const sub = fromUser ? this.#user : this.#membership;
-      const victim = (fromUser ? u : m) as Item;
-      sub.delete(victim);
-      dropped.push(victim);
+      dropped.push(sub.delete(fromUser ? u : m));
     }
     this.counters.dropped += dropped.length;
     return dropped;
@@ -431,7 +567,8 @@ export class TransmitLimitedQueue {
 
   /** Every queued item in serving order, membership items first. O(n): for tests and diagnostics. */
   orderedView(): QueuedBroadcast[] {
-    return [...this.#membership.tree.toArray(), ...this.#user.tree.toArray()];
+    const view = (sub: SubQueue): QueuedBroadcast[] => sub.tree.toArray().map((slot) => sub.store.snapshot(slot));
+    return [...view(this.#membership), ...view(this.#user)];
   }
 
   #walk(
@@ -439,33 +576,37 @@ export class TransmitLimitedQueue {
     partSize: (len: number) => number,
     limitBytes: number,
     retransmitLimit: number,
-    batch: { parts: Uint8Array[]; sent: QueuedBroadcast[]; finished: QueuedBroadcast[]; bytesUsed: number },
+    batch: { parts: Uint8Array[]; sent: QueuedBroadcast[]; finished: QueuedBroadcast[]; bytesUsed: number; withSent: boolean },
   ): void {
     const first = sub.tree.min();
-    if (first === undefined) return;
-    const reinsert: Item[] = [];
-    let tier = first.transmits;
+    if (first === NIL) return;
+    const st = sub.store;
+    const reinsert: number[] = [];
+    let tier = st.transmits[first] as number;
     for (;;) {
       const free = limitBytes - batch.bytesUsed;
       if (free < partSize(0)) break; // nothing can fit any more
       // The first item of this tier that fits, or else the first item of a later tier: the predicate
       // is false before that point and true after it in the treap's order.
       const t = tier;
-      const found = sub.tree.firstWhere((it) => it.transmits > t || (it.transmits === t && partSize(it.len) <= free));
-      if (found === undefined) break;
-      if (found.transmits !== tier) {
+      const found = sub.tree.firstWhere((slot) => {
+        const tr = st.transmits[slot] as number;
+        return tr > t || (tr === t && partSize(st.len(slot)) <= free);
+      });
+      if (found === NIL) break;
+      const foundTransmits = st.transmits[found] as number;
+      if (foundTransmits !== tier) {
         // Nothing in this tier fits; `found` heads the next non-empty tier (its largest item).
-        tier = found.transmits;
-        if (partSize(found.len) > free) continue;
+        tier = foundTransmits;
+        if (partSize(st.len(found)) > free) continue;
       }
       sub.tree.remove(found);
-      batch.parts.push(found.part);
-      batch.bytesUsed += partSize(found.len);
-      found.transmits++;
-      batch.sent.push(found);
-      if (found.transmits >= retransmitLimit) {
-        sub.forget(found);
-        batch.finished.push(found);
+      batch.parts.push(st.parts[found] as Uint8Array);
+      batch.bytesUsed += partSize(st.len(found));
+      st.transmits[found] = foundTransmits + 1;
+      if (batch.withSent) batch.sent.push(st.snapshot(found));
+      if (foundTransmits + 1 >= retransmitLimit) {
+        batch.finished.push(sub.forget(found));
         this.counters.finished++;
       } else {
         // Reinserted after the walk, so a call returns an item at most once (it moves to a tier the
@@ -473,6 +614,6 @@ export class TransmitLimitedQueue {
         reinsert.push(found);
       }
     }
-    for (const it of reinsert) sub.tree.insert(it);
+    for (const slot of reinsert) sub.tree.insert(slot);
   }
 }

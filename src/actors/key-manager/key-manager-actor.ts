@@ -3,6 +3,8 @@ import type { TimerHandle } from '../../clock.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { validateKey, type Keyring } from '../../security/keyring.js';
 import { BroadcastDedup } from '../user-messages/broadcast-dedup.js';
+import { NameMap } from '../../util/name-table.js';
+import { sharedMemberOf, type SharedMember } from '../membership/shared-member.js';
 
 /** Key command operations (wire.KeyCommand.op). */
 export const KeyOp = Object.freeze({ INSTALL: 1, USE: 2, REMOVE: 3 } as const);
@@ -56,10 +58,8 @@ interface Pending {
 /** Outcomes of applied commands remembered for re-acking a retry. */
 const REMEMBERED_OUTCOMES = 1024;
 
-interface Peer {
-  host: string;
-  port: number;
-  alive: boolean;
+function isAlive(p: SharedMember): boolean {
+  return p.state === wire.MemberState.ALIVE;
 }
 
 function errorText(err: unknown): string {
@@ -94,7 +94,8 @@ export class KeyManagerActor implements Actor {
   #ctx!: ActorContext;
   #nextId = 1;
   #dedup = new BroadcastDedup();
-  #peers = new Map<string, Peer>();
+  /** Shared member versions in a dense table (membership/shared-member.ts, util/name-table.ts). */
+  readonly #peers = new NameMap<SharedMember>();
   /** Open steps by command id. */
   #pending = new Map<number, Pending>();
   /** "origin#id" → error text ('' when it worked), for answering a retried command again. */
@@ -107,7 +108,7 @@ export class KeyManagerActor implements Actor {
   start(ctx: ActorContext): void {
     this.#ctx = ctx;
     this.#dedup = new BroadcastDedup();
-    this.#peers = new Map();
+    this.#peers.clear();
     this.#pending = new Map();
     this.#outcomes = new Map();
     // A random first id: a restarted origin must not reuse ids its peers still remember as seen.
@@ -144,9 +145,9 @@ export class KeyManagerActor implements Actor {
 
   #member(member: actors.IMember | null | undefined, local: boolean): void {
     if (member === null || member === undefined || !member.name || local || member.name === this.options.name) return;
-    const alive = (member.state ?? wire.MemberState.ALIVE) === wire.MemberState.ALIVE;
-    const wasAlive = this.#peers.get(member.name)?.alive === true;
-    const peer = { host: member.addr?.host ?? '', port: member.addr?.port ?? 0, alive };
+    const peer = sharedMemberOf(member);
+    const alive = isAlive(peer);
+    const wasAlive = this.#peers.get(member.name)?.state === wire.MemberState.ALIVE;
     this.#peers.set(member.name, peer);
     for (const p of this.#pending.values()) {
       if (!alive) {
@@ -162,7 +163,7 @@ export class KeyManagerActor implements Actor {
    * arrived, so it is asked directly, and the step waits for its answer like any other member's (it
    * ends up acked, failed or missing, never silently left out).
    */
-  #askLate(p: Pending, name: string, peer: Peer): void {
+  #askLate(p: Pending, name: string, peer: SharedMember): void {
     if (p.expected.has(name) || p.answered.has(name) || !peer.host || !peer.port) return;
     p.expected.add(name);
     this.#ctx.send(
@@ -195,7 +196,7 @@ export class KeyManagerActor implements Actor {
     // Our own command comes back by gossip: it is already applied here.
     this.#dedup.accept(self, commandId, '');
     const expected = new Set<string>();
-    for (const [name, p] of this.#peers) if (p.alive) expected.add(name);
+    for (const [name, p] of this.#peers) if (isAlive(p)) expected.add(name);
     const timeoutMs = m.timeoutMs > 0 ? m.timeoutMs : 5000;
     const pending: Pending = {
       requestId: m.requestId,
@@ -241,7 +242,7 @@ export class KeyManagerActor implements Actor {
     for (const name of p.expected) {
       if (p.answered.has(name)) continue;
       const peer = this.#peers.get(name);
-      if (peer === undefined || !peer.alive || !peer.host || !peer.port) continue;
+      if (peer === undefined || !isAlive(peer) || !peer.host || !peer.port) continue;
       this.#ctx.send(
         actors.SendPacket.create({ to: { host: peer.host, port: peer.port }, toNode: name, messages: [{ keyCommand: { ...p.command, retry: true } }] }),
       );
@@ -253,7 +254,7 @@ export class KeyManagerActor implements Actor {
   #maybeFinish(p: Pending): void {
     for (const name of p.expected) {
       if (p.answered.has(name)) continue;
-      if (this.#peers.get(name)?.alive === true) return;
+      if (this.#peers.get(name)?.state === wire.MemberState.ALIVE) return;
     }
     this.#finish(p);
   }

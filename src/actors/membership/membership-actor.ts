@@ -3,7 +3,9 @@ import { toWireAddress } from '../../codec/address.js';
 import { memberFromMessage, type Member } from '../../member.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { suspicionK, suspicionTimeoutMs } from '../../timing.js';
-import { EMPTY_BYTES, internBytes, internString, internVersions } from '../../util/intern.js';
+import { EMPTY_BYTES } from '../../util/intern.js';
+import { MemberTable } from './member-table.js';
+import { shareMember, type SharedMember } from './shared-member.js';
 import { decideAlive, type AliveClaim } from './alive-rule.js';
 import {
   hostOfAlive,
@@ -55,7 +57,8 @@ export class MembershipActor implements Actor {
     actors.MembersSnapshotRequest,
   ];
   #ctx!: ActorContext;
-  #members = new Map<string, MemberRecord>();
+  /** Dense columns over shared versions (member-table.ts): what lets 10,000 simulated nodes fit. */
+  #members = new MemberTable();
   #incarnation = 0;
   #leaving = false;
   #nextNotifyId = 1;
@@ -69,7 +72,7 @@ export class MembershipActor implements Actor {
 
   start(ctx: ActorContext): void {
     this.#ctx = ctx;
-    this.#members = new Map();
+    this.#members.clear();
     this.#leaving = false;
     this.#incarnation = 0;
     this.#awaiting = new Map();
@@ -137,7 +140,7 @@ export class MembershipActor implements Actor {
     });
     switch (d.kind) {
       case 'ignore':
-        this.#ignore(`alive-${d.reason}`);
+        this.#ignore(reasonKey('alive', d.reason));
         return;
       case 'conflict':
         this.#ctx.logger.warn(
@@ -156,10 +159,9 @@ export class MembershipActor implements Actor {
         this.#refute(d.accusedIncarnation);
         return;
       case 'apply': {
-        const record = sharedRecord(d.record);
-        this.#members.set(record.name, record);
+        const record = this.#members.set(d.record);
         if (record.name === this.options.name) this.#incarnation = Math.max(this.#incarnation, record.incarnation);
-        this.#broadcast(record.name, { alive: aliveMessage(record) }, notifyId);
+        this.#broadcast(record.name, aliveBroadcast(record), notifyId);
         this.#publish(record, d.previous);
         if (d.event === 'join') this.#ctx.logger.info({ member: record.name }, 'member joined');
         return;
@@ -182,7 +184,7 @@ export class MembershipActor implements Actor {
     const d = decideSuspect(existing, s, this.options.name, this.#ctx.clock.now());
     switch (d.kind) {
       case 'ignore':
-        this.#ignore(`suspect-${d.reason}`);
+        this.#ignore(reasonKey('suspect', d.reason));
         return;
       case 'confirm':
         // The suspicion actor decides whether `from` is a new independent confirmation, shrinks the
@@ -202,7 +204,7 @@ export class MembershipActor implements Actor {
         const n = this.#members.size;
         const min = suspicionTimeoutMs(this.options.suspicionMult, n, this.options.probeIntervalMs);
         const suspect = { incarnation: s.incarnation, node: s.node, from: s.from };
-        this.#members.set(s.node, d.record);
+        this.#members.set(d.record);
         this.#broadcast(s.node, { suspect });
         this.#ctx.logger.info({ member: s.node, from: s.from }, 'member suspected');
         this.#publish(d.record, existing);
@@ -250,13 +252,13 @@ export class MembershipActor implements Actor {
     const decision = decideDead(existing, d, this.options.name, this.#leaving, this.#ctx.clock.now());
     switch (decision.kind) {
       case 'ignore':
-        this.#ignore(`dead-${decision.reason}`);
+        this.#ignore(reasonKey('dead', decision.reason));
         return;
       case 'refute':
         this.#refute(decision.accusedIncarnation);
         return;
       case 'apply':
-        this.#members.set(d.node, decision.record);
+        this.#members.set(decision.record);
         this.#broadcast(d.node, { dead: { incarnation: d.incarnation, node: d.node, from: d.from } }, notifyId);
         this.#ctx.logger.info({ member: d.node, from: d.from }, decision.left ? 'member left' : 'member failed');
         this.#publish(decision.record, existing);
@@ -323,13 +325,12 @@ export class MembershipActor implements Actor {
     const inc = refuteIncarnation(this.#incarnation, accused);
     this.#incarnation = inc;
     this.refutations++;
-    const record: MemberRecord = { ...me, incarnation: inc };
-    this.#members.set(me.name, record);
+    const record = this.#members.set({ ...me, incarnation: inc });
     this.#ctx.logger.warn({ accused, incarnation: inc }, 'refuting a claim about us');
     this.#ctx.send(actors.AwarenessDelta.create({ delta: 1 }));
     // Keyed by our name (memberlist keys it by our address text, a quirk that lets an older message
     // about us stay queued beside the refutation): the refutation replaces any queued claim about us.
-    this.#broadcast(me.name, { alive: aliveMessage(record) });
+    this.#broadcast(me.name, aliveBroadcast(record));
     this.#publish(record, me);
   }
 
@@ -373,11 +374,19 @@ export class MembershipActor implements Actor {
 }
 
 /**
- * The record as stored: name, host, meta and versions replaced by their process-wide interned copies
- * (util/intern.ts), which also copies meta out of the receive buffer.
+ * "<kind>-<reason>" counter keys, made once: ignoring a repeated alive is the commonest thing the
+ * membership actor does (every node hears each join about limit times), and a template string per
+ * call was measurable garbage at thousands of simulated nodes.
  */
-function sharedRecord(r: MemberRecord): MemberRecord {
-  return { ...r, name: internString(r.name), host: internString(r.host), meta: internBytes(r.meta), vsn: internVersions(r.vsn) };
+const reasonKeys = { alive: new Map<string, string>(), suspect: new Map<string, string>(), dead: new Map<string, string>() };
+function reasonKey(kind: 'alive' | 'suspect' | 'dead', reason: string): string {
+  const keys = reasonKeys[kind];
+  let v = keys.get(reason);
+  if (v === undefined) {
+    v = `${kind}-${reason}`;
+    keys.set(reason, v);
+  }
+  return v;
 }
 
 function accusation(m: wire.Suspect.$Properties | wire.Dead.$Properties | null | undefined): Accusation | undefined {
@@ -385,7 +394,25 @@ function accusation(m: wire.Suspect.$Properties | wire.Dead.$Properties | null |
   return { node: m.node, incarnation: m.incarnation ?? 0, from: m.from };
 }
 
-function aliveMessage(r: MemberRecord): wire.Alive.$Properties {
+/**
+ * The alive broadcast of one member version, frozen and made once per shared version for the whole
+ * thread: every node that re-gossips it queues the same message, so the gossip actor encodes its part
+ * once (codec/shared-parts.ts) instead of once per node.
+ */
+const aliveBroadcasts = new WeakMap<SharedMember, wire.Message.$Properties>();
+
+function aliveBroadcast(r: MemberRecord): wire.Message.$Properties {
+  const shared = shareMember(r);
+  let m = aliveBroadcasts.get(shared);
+  if (m === undefined) {
+    // Only the objects are frozen: typed arrays (meta, ipv6) cannot be, and nobody writes into them.
+    m = Object.freeze({ alive: Object.freeze(aliveMessage(shared)) });
+    aliveBroadcasts.set(shared, m);
+  }
+  return m;
+}
+
+function aliveMessage(r: Omit<MemberRecord, 'stateChangeMs'>): wire.Alive.$Properties {
   const addr = toWireAddress(r.host);
   return {
     incarnation: r.incarnation,

@@ -4,21 +4,29 @@
  * comparing it on every probe ack detects a missed join or death in one probe interval without
  * sending member lists (memberlist only repairs those at the next periodic push-pull, 15-60 s later).
  */
+import { NameBytes } from '../../util/name-table.js';
+
 export class MemberDigest {
-  readonly #members = new Set<string>();
+  /** The live names as one byte per member id (util/name-table.ts), not a Set (~35 bytes per name). */
+  readonly #members = new NameBytes();
   #sum = 0;
 
   /** Adds or removes `name` from the live set. */
   set(name: string, live: boolean): void {
-    if (live === this.#members.has(name)) return;
+    if (live === (this.#members.get(name) !== 0)) return;
     const h = fnv1a(name);
     if (live) {
-      this.#members.add(name);
+      this.#members.set(name, 1);
       this.#sum = (this.#sum + h) >>> 0;
     } else {
-      this.#members.delete(name);
+      this.#members.set(name, 0);
       this.#sum = (this.#sum - h) >>> 0;
     }
+  }
+
+  clear(): void {
+    this.#members.clear();
+    this.#sum = 0;
   }
 
   get size(): number {

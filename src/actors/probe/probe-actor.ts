@@ -6,7 +6,8 @@ import { Awareness } from './awareness.js';
 import { firedLate } from '../loop-monitor/late-timer.js';
 import { MemberDigest } from './member-digest.js';
 import { ProbeList } from './probe-list.js';
-import { IndexedNameSet } from '../../util/indexed-name-set.js';
+import { NameMap } from '../../util/name-table.js';
+import { sharedMemberOf, type SharedMember } from '../membership/shared-member.js';
 
 export interface ProbeOptions {
   name: string;
@@ -29,15 +30,6 @@ export interface ProbeOptions {
    * network coordinates, publishes its own).
    */
   ackPayload?: () => Uint8Array;
-}
-
-interface PeerView {
-  host: string;
-  port: number;
-  state: wire.MemberState;
-  incarnation: number;
-  /** Highest protocol version the peer speaks; 0 when unknown (treated as fully capable). */
-  protocolMax: number;
 }
 
 type ProbeStage = 'direct' | 'indirect' | 'awaiting-tcp';
@@ -125,10 +117,12 @@ export class ProbeActor implements Actor {
   ];
   #ctx!: ActorContext;
   #ackPayload: Uint8Array = new Uint8Array(0);
-  #peers = new Map<string, PeerView>();
+  /** Shared member versions (membership/shared-member.ts) in a dense table: a pointer per member. */
+  #peers = new NameMap<SharedMember>();
   #digest = new MemberDigest();
-  #list!: ProbeList;
-  #alive = new IndexedNameSet();
+  #list: ProbeList | undefined;
+  /** Alive members (never us): how many indirect-probe helpers there are to draw from. */
+  #aliveCount = 0;
   #awareness!: Awareness;
   #probe: ActiveProbe | undefined;
   #tickPending = false;
@@ -169,9 +163,11 @@ export class ProbeActor implements Actor {
 
   start(ctx: ActorContext): void {
     this.#ctx = ctx;
-    this.#peers = new Map();
-    this.#digest = new MemberDigest();
-    this.#alive = new IndexedNameSet();
+    // Cleared rather than replaced: the dense tables release their member ids (util/name-table.ts).
+    this.#peers.clear();
+    this.#digest.clear();
+    this.#aliveCount = 0;
+    this.#list?.clear();
     this.#relays = new Map();
     this.#probe = undefined;
     this.#tickPending = false;
@@ -220,25 +216,19 @@ export class ProbeActor implements Actor {
     const state = member.state ?? wire.MemberState.ALIVE;
     this.#digest.set(member.name, state === wire.MemberState.ALIVE || state === wire.MemberState.SUSPECT);
     if (m.local || member.name === this.options.name) return;
-    this.#peers.set(member.name, {
-      host: member.addr?.host ?? '',
-      port: member.addr?.port ?? 0,
-      state,
-      incarnation: member.incarnation ?? 0,
-      protocolMax: member.protocolMax ?? 0,
-    });
+    if (this.#peers.get(member.name)?.state === wire.MemberState.ALIVE) this.#aliveCount--;
+    if (state === wire.MemberState.ALIVE) this.#aliveCount++;
+    this.#peers.set(member.name, sharedMemberOf(member));
     // Dead and left members stay in the round robin (skipped) until reaped, as in memberlist.
-    this.#list.add(member.name);
-    if (state === wire.MemberState.ALIVE) this.#alive.add(member.name);
-    else this.#alive.delete(member.name);
+    (this.#list as ProbeList).add(member.name);
   }
 
   #onMemberRemoved(m: actors.MemberRemoved): void {
     if (!m.name) return;
     this.#digest.set(m.name, false);
+    if (this.#peers.get(m.name)?.state === wire.MemberState.ALIVE) this.#aliveCount--;
     this.#peers.delete(m.name);
-    this.#list.remove(m.name);
-    this.#alive.delete(m.name);
+    (this.#list as ProbeList).remove(m.name);
   }
 
   // ───── probe rounds ─────
@@ -255,12 +245,12 @@ export class ProbeActor implements Actor {
   }
 
   #probeNext(): void {
-    const target = this.#list.next((n) => {
+    const target = (this.#list as ProbeList).next((n) => {
       const p = this.#peers.get(n);
       return p !== undefined && (p.state === wire.MemberState.ALIVE || p.state === wire.MemberState.SUSPECT);
     });
     if (target === undefined) return;
-    const peer = this.#peers.get(target) as PeerView;
+    const peer = this.#peers.get(target) as SharedMember;
     const o = this.options;
     const intervalMs = this.#awareness.scaleTimeout(o.probeIntervalMs);
     if (intervalMs > o.probeIntervalMs) this.degradedProbes++;
@@ -295,7 +285,7 @@ export class ProbeActor implements Actor {
       node: target,
       incarnation: peer.incarnation,
       to,
-      protocolMax: peer.protocolMax,
+      protocolMax: protocolMaxOf(peer),
       ping,
       sentAtMs: now,
       deadlineMs: now + endMs,
@@ -364,10 +354,15 @@ export class ProbeActor implements Actor {
     p.stage = 'indirect';
     const o = this.options;
     const target = toWireAddress0(p.to.host ?? '');
-    for (const helper of this.#alive.sample(o.indirectChecks ?? 3, p.node, this.#ctx.random)) {
+    // Helpers are drawn from the probe order's own array (no second per-member collection: at
+    // thousands of simulated nodes each costs ~16 bytes per (node, member) pair).
+    const isAlive = (n: string): boolean => this.#peers.get(n)?.state === wire.MemberState.ALIVE;
+    const available = this.#aliveCount - (isAlive(p.node) ? 1 : 0);
+    const helpers = (this.#list as ProbeList).sample(o.indirectChecks ?? 3, p.node, isAlive, available, this.#ctx.random);
+    for (const helper of helpers) {
       const h = this.#peers.get(helper);
       if (h === undefined) continue;
-      const nack = supports(h.protocolMax, PROTOCOL_NACK);
+      const nack = supports(protocolMaxOf(h), PROTOCOL_NACK);
       if (nack) p.expectedNacks++;
       this.indirectPingsSent++;
       this.#ctx.send(
@@ -629,4 +624,9 @@ function replyEndpoint(
   const p = named !== undefined ? port : from?.port;
   if (!host || !p) return undefined;
   return { host, port: p };
+}
+
+/** Highest protocol version a member speaks (Vsn[1]); 0 when unknown. */
+function protocolMaxOf(m: SharedMember): number {
+  return m.vsn[1];
 }

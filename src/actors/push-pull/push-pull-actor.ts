@@ -24,6 +24,7 @@ import {
 } from './merge.js';
 import { decodeMergeDiff, peekPushPullHeader, type DecodedMergeDiff } from './merge-codec.js';
 import { parseSeed, type HostResolver, type ParsedSeed } from './seeds.js';
+import { NameMap } from '../../util/name-table.js';
 
 export interface PushPullOptions {
   /** Our node name (the accuser of merged suspicions, and excluded from periodic targets). */
@@ -194,7 +195,8 @@ export class PushPullActor implements Actor {
   readonly #resolve: HostResolver;
   #ctx!: ActorContext;
   #running = false;
-  #mirror = new Map<string, MirrorRecord>();
+  /** Shared records (see mirrorRecord) in a dense table by member id (util/name-table.ts). */
+  readonly #mirror = new NameMap<MirrorRecord>();
   #numMembers = 0;
   #nextRequestId = 1;
   #nextJoinId = 1;

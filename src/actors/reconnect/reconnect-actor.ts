@@ -11,6 +11,8 @@ import {
   type ReconnectAddress,
   type SeedEntry,
 } from './reconnect-schedule.js';
+import { NameMap } from '../../util/name-table.js';
+import { sharedMemberOf, type SharedMember } from '../membership/shared-member.js';
 
 export interface ReconnectOptions {
   /**
@@ -36,10 +38,6 @@ export interface ReconnectCounters {
   givenUp: number;
   /** Dead members dropped because they came back (alive or suspect) or left. */
   recovered: number;
-}
-
-interface KnownMember extends ReconnectAddress {
-  readonly state: wire.MemberState;
 }
 
 function isLive(state: wire.MemberState): boolean {
@@ -68,7 +66,7 @@ export class ReconnectActor implements Actor {
   #running = false;
   #round = 0;
   /** Every member in our table by name, with its last address and state (reaped ones included). */
-  readonly #members = new Map<string, KnownMember>();
+  readonly #members = new NameMap<SharedMember>();
   /** Dead members to retry, by name. Survives MemberRemoved (reaping) on purpose. */
   readonly #dead = new Map<string, DeadEntry>();
   /** Seeds (IP literals) by address key. */
@@ -109,7 +107,8 @@ export class ReconnectActor implements Actor {
     const member = m.member;
     if (member === null || member === undefined || !member.name || !member.addr?.host || !member.addr.port) return;
     const state = member.state ?? wire.MemberState.ALIVE;
-    const entry: KnownMember = { host: member.addr.host, port: member.addr.port, state };
+    // The shared version (membership/shared-member.ts) in a dense table: a pointer per member.
+    const entry = sharedMemberOf(member);
     const key = addressKey(entry);
     if (m.local) {
       this.#selfKey = key;

@@ -122,6 +122,8 @@ export class MemberlistCodec implements WireCodec {
   readonly #verifyOutgoing: boolean;
   readonly #encryptionVersion: EncryptionVersion;
   readonly #intStyle: IntStyle;
+  /** encodePart depends on the message and the int style only (see WireCodec.partCacheKey). */
+  readonly partCacheKey: string;
   readonly #maxPacketBytes: number;
   readonly #maxStreamBytes: number;
   readonly #maxParts: number;
@@ -146,6 +148,7 @@ export class MemberlistCodec implements WireCodec {
     const pv = options.protocolVersion ?? 2;
     this.#encryptionVersion = pv < 2 ? 0 : 1;
     this.#intStyle = options.intStyle ?? 'unsigned';
+    this.partCacheKey = `memberlist/${this.#intStyle}`;
     this.#maxPacketBytes = options.maxPacketBytes ?? 65_507;
     this.#maxStreamBytes = options.maxStreamBytes ?? 20 * 1024 * 1024;
     this.#maxParts = options.maxParts ?? 4096;

@@ -1,0 +1,303 @@
+/**
+ * Dense per-node tables keyed by member name, indexed by a process-wide member id.
+ *
+ * Why: every actor keeps its own view of the members (they share no state), so a node has about a
+ * dozen name-keyed collections. As Maps and Sets each costs 28-48 bytes per entry in hash tables
+ * alone; in a simulation of n nodes in one process there are n² entries per collection, which is
+ * what kept a 10,000-node simulation out of 16 GiB (benchmarks/RESULTS.md, part 3). Here each table
+ * is a plain array (or typed array) indexed by a small integer id that a process-wide registry gives
+ * each name: 8 bytes per entry for a pointer or a double, 1 byte for a flag, and the name→id lookup
+ * is one Map shared by every table of every node in the thread.
+ *
+ * The registry is a cache of a pure function (name → id while anyone uses it), not shared state: two
+ * actors never see each other's tables, only agree on which slot a name uses. Ids are reference
+ * counted by the tables that hold an entry for them and recycled when the last entry goes, so a
+ * long-running process with churning member names does not grow without limit. Each table must
+ * therefore release what it holds: delete() and clear() do; an actor that drops a table on restart
+ * calls clear() first (a dropped table that was not cleared only keeps its ids from being recycled).
+ *
+ * Iteration is in id order (the order in which the process first saw each name, ids being reused
+ * after release), not insertion order as with a Map. Nothing in the protocol depends on that order.
+ */
+
+/** The process-wide name ↔ id registry (one per thread, as every module-level value). */
+class MemberIdRegistry {
+  readonly #ids = new Map<string, number>();
+  #names: Array<string | undefined> = [];
+  #refs = new Int32Array(256);
+  readonly #free: number[] = [];
+  #lastName: string | undefined;
+  #lastId = -1;
+
+  /** Ids handed out so far (the length every table grows to): live ids plus recyclable ones. */
+  get highWater(): number {
+    return this.#names.length;
+  }
+
+  /** Names holding an id now. */
+  get size(): number {
+    return this.#ids.size;
+  }
+
+  idOf(name: string): number | undefined {
+    // One handler usually touches several tables for the same member in a row: a one-entry cache
+    // saves the Map lookup (names are mostly interned, so the comparison is a pointer check).
+    if (name === this.#lastName) return this.#lastId;
+    const id = this.#ids.get(name);
+    if (id !== undefined) {
+      this.#lastName = name;
+      this.#lastId = id;
+    }
+    return id;
+  }
+
+  nameOf(id: number): string {
+    return this.#names[id] as string;
+  }
+
+  /** The id of `name`, counting one more holder. */
+  acquire(name: string): number {
+    let id = this.#ids.get(name);
+    if (id === undefined) {
+      id = this.#free.pop();
+      if (id === undefined) {
+        id = this.#names.length;
+        this.#names.push(name);
+        if (id >= this.#refs.length) {
+          const grown = new Int32Array(this.#refs.length * 2);
+          grown.set(this.#refs);
+          this.#refs = grown;
+        }
+      } else {
+        this.#names[id] = name;
+      }
+      this.#ids.set(name, id);
+    }
+    this.#refs[id] = (this.#refs[id] as number) + 1;
+    return id;
+  }
+
+  /** One holder fewer; the id is recycled when none is left. */
+  release(id: number): void {
+    const left = (this.#refs[id] as number) - 1;
+    this.#refs[id] = left;
+    if (left > 0) return;
+    const name = this.#names[id];
+    if (name !== undefined) this.#ids.delete(name);
+    if (name === this.#lastName) this.#lastName = undefined;
+    this.#names[id] = undefined;
+    this.#free.push(id);
+  }
+}
+
+/** The thread's registry. Exported for tests and diagnostics only. */
+export const memberIds = new MemberIdRegistry();
+
+/** The next capacity for a table that must hold index `id`: at least every id handed out so far. */
+function grownLength(current: number, id: number): number {
+  return Math.max(id + 1, memberIds.highWater, Math.min(current * 2, id + 1024));
+}
+
+/**
+ * A Map<string, V> in one array slot per member id. Values must not be `undefined` (it marks an
+ * empty slot). Implements ReadonlyMap, so code that reads a Map reads this unchanged.
+ */
+export class NameMap<V> implements ReadonlyMap<string, V> {
+  // A holey array made with `new Array(n)` keeps fast elements; assigning far past the end of an
+  // empty array would turn it into a dictionary (a hash table again).
+  #values: Array<V | undefined> = [];
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get(name: string): V | undefined {
+    const id = memberIds.idOf(name);
+    return id === undefined ? undefined : this.#values[id];
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  set(name: string, value: V): this {
+    let id = memberIds.idOf(name);
+    if (id === undefined || this.#values[id] === undefined) {
+      id = memberIds.acquire(name);
+      if (id >= this.#values.length) this.#grow(id);
+      this.#size++;
+    }
+    this.#values[id] = value;
+    return this;
+  }
+
+  delete(name: string): boolean {
+    const id = memberIds.idOf(name);
+    if (id === undefined || this.#values[id] === undefined) return false;
+    this.#values[id] = undefined;
+    this.#size--;
+    memberIds.release(id);
+    return true;
+  }
+
+  clear(): void {
+    const values = this.#values;
+    // Nothing to release (an emptied table being given back): no scan.
+    for (let id = 0; this.#size > 0 && id < values.length; id++) {
+      if (values[id] !== undefined) {
+        values[id] = undefined;
+        memberIds.release(id);
+      }
+    }
+    this.#values = [];
+    this.#size = 0;
+  }
+
+  forEach(fn: (value: V, name: string, map: ReadonlyMap<string, V>) => void): void {
+    for (const [name, value] of this.entries()) fn(value, name, this);
+  }
+
+  *entries(): MapIterator<[string, V]> {
+    const values = this.#values;
+    for (let id = 0; id < values.length; id++) {
+      const v = values[id];
+      if (v !== undefined) yield [memberIds.nameOf(id), v];
+    }
+  }
+
+  *keys(): MapIterator<string> {
+    const values = this.#values;
+    for (let id = 0; id < values.length; id++) if (values[id] !== undefined) yield memberIds.nameOf(id);
+  }
+
+  *values(): MapIterator<V> {
+    const values = this.#values;
+    for (let id = 0; id < values.length; id++) {
+      const v = values[id];
+      if (v !== undefined) yield v;
+    }
+  }
+
+  [Symbol.iterator](): MapIterator<[string, V]> {
+    return this.entries();
+  }
+
+  #grow(id: number): void {
+    const old = this.#values;
+    const grown = new Array<V | undefined>(grownLength(old.length, id));
+    for (let i = 0; i < old.length; i++) grown[i] = old[i];
+    this.#values = grown;
+  }
+}
+
+/**
+ * Small non-negative integers (1..255) per member name, one byte each; 0 means "no entry". For
+ * flags and tiny enums (a member in the probe order, a gossip target, a live member of the digest).
+ */
+export class NameBytes {
+  #values = new Uint8Array(0);
+  #size = 0;
+
+  /** Names with a non-zero value. */
+  get size(): number {
+    return this.#size;
+  }
+
+  get(name: string): number {
+    const id = memberIds.idOf(name);
+    return id === undefined || id >= this.#values.length ? 0 : (this.#values[id] as number);
+  }
+
+  /** Sets the value (0 removes the entry). Values are taken modulo 256. */
+  set(name: string, value: number): void {
+    const id = memberIds.idOf(name);
+    const had = id !== undefined && id < this.#values.length && this.#values[id] !== 0;
+    if (value === 0) {
+      if (!had) return;
+      this.#values[id as number] = 0;
+      this.#size--;
+      memberIds.release(id as number);
+      return;
+    }
+    if (had) {
+      this.#values[id as number] = value;
+      return;
+    }
+    const nid = memberIds.acquire(name);
+    if (nid >= this.#values.length) {
+      const grown = new Uint8Array(grownLength(this.#values.length, nid));
+      grown.set(this.#values);
+      this.#values = grown;
+    }
+    this.#values[nid] = value;
+    this.#size++;
+  }
+
+  clear(): void {
+    const values = this.#values;
+    for (let id = 0; id < values.length; id++) {
+      if (values[id] !== 0) {
+        values[id] = 0;
+        memberIds.release(id);
+      }
+    }
+    this.#values = new Uint8Array(0);
+    this.#size = 0;
+  }
+}
+
+/** A number per member name (8 bytes each, unboxed); NaN means "no entry", so NaN cannot be stored. */
+export class NameNumbers {
+  #values = new Float64Array(0);
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get(name: string): number | undefined {
+    const id = memberIds.idOf(name);
+    if (id === undefined || id >= this.#values.length) return undefined;
+    const v = this.#values[id] as number;
+    return Number.isNaN(v) ? undefined : v;
+  }
+
+  set(name: string, value: number): void {
+    if (Number.isNaN(value)) throw new RangeError('NameNumbers cannot store NaN');
+    const id = memberIds.idOf(name);
+    if (id !== undefined && id < this.#values.length && !Number.isNaN(this.#values[id] as number)) {
+      this.#values[id] = value;
+      return;
+    }
+    const nid = memberIds.acquire(name);
+    if (nid >= this.#values.length) {
+      const grown = new Float64Array(grownLength(this.#values.length, nid)).fill(Number.NaN);
+      grown.set(this.#values);
+      this.#values = grown;
+    }
+    this.#values[nid] = value;
+    this.#size++;
+  }
+
+  delete(name: string): boolean {
+    const id = memberIds.idOf(name);
+    if (id === undefined || id >= this.#values.length || Number.isNaN(this.#values[id] as number)) return false;
+    this.#values[id] = Number.NaN;
+    this.#size--;
+    memberIds.release(id);
+    return true;
+  }
+
+  clear(): void {
+    const values = this.#values;
+    for (let id = 0; id < values.length; id++) {
+      if (!Number.isNaN(values[id] as number)) {
+        values[id] = Number.NaN;
+        memberIds.release(id);
+      }
+    }
+    this.#values = new Float64Array(0);
+    this.#size = 0;
+  }
+}
