@@ -28,9 +28,11 @@ export class PeerVersions {
    * memberlist does for nacks and TCP pings). `undefined` endpoint: the member left the table.
    */
   note(name: string, peer: PeerEndpoint | undefined, protocolMax: number): void {
-    const previous = this.#behind.get(name);
-    const key = peer === undefined ? undefined : endpointKey(peer);
     const behind = peer !== undefined && protocolMax > 0 && protocolMax < this.needed;
+    // Every member change passes here: a current member we never listed costs one map lookup, no key.
+    const previous = this.#behind.size > 0 ? this.#behind.get(name) : undefined;
+    if (!behind && previous === undefined) return;
+    const key = behind ? endpointKey(peer as PeerEndpoint) : undefined;
     if (previous !== undefined && (!behind || previous !== key)) {
       this.#behind.delete(name);
       decrement(this.#endpoints, previous);
