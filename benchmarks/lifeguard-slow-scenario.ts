@@ -80,6 +80,23 @@ function protocolCounter(node: MemberlistNode, key: 'refutations' | 'probes'): n
 }
 
 /** The slow members are the last S nodes (never node-0, the seed everyone joined through). */
+/** Every count at zero: the start of one run's tally, and of a sum over runs. */
+export function emptySlowResult(): SlowResult {
+  return {
+    slowAccusesHealthy: 0,
+    healthyAccusesHealthy: 0,
+    accusedSlow: 0,
+    healthyDeaths: 0,
+    healthyDeathsSeenBySlow: 0,
+    healthyDeathsSeenByHealthy: 0,
+    healthyMembersDeclaredDead: 0,
+    slowDeaths: 0,
+    slowRefutations: 0,
+    slowMeanScore: 0,
+    slowProbes: 0,
+  };
+}
+
 export async function runSlowScenario(s: SlowScenario): Promise<SlowResult> {
   if (s.slowDelaysMs.length >= s.nodes) throw new Error('at least one member must stay healthy');
   const cluster = new SimulatedCluster({
@@ -130,14 +147,7 @@ export async function runSlowScenario(s: SlowScenario): Promise<SlowResult> {
     sampling = false;
 
     const r: SlowResult = {
-      slowAccusesHealthy: 0,
-      healthyAccusesHealthy: 0,
-      accusedSlow: 0,
-      healthyDeaths: 0,
-      healthyDeathsSeenBySlow: 0,
-      healthyDeathsSeenByHealthy: 0,
-      healthyMembersDeclaredDead: 0,
-      slowDeaths: 0,
+      ...emptySlowResult(),
       slowRefutations: slow.reduce((acc, n, i) => acc + protocolCounter(n, 'refutations') - (refutationsBefore[i] as number), 0),
       slowMeanScore: scoreSamples === 0 ? 0 : scoreSum / scoreSamples,
       slowProbes: slow.reduce((acc, n, i) => acc + protocolCounter(n, 'probes') - (probesBefore[i] as number), 0),

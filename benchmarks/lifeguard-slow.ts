@@ -11,7 +11,7 @@
 // prints a second table. Progress and each run's figures go to stderr, the tables to stdout.
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { runSlowScenario, type LifeguardMode, type SlowResult } from './lifeguard-slow-scenario.js';
+import { runSlowScenario, type LifeguardMode, emptySlowResult, type SlowResult } from './lifeguard-slow-scenario.js';
 
 const { values: argv } = parseArgs({
   options: {
@@ -41,26 +41,10 @@ function delaysFor(spec: string, slow: number): number[] {
   return Array.from({ length: slow }, () => d);
 }
 
-type Totals = { [K in keyof SlowResult]: number };
+type Totals = SlowResult;
 
 function add(into: Totals, r: SlowResult): void {
   for (const k of Object.keys(r) as Array<keyof SlowResult>) into[k] += r[k];
-}
-
-function zero(): Totals {
-  return {
-    slowAccusesHealthy: 0,
-    healthyAccusesHealthy: 0,
-    accusedSlow: 0,
-    healthyDeaths: 0,
-    healthyDeathsSeenBySlow: 0,
-    healthyDeathsSeenByHealthy: 0,
-    healthyMembersDeclaredDead: 0,
-    slowDeaths: 0,
-    slowRefutations: 0,
-    slowMeanScore: 0,
-    slowProbes: 0,
-  };
 }
 
 function ratio(off: number, on: number): string {
@@ -77,12 +61,12 @@ function progress(line: string): void {
 const t0 = performance.now();
 const rows: string[] = [];
 const ablationRows: string[] = [];
-const grand = { on: zero(), off: zero() };
+const grand = { on: emptySlowResult(), off: emptySlowResult() };
 for (const n of NS) {
   const slow = Math.max(1, Math.round(n / 10));
   for (const spec of DELAYS) {
     const delays = delaysFor(spec, slow);
-    const sums: Record<LifeguardMode, Totals> = { on: zero(), off: zero(), 'awareness-only': zero(), 'suspicion-only': zero() };
+    const sums: Record<LifeguardMode, Totals> = { on: emptySlowResult(), off: emptySlowResult(), 'awareness-only': emptySlowResult(), 'suspicion-only': emptySlowResult() };
     for (let seed = 1; seed <= SEEDS; seed++) {
       for (const mode of MODES) {
         const r = await runSlowScenario({ seed, nodes: n, slowDelaysMs: delays, lifeguard: mode, durationMs: DURATION_MS });
