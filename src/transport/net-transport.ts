@@ -4,6 +4,7 @@
  * packets that cannot be sent or handled are counted as drops and logged.
  */
 import * as dgram from 'node:dgram';
+import * as dns from 'node:dns';
 import * as net from 'node:net';
 
 import { RealClock, type Clock } from '../clock.js';
@@ -94,7 +95,7 @@ export class NetTransport implements Transport {
         throw new TransportError(`cannot listen on tcp ${options.bindAddr}:${options.bindPort}: ${errMessage(err)}`, 'ERR_TRANSPORT', { cause: err });
       }
       const port = (tcp.address() as net.AddressInfo).port;
-      const udp = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
+      const udp = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', lookup: literalLookup });
       try {
         await bindUdp(udp, options.bindAddr, port);
       } catch (err) {
@@ -453,4 +454,22 @@ function errCode(err: unknown): string | undefined {
 
 function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * dgram passes every destination of every send through its lookup (dns.lookup by default), which
+ * for an IP literal still costs a deferred callback and two closures per packet. Member addresses
+ * are literals, so answer those at once; anything else still goes to the resolver.
+ */
+export function literalLookup(
+  hostname: string,
+  options: dns.LookupOneOptions | number,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = net.isIP(hostname);
+  if (family !== 0) {
+    callback(null, hostname, family);
+    return;
+  }
+  dns.lookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
 }

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { InvalidArgumentError, TransportError } from '../../src/errors.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
-import { NetTransport } from '../../src/transport/net-transport.js';
+import { literalLookup, NetTransport } from '../../src/transport/net-transport.js';
 import type { Endpoint } from '../../src/transport/transport.js';
 import { transportContract, type TransportPair } from './transport-contract.js';
 
@@ -212,6 +212,25 @@ describe('NetTransport', () => {
     await b.shutdown();
     // Checked straight away: shutdown itself must wait until libuv has let go of the handles.
     expect(socketHandles()).toEqual(before);
+  });
+
+  it('answers an IP literal destination at once and sends anything else to the resolver', async () => {
+    const answers: Array<[string, number]> = [];
+    literalLookup('127.0.0.1', 4, (err, address, family) => {
+      expect(err).toBeNull();
+      answers.push([address, family]);
+    });
+    literalLookup('::1', 6, (_err, address, family) => answers.push([address, family]));
+    // Synchronously: no deferred callback per packet.
+    expect(answers).toEqual([
+      ['127.0.0.1', 4],
+      ['::1', 6],
+    ]);
+    const resolved = await new Promise<[NodeJS.ErrnoException | null, string]>((resolve) =>
+      literalLookup('localhost', 4, (err, address) => resolve([err, address])),
+    );
+    expect(resolved).toEqual([null, '127.0.0.1']);
+    expect(answers).toHaveLength(2);
   });
 
   describe.skipIf(!ipv6)('dual stack (skipped when this host cannot bind ::1)', () => {
