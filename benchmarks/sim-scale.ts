@@ -76,6 +76,10 @@ const cpu = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
+/** The process's largest resident set so far (getrusage's ru_maxrss, in KiB): what has to fit in RAM. */
+function peakRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
 function progress(line: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 23)}] ${line}\n`);
 }
@@ -96,6 +100,8 @@ function emit(measure: string, o: Record<string, unknown>): void {
       heap_used_mib: mib(m.heapUsed),
       array_buffers_mib: mib(m.arrayBuffers),
       rss_mib: mib(m.rss),
+      heap_total_mib: mib(m.heapTotal),
+      rss_peak_mib: mib(peakRss()),
       wall_s_total: r2((performance.now() - t0Wall) / 1000),
       node: process.version,
     })}\n`,
@@ -151,7 +157,7 @@ async function runUntil(cond: () => boolean, limitMs: number, label: () => strin
       lastReport = performance.now();
       const m = process.memoryUsage();
       progress(
-        `${label()}: virtual ${(clock.now() / 1000).toFixed(2)} s, heap ${mib(m.heapUsed)} MiB + buffers ${mib(m.arrayBuffers)} MiB, rss ${mib(m.rss)} MiB${livePeak > 0 ? `, live peak ${mib(livePeak)} MiB` : ''}`,
+        `${label()}: virtual ${(clock.now() / 1000).toFixed(2)} s, heap ${mib(m.heapUsed)} MiB (of ${mib(m.heapTotal)}) + buffers ${mib(m.arrayBuffers)} MiB, rss ${mib(m.rss)} MiB (peak ${mib(peakRss())})${livePeak > 0 ? `, live peak ${mib(livePeak)} MiB` : ''}`,
       );
     }
   }
