@@ -160,6 +160,13 @@ function gossipTick(): void {
   send(parts, { address: realNode.host, port: realNode.port });
 }
 
+// Without these a taken port would be an uncaught error event; the parent sees the exit code.
+for (const socket of [udp, tcp]) {
+  socket.on('error', (err: Error) => {
+    process.stderr.write(`emulator: ${err.message}\n`);
+    process.exit(1);
+  });
+}
 udp.bind(opts.port, '0.0.0.0', () => {
   tcp.listen(opts.port, '0.0.0.0', () => {
     pushPullFrame(false);

@@ -103,6 +103,12 @@ type ChildMsg =
   | { type: 'pushpull-done'; ms: number; replyEntries: number; error?: string }
   | { type: 'counters'; counters: Record<string, number>; cpu: { user: number; system: number }; rss: number };
 
+let finished = false;
+function fail(why: string): never {
+  progress(`fatal: ${why}`);
+  process.exit(1);
+}
+
 async function main(): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
   const child = fork(joinPath(here, 'emulated-members.js'), [
@@ -110,8 +116,15 @@ async function main(): Promise<void> {
   ]);
   const waiters: Array<(m: ChildMsg) => void> = [];
   child.on('message', (m: ChildMsg) => waiters.shift()?.(m));
+  // A benchmark must end: an emulator that dies (a port still held by the previous run) or never
+  // comes up fails the run instead of leaving it waiting for a message that cannot come.
+  child.on('exit', (code) => {
+    if (!finished) fail(`emulator exited early (code ${String(code)})`);
+  });
   const next = (): Promise<ChildMsg> => new Promise((r) => waiters.push(r));
+  const readyTimer = setTimeout(() => fail('emulator not ready within 60 s'), 60_000);
   const ready = (await next()) as Extract<ChildMsg, { type: 'ready' }>;
+  clearTimeout(readyTimer);
   progress(`emulator up: ${N} members, seed ${ready.seed}`);
 
   const h = monitorEventLoopDelay({ resolution: 1 });
@@ -227,6 +240,7 @@ async function main(): Promise<void> {
   });
   progress(`pushpull: round trip median ${trips[Math.floor(trips.length / 2)]} ms, stall max ${stalls[stalls.length - 1]} ms, phase eld p99 ${phase.p99_ms} ms; rss growth ${mib(rssEnd - rss0)} MiB`);
   await node.shutdown();
+  finished = true;
   child.send({ type: 'exit' });
 }
 
