@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ProbeActor } from '../../src/actors/probe/probe-actor.js';
 import { SuspicionActor } from '../../src/actors/suspicion/suspicion-actor.js';
 import { LoopMonitorActor } from '../../src/actors/loop-monitor/loop-monitor-actor.js';
+import { SharedDelaySampler, type DelayHistogram } from '../../src/actors/loop-monitor/shared-delay-sampler.js';
 import type { Clock, TimerHandle } from '../../src/clock.js';
 import { actors, wire } from '../../src/gen/index.js';
 import { silentLogger } from '../../src/log.js';
@@ -125,6 +126,77 @@ describe('loop monitor', () => {
     expect(deltas).toEqual([2, 7]);
     expect(monitor.stalls).toBe(2);
     expect(monitor.maxDelayMs).toBe(60_000);
+    expect(seen.filter((m) => m instanceof actors.LoopStall)).toHaveLength(2);
+  });
+
+  it('checks on multiples of the interval, so every node on a thread checks in one wake-up', () => {
+    const checkedAt = (startMs: number): number[] => {
+      const at: number[] = [];
+      let v: VirtualClock | undefined;
+      const monitor = new LoopMonitorActor({
+        intervalMs: INTERVAL,
+        stallMs: TIMEOUT,
+        maxDelta: 7,
+        sampler: new SharedDelaySampler(() => ({ count: 0, max: 0, enable: () => true, disable: () => true, reset: () => {} })),
+        busyMs: () => {
+          at.push(v?.now() ?? -1);
+          return 0;
+        },
+      });
+      const clock = new VirtualClock();
+      v = clock;
+      clock.advance(startMs);
+      const sup = new Supervisor({ nodeName: 'self', clock, random: new SeededRandom(7), logger: silentLogger() });
+      sup.spawn(monitor);
+      sup.start();
+      clock.advance(3 * INTERVAL);
+      return at;
+    };
+    // The first call is the start; then the checks. Less than half an interval away is skipped.
+    expect(checkedAt(300)).toEqual([300, 1000, 2000, 3000]);
+    expect(checkedAt(700)).toEqual([700, 2000, 3000]);
+  });
+
+  it("bounds the coarse histogram's reading by the loop's busy time: a shorter block on an idle loop is no stall", () => {
+    // The histogram samples every TIMEOUT / 2 and reads a block as its length plus up to that much.
+    let maxMs = 0;
+    const histogram: DelayHistogram = {
+      get count() {
+        return maxMs > 0 ? 1 : 0;
+      },
+      get max() {
+        return maxMs * 1e6;
+      },
+      enable: () => true,
+      disable: () => true,
+      reset: () => {
+        maxMs = 0;
+      },
+    };
+    let busyMs = 0;
+    const monitor = new LoopMonitorActor({
+      intervalMs: INTERVAL,
+      stallMs: TIMEOUT,
+      maxDelta: 7,
+      sampler: new SharedDelaySampler(() => histogram),
+      busyMs: () => busyMs,
+    });
+    const { v, seen } = setup(monitor);
+    const interval = (histogramMs: number, busy: number): void => {
+      maxMs = histogramMs;
+      busyMs += busy;
+      v.advance(INTERVAL);
+    };
+    interval(TIMEOUT + 50, 150); // a 150 ms block read as 250: the loop was busy 150 ms in all
+    expect(monitor.stalls).toBe(0);
+    expect(monitor.maxDelayMs).toBe(150);
+    interval(TIMEOUT + 50, TIMEOUT + 60); // a real stall: both bounds reach the threshold
+    expect(monitor.stalls).toBe(1);
+    interval(TIMEOUT + 50, 5000); // a busy loop does not lower the histogram's reading
+    expect(monitor.stalls).toBe(2);
+    expect(monitor.maxDelayMs).toBe(TIMEOUT + 50);
+    interval(0, 5000); // busy, but no block seen: no stall
+    expect(monitor.stalls).toBe(2);
     expect(seen.filter((m) => m instanceof actors.LoopStall)).toHaveLength(2);
   });
 });

@@ -82,11 +82,11 @@ describe('SharedDelaySampler', () => {
     );
   });
 
-  it('samples at a tenth of the stall threshold (10-50 ms); a finer reader makes the shared histogram finer and keeps what was seen', () => {
-    expect(delayResolutionMs(200)).toBe(20);
-    expect(delayResolutionMs(500)).toBe(50);
-    expect(delayResolutionMs(3000)).toBe(50);
-    expect(delayResolutionMs(50)).toBe(10);
+  it('samples at half the stall threshold (at least 10 ms); a finer reader makes the shared histogram finer and keeps what was seen', () => {
+    expect(delayResolutionMs(200)).toBe(100);
+    expect(delayResolutionMs(500)).toBe(250);
+    expect(delayResolutionMs(3000)).toBe(1500);
+    expect(delayResolutionMs(15)).toBe(10);
     const made: Array<{ h: FakeHistogram; resolution: number }> = [];
     const s = new SharedDelaySampler((resolution) => {
       const h = new FakeHistogram();

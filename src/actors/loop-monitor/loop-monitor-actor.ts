@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 import { actors } from '../../gen/index.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { delayResolutionMs, threadDelaySampler, type DelayReader, type SharedDelaySampler } from './shared-delay-sampler.js';
@@ -11,7 +13,14 @@ export interface LoopMonitorOptions {
   maxDelta: number;
   /** Where delays are read; default the thread's shared sampler (one histogram per thread). */
   sampler?: SharedDelaySampler;
+  /**
+   * This thread's event loop busy time so far, ms (default perf_hooks' eventLoopUtilization().active):
+   * a block cannot be longer than the loop was busy between two checks.
+   */
+  busyMs?: () => number;
 }
+
+const loopBusyMs = (): number => performance.eventLoopUtilization().active;
 
 /**
  * Lets a node know when it is the slow one. It samples this thread's event-loop delay
@@ -34,6 +43,8 @@ export class LoopMonitorActor implements Actor {
   maxDelayMs = 0;
   /** When the pending LoopCheck is due: its own lateness is a second measure of a stall. */
   #dueMs = 0;
+  /** The loop's busy time at the previous check, ms. */
+  #busyAtMs = 0;
   #warned = false;
 
   constructor(private readonly options: LoopMonitorOptions) {}
@@ -42,12 +53,20 @@ export class LoopMonitorActor implements Actor {
     this.#ctx = ctx;
     // One histogram per thread, shared: every node on this thread sees the same loop.
     this.#reader = (this.options.sampler ?? threadDelaySampler()).join(ctx.clock.now(), delayResolutionMs(this.options.stallMs));
+    this.#busyAtMs = (this.options.busyMs ?? loopBusyMs)();
     this.#scheduleCheck();
   }
 
   #scheduleCheck(): void {
-    this.#dueMs = this.#ctx.clock.now() + this.options.intervalMs;
-    this.#ctx.schedule(this.options.intervalMs, actors.LoopCheck.create());
+    // Checks fall on multiples of the interval on the clock, so every node on a thread checks in the
+    // same wake-up (only the cadence matters: each check reads the worst delay since its previous one).
+    // A timer may fire a fraction of a millisecond early; that must not schedule a second check at once.
+    const now = this.#ctx.clock.now();
+    const interval = this.options.intervalMs;
+    let delay = interval - (now % interval);
+    if (delay < interval / 2) delay += interval;
+    this.#dueMs = now + delay;
+    this.#ctx.schedule(delay, actors.LoopCheck.create());
   }
 
   stop(): void {
@@ -61,7 +80,13 @@ export class LoopMonitorActor implements Actor {
     // the wrong order); a stall that covered this check's due time shows as the check's lateness.
     const lateMs = Math.max(0, this.#ctx.clock.now() - this.#dueMs);
     this.#scheduleCheck();
-    const histogramMs = this.#reader?.read(this.#ctx.clock.now()) ?? 0;
+    // The histogram reads a block as at least its length, plus up to one sampling interval (half a
+    // probe timeout, to keep its wake-ups few); the loop's busy time since the last check is a second
+    // upper bound, which keeps a shorter block on an otherwise idle loop from reading as a stall.
+    const busyAt = (this.options.busyMs ?? loopBusyMs)();
+    const busyMs = busyAt - this.#busyAtMs;
+    this.#busyAtMs = busyAt;
+    const histogramMs = Math.min(this.#reader?.read(this.#ctx.clock.now()) ?? 0, busyMs);
     this.check(Math.max(histogramMs, lateMs));
   }
 

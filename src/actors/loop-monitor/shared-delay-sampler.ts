@@ -139,13 +139,15 @@ export class SharedDelaySampler {
 const DEFAULT_RESOLUTION_MS = 10;
 
 /**
- * The sampling interval for stalls of `stallMs` or more (a probe timeout): a tenth of it, between 10
- * and 50 ms. A histogram measures a stall short by up to one interval, so this keeps the error within
- * 10 % of the threshold, while each sample is a wake-up of the thread: at 10 ms they were 100 a second
- * per thread, most of an idle node's CPU (200 ms probe timeout: 20 ms; 500 ms: 50 ms).
+ * The sampling interval for stalls of `stallMs` or more (a probe timeout): half of it, at least 10 ms.
+ * perf_hooks records the whole time between two runs of its sampling timer, so a block of B ms reads
+ * as at least B (and less than B + the interval): a coarse interval never misses a stall, it can only
+ * over-read a shorter block, which the loop monitor bounds by the loop's busy time (LoopMonitorActor).
+ * Every sample is a wake-up of the thread: at a tenth of the threshold they were 50 a second per
+ * thread (200 ms probe timeout), half of an idle 10-node process's wake-ups; at half, 10.
  */
 export function delayResolutionMs(stallMs: number): number {
-  return Math.min(50, Math.max(DEFAULT_RESOLUTION_MS, Math.floor(stallMs / 10)));
+  return Math.max(DEFAULT_RESOLUTION_MS, Math.floor(stallMs / 2));
 }
 
 /** The thread's sampler (module state is per thread: each worker loads its own copy). */
