@@ -1,13 +1,14 @@
 // Piscina task module of the push-pull merge worker (src/actors/push-pull/worker-merge-executor.ts
-// is the host side). One thread per pool: it keeps the mirror of the member table between tasks and
-// merges received frames against it. Inputs and outputs are transferred ArrayBuffers.
+// is the host side). One thread per pool, shared by the executors of a thread (shared-merge-pool.ts):
+// it keeps each executor's mirror of its member table between tasks, by executor id, and merges
+// received frames against the mirror the task names. Inputs and outputs are transferred ArrayBuffers.
 //
 // From a build, piscina loads dist/workers/merge-worker.js. From source (tests, tsx), the pool's
 // threads start with tsx's loader in execArgv, so piscina can import this .ts file.
 import { workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import {
-  MergeWorkerState,
+  MergeWorkerStates,
   type MergeTaskResult,
   type MergeWorkerTask,
   type MirrorTaskResult,
@@ -31,7 +32,7 @@ function testSwitch(): TestSwitch | undefined {
   return { crashOnName: t.crashOnName, mode: t.mode === 'throw' || t.mode === 'hang' ? t.mode : 'exit' };
 }
 
-const state = new MergeWorkerState();
+const states = new MergeWorkerStates();
 const crash = testSwitch();
 
 function inspect(remote: wire.PushPull.$Properties): void {
@@ -57,8 +58,9 @@ function transferred(result: MergeTaskResult): unknown {
 
 export default function mergeWorker(task: MergeWorkerTask): unknown {
   if (task.kind === 'mirror') {
-    const inSync: MirrorTaskResult = state.applyUpdate(new Uint8Array(task.update));
+    const inSync: MirrorTaskResult = states.applyUpdate(task.executor ?? 0, new Uint8Array(task.update));
     return inSync;
   }
-  return transferred(state.merge(task, inspect));
+  if (task.kind === 'drop') return states.drop(task.executor);
+  return transferred(states.merge(task, inspect));
 }

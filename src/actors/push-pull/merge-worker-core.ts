@@ -2,6 +2,9 @@
  * The merge worker's logic, free of threads so it can be tested in-process: the mirror of the member
  * table (applied from MergeMirrorUpdate), and the merge of a received frame against it with the same
  * mergeRemoteState the inline path uses. workers/merge-worker.ts is the piscina task around it.
+ *
+ * One worker thread serves every executor of a thread (shared-merge-pool.ts): MergeWorkerStates
+ * keeps one MergeWorkerState (mirror) per executor id, and every task names its executor.
  */
 import { inflateFrame, isCompressedFrame, MAX_INFLATED_FRAME_BYTES } from '../../codec/compressed-frame.js';
 import { worker } from '../../gen/index.js';
@@ -13,6 +16,8 @@ import { mergeRemoteState, type MirrorEntry } from './merge.js';
 /** host -> worker: merge this frame (transferred) against the mirror as of update `seq`. */
 export interface MergeTask {
   readonly kind: 'merge';
+  /** The executor whose mirror the frame is merged against (absent: 0). */
+  readonly executor?: number;
   readonly frame: ArrayBuffer;
   readonly seq: number;
   readonly selfName: string;
@@ -24,10 +29,18 @@ export interface MergeTask {
 /** host -> worker: an encoded MergeMirrorUpdate (transferred). */
 export interface MirrorTask {
   readonly kind: 'mirror';
+  /** The executor whose mirror the update applies to (absent: 0). */
+  readonly executor?: number;
   readonly update: ArrayBuffer;
 }
 
-export type MergeWorkerTask = MergeTask | MirrorTask;
+/** host -> worker: the executor closed; forget its mirror. The result is true. */
+export interface DropTask {
+  readonly kind: 'drop';
+  readonly executor: number;
+}
+
+export type MergeWorkerTask = MergeTask | MirrorTask | DropTask;
 
 /** worker -> host for a MergeTask: the encoded MergeDiff; on a stale mirror the frame comes back too. */
 export interface MergeTaskResult {
@@ -95,5 +108,45 @@ export class MergeWorkerState {
     inspect?.(remote);
     const diff = mergeRemoteState(remote, this.mirror, task.selfName, { maxEntries: task.maxEntries });
     return { diff: encodeMergeDiff(diff, task.extras ? { remote } : {}) };
+  }
+}
+
+/**
+ * The mirrors of every executor served by one worker thread, by executor id. A mirror is created by
+ * the executor's first update (a fresh one is stale until its reset arrives) and dropped when the
+ * executor closes. An id the worker does not know (a replacement thread) merges as stale and takes
+ * deltas as out of sync, exactly like a fresh MergeWorkerState: the executor answers with a reset.
+ */
+export class MergeWorkerStates {
+  readonly #states = new Map<number, MergeWorkerState>();
+
+  /** Executors with a mirror here. */
+  get size(): number {
+    return this.#states.size;
+  }
+
+  /** The mirror of one executor, if it has one here. */
+  get(executor: number): MergeWorkerState | undefined {
+    return this.#states.get(executor);
+  }
+
+  applyUpdate(executor: number, bytes: Uint8Array): MirrorTaskResult {
+    let state = this.#states.get(executor);
+    if (state === undefined) {
+      state = new MergeWorkerState();
+      this.#states.set(executor, state);
+    }
+    return state.applyUpdate(bytes);
+  }
+
+  merge(task: MergeTask, inspect?: (remote: wire.PushPull.$Properties) => void): MergeTaskResult {
+    const state = this.#states.get(task.executor ?? 0);
+    if (state === undefined) return { diff: encodeMergeDiff(undefined, { staleMirror: true }), frame: task.frame };
+    return state.merge(task, inspect);
+  }
+
+  drop(executor: number): true {
+    this.#states.delete(executor);
+    return true;
   }
 }
