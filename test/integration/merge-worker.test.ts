@@ -3,7 +3,9 @@
  * large states merge on the worker exactly as inline, the received frame is transferred (detached
  * here), a worker that dies is replaced with its mirror rebuilt and the merge it took with it fails
  * cleanly (or is resubmitted when it had not started), the push-pull actor continues through
- * MergeDone, and close() ends the thread so a process exits by itself.
+ * MergeDone, and close() ends the thread so a process exits by itself. Executors of one thread share
+ * one pool and thread (shared-merge-pool.ts), each with its own mirror there: a crash makes every one
+ * of them resync, and the last close ends the thread.
  */
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,6 +21,9 @@ import { InlineMergeExecutor, type MergeDiff, type MirrorEntry } from '../../src
 import { decodeMergeDiff } from '../../src/actors/push-pull/merge-codec.js';
 import { PushPullActor } from '../../src/actors/push-pull/push-pull-actor.js';
 import { WorkerMergeExecutor, type WorkerMergeExecutorOptions } from '../../src/actors/push-pull/worker-merge-executor.js';
+import { MergeWorkerStates } from '../../src/actors/push-pull/merge-worker-core.js';
+import { openMergePools } from '../../src/actors/push-pull/shared-merge-pool.js';
+import { encodeMirrorUpdate, mirrorEntryToProto } from '../../src/actors/push-pull/merge-codec.js';
 
 const codec = new ProtobufCodec();
 const SELF = 'self';
@@ -294,11 +299,17 @@ describe('WorkerMergeExecutor on a real worker thread', () => {
     const script = `
       const { WorkerMergeExecutor } = await import(${JSON.stringify(module)});
       const { ProtobufCodec } = await import(${JSON.stringify(new URL('../../src/codec/protobuf-codec.ts', import.meta.url).href)});
+      // Two executors on the shared pool (one thread), and one with a private pool.
       const ex = new WorkerMergeExecutor({ maxEntries: 100, threshold: 0 });
-      const frame = new ProtobufCodec().encodeStreamMessage({ pushPull: { header: { nodes: 1 }, states: [{ name: 'a', incarnation: 1 }] } });
-      const diff = await ex.mergeFrame(new Uint8Array(frame), new Map(), 'self');
+      const other = new WorkerMergeExecutor({ maxEntries: 100, threshold: 0 });
+      const own = new WorkerMergeExecutor({ maxEntries: 100, threshold: 0, sharedPool: false });
+      const frame = () => new Uint8Array(new ProtobufCodec().encodeStreamMessage({ pushPull: { header: { nodes: 1 }, states: [{ name: 'a', incarnation: 1 }] } }));
+      const [diff] = await Promise.all([ex, other, own].map((e) => e.mergeFrame(frame(), new Map(), 'self')));
+      const threads = ex.pool.threads + own.pool.threads;
+      await other.close();
+      await own.close();
       await ex.close();
-      console.log(JSON.stringify({ bytes: diff.length, started: ex.stats.workersStarted, stopped: ex.stats.workersStopped }));
+      console.log(JSON.stringify({ bytes: diff.length, started: ex.stats.workersStarted, stopped: ex.stats.workersStopped, threads }));
       // A ref'd handle check: nothing of the pool may keep the loop alive.
       setTimeout(() => { console.log('STILL ALIVE'); process.exit(3); }, 8000).unref();
     `;
@@ -317,8 +328,215 @@ describe('WorkerMergeExecutor on a real worker thread', () => {
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(out).not.toContain('STILL ALIVE');
-    expect(JSON.parse(out.trim())).toEqual({ bytes: expect.any(Number), started: 1, stopped: 1 });
+    expect(JSON.parse(out.trim())).toEqual({ bytes: expect.any(Number), started: 1, stopped: 1, threads: 2 });
   }, 30_000);
+});
+
+/** The same members as localMirror(n), every one at incarnation 4: the peer's bumps are stale here. */
+function newerMirror(n: number): Map<string, MirrorEntry> {
+  const m = localMirror(n);
+  for (const [name, e] of m) if (name !== SELF) m.set(name, { ...e, incarnation: 4 });
+  return m;
+}
+
+describe('one shared merge pool per thread', () => {
+  it('executors of a thread share one pool and one worker thread, and each merges against its own mirror', async () => {
+    const a = executor();
+    const b = executor();
+    const mirrorA = localMirror(3000);
+    const mirrorB = newerMirror(3000);
+    const frameA = frameOf(remoteStates(3000));
+    const frameB = frameOf(remoteStates(3000));
+    const expectedA = summary(inlineDiff(frameA, mirrorA));
+    const expectedB = summary(inlineDiff(frameB, mirrorB));
+    // The same remote state against two member tables: two different diffs.
+    expect(expectedA.claims.length).toBeGreaterThan(expectedB.claims.length);
+    // Both at once: they queue in the one thread, each against its own mirror.
+    const [gotA, gotB] = await Promise.all([a.mergeFrame(frameA, mirrorA, SELF), b.mergeFrame(frameB, mirrorB, SELF)]);
+    expect(summary(decodeMergeDiff(gotA))).toEqual(expectedA);
+    expect(summary(decodeMergeDiff(gotB))).toEqual(expectedB);
+    expect(a.id).not.toBe(b.id);
+    expect(a.pool).toBeDefined();
+    expect(b.pool).toBe(a.pool);
+    expect(a.pool).toMatchObject({ shared: true, executors: 2, threads: 1, workersStarted: 1, workersStopped: 0, generation: 0 });
+    expect(openMergePools()).toBe(1);
+    expect(a.stats).toMatchObject({ offloaded: 1, resets: 1, workersStarted: 1 });
+    expect(b.stats).toMatchObject({ offloaded: 1, resets: 1, workersStarted: 1 });
+
+    // Mirror changes of one executor reach its mirror only.
+    for (let i = 0; i < 100; i++) {
+      const e: MirrorEntry = { incarnation: 9, state: wire.MemberState.ALIVE, host: hostOf(i), port: 7946, vsn: [1, 5, 2, 0, 0, 0] };
+      mirrorA.set(memberName(i), e);
+      a.mirrorChanged(memberName(i), e, mirrorA);
+    }
+    const again = remoteStates(3000);
+    const [framesA, framesB] = [frameOf(again), frameOf(again)];
+    const [wantA, wantB] = [summary(inlineDiff(framesA, mirrorA)), summary(inlineDiff(framesB, mirrorB))];
+    expect(wantA).not.toEqual(expectedA);
+    const [nextA, nextB] = await Promise.all([a.mergeFrame(framesA, mirrorA, SELF), b.mergeFrame(framesB, mirrorB, SELF)]);
+    expect(summary(decodeMergeDiff(nextA))).toEqual(wantA);
+    expect(summary(decodeMergeDiff(nextB))).toEqual(wantB);
+    expect(a.pool?.workersStarted).toBe(1);
+
+    // Other pool options (or sharedPool: false) mean another pool.
+    const other = executor({ threshold: 0, workerData: { unrelated: 1 } });
+    const own = executor({ threshold: 0, sharedPool: false });
+    await Promise.all([other.mergeFrame(frameOf(remoteStates(10)), localMirror(10), SELF), own.mergeFrame(frameOf(remoteStates(10)), localMirror(10), SELF)]);
+    expect(other.pool).not.toBe(a.pool);
+    expect(own.pool).not.toBe(a.pool);
+    expect(own.pool?.shared).toBe(false);
+    expect(openMergePools()).toBe(2);
+  });
+
+  it('closing one executor keeps the pool for the others; closing the last ends the thread', async () => {
+    const a = executor({ threshold: 0 });
+    const b = executor({ threshold: 0 });
+    const mirrorA = localMirror(1500);
+    const mirrorB = newerMirror(1500);
+    await Promise.all([a.mergeFrame(frameOf(remoteStates(1500)), mirrorA, SELF), b.mergeFrame(frameOf(remoteStates(1500)), mirrorB, SELF)]);
+    const pool = b.pool;
+    expect(pool?.executors).toBe(2);
+
+    // a closes with a merge in flight: that merge rejects at once, the pool and b go on.
+    const inFlight = a.mergeFrame(frameOf(remoteStates(1500)), mirrorA, SELF);
+    await a.close();
+    await expect(inFlight).rejects.toThrow(/closed/);
+    expect(a.pool).toBeUndefined();
+    expect(a.threads).toBe(0);
+    expect(pool).toMatchObject({ executors: 1, threads: 1, workersStopped: 0 });
+    expect(a.stats).toMatchObject({ workersStarted: 1, workersStopped: 0 });
+    await expect(a.mergeFrame(frameOf(remoteStates(10)), mirrorA, SELF)).rejects.toThrow(/closed/);
+
+    const frame = frameOf(remoteStates(1500));
+    const expected = summary(inlineDiff(frame, mirrorB));
+    expect(summary(decodeMergeDiff(await b.mergeFrame(frame, mirrorB, SELF)))).toEqual(expected);
+    expect(b.stats).toMatchObject({ resets: 1, staleResubmits: 0, failed: 0 });
+
+    await b.close();
+    expect(pool).toMatchObject({ executors: 0, threads: 0, workersStarted: 1, workersStopped: 1 });
+    expect(b.stats).toMatchObject({ workersStarted: 1, workersStopped: 1 });
+    expect(openMergePools()).toBe(0);
+
+    // The next executor starts a fresh pool.
+    const c = executor({ threshold: 0 });
+    await c.mergeFrame(frameOf(remoteStates(10)), localMirror(10), SELF);
+    expect(c.pool).not.toBe(pool);
+    expect(c.pool?.threads).toBe(1);
+  });
+
+  it('a crash of the shared thread: the merge it took fails cleanly, every executor resyncs, later merges are right', async () => {
+    const crashing = { workerData: { mergeWorkerTest: { crashOnName: BOOM, mode: 'exit' } } };
+    const a = executor(crashing);
+    const b = executor(crashing);
+    const c = executor(crashing);
+    const mirrors = [localMirror(2000), newerMirror(2000), localMirror(2500)] as const;
+    const [mirrorA, mirrorB, mirrorC] = mirrors;
+    await Promise.all([a, b, c].map((ex, i) => ex.mergeFrame(frameOf(remoteStates(2000)), mirrors[i] as Map<string, MirrorEntry>, SELF)));
+    const pool = a.pool;
+    expect(pool).toMatchObject({ executors: 3, threads: 1, generation: 0 });
+
+    // a's merge kills the thread; b's merge is queued behind it; c has nothing in flight.
+    const dying = a.mergeFrame(frameOf(remoteStates(2000, [BOOM])), mirrorA, SELF);
+    const frameB = frameOf(remoteStates(2000));
+    const expectedB = summary(inlineDiff(frameB, mirrorB));
+    const behind = b.mergeFrame(frameB, mirrorB, SELF);
+    await expect(dying).rejects.toThrow(/merge worker failed: .*exited with code: 70/);
+    // b's merge reached the replacement, which knows no mirror of b: it came back untouched and was
+    // sent again after b's reset.
+    expect(summary(decodeMergeDiff(await behind))).toEqual(expectedB);
+    expect(b.stats.staleResubmits).toBe(1);
+    expect(b.stats.resets).toBe(2);
+    expect(pool).toMatchObject({ generation: 1, threads: 1, workersStarted: 2, workersStopped: 1, executors: 3 });
+    for (const ex of [a, b, c]) expect(ex.stats).toMatchObject({ workersStarted: 2, workersStopped: 1 });
+    expect(a.stats.workerFailures).toBeGreaterThanOrEqual(1);
+    expect(c.stats.workerFailures).toBe(0);
+
+    // c changes its table after the crash: no delta goes out (the worker lost c's mirror); its next
+    // merge sends the whole mirror first, so it never meets a stale mirror.
+    const updatesBefore = c.stats.mirrorUpdates;
+    for (let i = 0; i < 50; i++) {
+      const e: MirrorEntry = { incarnation: 8, state: wire.MemberState.ALIVE, host: hostOf(i), port: 7946, vsn: [1, 5, 2, 0, 0, 0] };
+      mirrorC.set(memberName(i), e);
+      c.mirrorChanged(memberName(i), e, mirrorC);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+    expect(c.stats.mirrorUpdates).toBe(updatesBefore);
+    const frameC = frameOf(remoteStates(2500));
+    const expectedC = summary(inlineDiff(frameC, mirrorC));
+    expect(expectedC.skipped).toBeGreaterThan(2000);
+    expect(summary(decodeMergeDiff(await c.mergeFrame(frameC, mirrorC, SELF)))).toEqual(expectedC);
+    expect(c.stats).toMatchObject({ resets: 2, staleResubmits: 0, failed: 0, mirrorUpdates: updatesBefore + 1 });
+
+    // a, the one whose merge crashed, merges right on the replacement too.
+    const frameA = frameOf(remoteStates(2000));
+    const expectedA = summary(inlineDiff(frameA, mirrorA));
+    expect(summary(decodeMergeDiff(await a.mergeFrame(frameA, mirrorA, SELF)))).toEqual(expectedA);
+    expect(a.stats.resets).toBeGreaterThanOrEqual(2);
+    expect(pool).toMatchObject({ workersStarted: 2, generation: 1, disabled: undefined });
+  });
+
+  it('a merge that hangs the shared thread times out; merges queued behind it time out without blaming the worker; the others resync', async () => {
+    const hang = { workerData: { mergeWorkerTest: { crashOnName: BOOM, mode: 'hang' } } };
+    const a = executor({ ...hang, mergeTimeoutMs: 5000 });
+    const b = executor({ ...hang, mergeTimeoutMs: 1000 });
+    const mirrorA = localMirror(1500);
+    const mirrorB = newerMirror(1500);
+    await Promise.all([a.mergeFrame(frameOf(remoteStates(1500)), mirrorA, SELF), b.mergeFrame(frameOf(remoteStates(1500)), mirrorB, SELF)]);
+    expect(b.pool).toBe(a.pool);
+    const hung = a.mergeFrame(frameOf(remoteStates(1500, [BOOM])), mirrorA, SELF);
+    // b's merges wait behind the hung one and time out first: they never reached the worker.
+    const waiting = [b.mergeFrame(frameOf(remoteStates(1500)), mirrorB, SELF), b.mergeFrame(frameOf(remoteStates(1500)), mirrorB, SELF)];
+    for (const w of waiting) await expect(w).rejects.toThrow(/timed out: no result within 1000 ms/);
+    expect(b.stats).toMatchObject({ failed: 2, workerFailures: 0, resets: 1 });
+    expect(a.pool?.generation).toBe(0);
+    await expect(hung).rejects.toThrow(/timed out: no result within 5000 ms/);
+    expect(a.stats.workerFailures).toBe(1);
+    expect(a.pool?.generation).toBe(1);
+    const frame = frameOf(remoteStates(1500));
+    const expected = summary(inlineDiff(frame, mirrorB));
+    expect(summary(decodeMergeDiff(await b.mergeFrame(frame, mirrorB, SELF)))).toEqual(expected);
+    expect(b.stats).toMatchObject({ resets: 2, staleResubmits: 0, workersStarted: 2 });
+    expect(a.disabled).toBeUndefined();
+  });
+
+  it('a shared pool that cannot start a worker is given up on for every executor attached', async () => {
+    const broken = { threshold: 0, filename: new URL('./no-such-merge-worker.js', import.meta.url) };
+    const a = executor(broken);
+    const b = executor(broken);
+    const results = await Promise.allSettled([a.mergeFrame(frameOf(remoteStates(10)), localMirror(10), SELF), b.mergeFrame(frameOf(remoteStates(10)), localMirror(10), SELF)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    await until(() => a.disabled !== undefined && b.disabled !== undefined);
+    expect(a.disabled).toMatch(/3 worker failures in a row/);
+    expect(b.disabled).toBe(a.disabled);
+    expect(a.offloads(1_000_000)).toBe(false);
+    expect(b.offloads(1_000_000)).toBe(false);
+    expect(openMergePools()).toBe(0);
+  });
+});
+
+describe('MergeWorkerStates (the worker side, in-process)', () => {
+  it('keeps one mirror per executor id, merges unknown ids as stale, and drops a closed executor', () => {
+    const states = new MergeWorkerStates();
+    const reset = (mirror: Map<string, MirrorEntry>) =>
+      new Uint8Array(encodeMirrorUpdate({ seq: 1, baseSeq: 0, reset: true, entries: [...mirror].map(([n, e]) => mirrorEntryToProto(n, e)) }));
+    const mirror1 = localMirror(1200);
+    const mirror2 = newerMirror(1200);
+    expect(states.applyUpdate(1, reset(mirror1))).toBe(true);
+    expect(states.applyUpdate(2, reset(mirror2))).toBe(true);
+    // A delta for an id with no mirror (a replacement thread): out of sync.
+    expect(states.applyUpdate(3, new Uint8Array(encodeMirrorUpdate({ seq: 5, baseSeq: 4, reset: false, entries: [] })))).toBe(false);
+    const frame = frameOf(remoteStates(1200));
+    const task = (executor: number) => ({ kind: 'merge' as const, executor, frame: frame.slice().buffer as ArrayBuffer, seq: 1, selfName: SELF, maxEntries: MAX_ENTRIES, extras: false });
+    expect(summary(decodeMergeDiff(new Uint8Array(states.merge(task(1)).diff)))).toEqual(summary(inlineDiff(frame, mirror1)));
+    expect(summary(decodeMergeDiff(new Uint8Array(states.merge(task(2)).diff)))).toEqual(summary(inlineDiff(frame, mirror2)));
+    const unknown = states.merge(task(9));
+    expect(unknown.frame).toBeDefined();
+    expect(decodeMergeDiff(new Uint8Array(unknown.diff)).staleMirror).toBe(true);
+    expect(states.drop(1)).toBe(true);
+    expect(states.get(1)).toBeUndefined();
+    expect(decodeMergeDiff(new Uint8Array(states.merge(task(1)).diff)).staleMirror).toBe(true);
+    expect(states.get(2)?.mirror.size).toBe(1201);
+  });
 });
 
 // ───── the push-pull actor with the worker executor ─────

@@ -5,6 +5,10 @@
  * diff, as transferred protobuf bytes. The main thread pays a few tens of µs to hand the frame over
  * and about 1 µs per diff entry to apply the result.
  *
+ * The pool is shared (shared-merge-pool.ts): by default every executor of a thread with the same pool
+ * options uses one pool and one worker thread, which keeps each executor's mirror under the
+ * executor's id; merges of all executors queue there. `sharedPool: false` gives a private pool.
+ *
  * The mirror: the push-pull actor reports every change (mirrorChanged); changes are coalesced by
  * name and sent once per drain (a microtask) as a numbered MergeMirrorUpdate. A fresh worker first
  * gets the whole mirror (reset), which is also how it is rebuilt after a crash. Every merge carries
@@ -13,18 +17,21 @@
  *
  * A worker that dies takes the merge it was running with it: that promise rejects (the push-pull
  * actor retries inline or fails the exchange), piscina starts a replacement, and the next update is a
- * reset. The pool starts lazily at the first offloaded merge and is destroyed by close().
+ * reset. With a shared pool the dead thread also held the other executors' mirrors: the pool's
+ * generation moves on, and every executor whose last reset is of an older generation sends a reset
+ * before its next task (not at once: 1,000 executors resync over their next merges, not in one burst;
+ * changes meanwhile are not sent one by one, the reset carries them). Tasks already queued for the
+ * dead thread reach the replacement and come back stale, as above. The pool is attached lazily at the
+ * first offloaded merge and released by close() (the last executor's close destroys it).
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
-import { Piscina } from 'piscina';
 import type { wire } from '../../gen/index.js';
 import { RealClock, type Clock } from '../../clock.js';
 import { ownedArrayBuffer } from '../../runtime/envelope.js';
 import { encodeMirrorUpdate, mirrorEntryToProto } from './merge-codec.js';
 import { mergeRemoteState, type MergeDiff, type MirrorEntry, type OffloadingMergeExecutor } from './merge.js';
-import type { MergeTask, MergeTaskResult, MergeWorkerTask, MirrorTask, MirrorTaskResult } from './merge-worker-core.js';
+import type { MergeTask, MergeTaskResult, MirrorTask, MirrorTaskResult } from './merge-worker-core.js';
+import { acquireMergePool, type MergePool, type MergePoolInfo, type MergePoolMember } from './shared-merge-pool.js';
 
 /** Default entry count from which merges go to the worker (node-stack.md §0: offload from 1-3k). */
 export const DEFAULT_MERGE_OFFLOAD_THRESHOLD = 1000;
@@ -44,14 +51,24 @@ export interface WorkerMergeExecutorOptions {
   /** Extra workerData for the worker (tests: `{ mergeWorkerTest: { crashOnName, mode } }`). */
   workerData?: Record<string, unknown>;
   /**
+   * Share the merge pool (one worker thread) with the other executors of this thread (default true).
+   * Executors share only when filename, resourceLimits, workerData (compared as JSON: keep it plain
+   * data) and maxConsecutiveFailures are equal; otherwise each set of options has a pool of its own.
+   * false: a private pool for this executor alone (one thread per executor, as before sharing).
+   */
+  sharedPool?: boolean;
+  /**
    * How long one offloaded merge may take, queueing included, before it is abandoned (the worker is
-   * replaced and the promise rejects). Default 30 s: a 100k-entry merge takes about 0.3 s.
+   * replaced and the promise rejects). Default 30 s: a 100k-entry merge takes about 0.3 s. With a
+   * shared pool the queue holds every executor's merges: one that times out still waiting is only
+   * dropped from the queue (not a worker failure, no thread replaced, no resync).
    */
   mergeTimeoutMs?: number;
   /**
    * After this many task failures in a row with no success between them (a worker that cannot start,
    * or dies on every task), the executor stops offloading for good: the pool is destroyed and every
-   * merge stays inline. Default 3.
+   * merge stays inline. Default 3. With a shared pool the failures are counted across its executors
+   * and giving up disables every one of them.
    */
   maxConsecutiveFailures?: number;
   /** Batches mirror updates per drain (microtask) and times merges out (setTimer); default the real clock. */
@@ -66,7 +83,13 @@ export type MergeWorkerEvent =
   | { readonly type: 'worker-failed'; readonly error: string }
   | { readonly type: 'disabled'; readonly error: string };
 
-/** Counters of the executor, for metrics and tests. */
+/**
+ * Counters of the executor, for metrics and tests. The worker counters are what this executor saw of
+ * its pool's thread while it was attached: with a shared pool an executor that attaches to a running
+ * thread counts it as started, another executor's crash counts as a stop and the replacement as a
+ * start, and an executor that closes while others keep the pool leaves started > stopped (the thread
+ * goes on). `pool` gives the pool's own totals.
+ */
 export interface WorkerMergeStats {
   /** Merges run inline through merge() (small states, retries). */
   inline: number;
@@ -84,24 +107,12 @@ export interface WorkerMergeStats {
   /** Worker threads started (the first plus replacements), and stopped (died, or destroyed by close). */
   workersStarted: number;
   workersStopped: number;
-  /** Tasks that failed because the worker died or threw. */
+  /**
+   * This executor's tasks that failed because the worker died or threw (or timed out), plus pool
+   * errors no task received. Another executor's merge killing the shared thread is not counted here
+   * (it shows as workersStopped / workersStarted, and a reset).
+   */
   workerFailures: number;
-}
-
-/** Whether this module runs from TypeScript source (vitest, tsx) rather than from dist/. */
-const fromSource = import.meta.url.endsWith('.ts');
-
-/** The task module and the execArgv that lets piscina import it. */
-function defaultTaskModule(): { filename: string; execArgv?: string[] } {
-  if (!fromSource) return { filename: fileURLToPath(new URL('../../../workers/merge-worker.js', import.meta.url)) };
-  // Node cannot import .ts by itself (node-stack.md §1.4): the pool's threads load tsx's loader
-  // first. Its path is resolved here, so it does not depend on the working directory.
-  const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return {
-    filename: fileURLToPath(new URL('../../../workers/merge-worker.ts', import.meta.url)),
-    // Only the loader: the parent's execArgv may hold options a worker refuses (-e, --input-type).
-    execArgv: ['--import', tsxLoader],
-  };
 }
 
 function errorText(err: unknown): string {
@@ -121,6 +132,9 @@ function transferableBuffer(frame: Uint8Array): ArrayBuffer {
   return ownedArrayBuffer(frame);
 }
 
+/** Executor ids, unique on this thread (the key of each executor's mirror in a shared worker). */
+let nextExecutorId = 1;
+
 export class WorkerMergeExecutor implements OffloadingMergeExecutor {
   readonly stats: WorkerMergeStats = {
     inline: 0,
@@ -135,17 +149,19 @@ export class WorkerMergeExecutor implements OffloadingMergeExecutor {
     workerFailures: 0,
   };
   readonly threshold: number;
+  /** This executor's key in the worker (its mirror there), unique on this thread. */
+  readonly id = nextExecutorId++;
   readonly #options: WorkerMergeExecutorOptions;
   readonly #clock: Pick<Clock, 'microtask' | 'setTimer'>;
   readonly #mergeTimeoutMs: number;
   readonly #maxConsecutiveFailures: number;
-  #pool: Piscina<MergeWorkerTask, unknown> | undefined;
-  /** The destruction of a pool given up on (disabled), awaited by close(). */
-  #destroying: Promise<void> | undefined;
+  readonly #member: MergePoolMember;
+  #pool: MergePool | undefined;
+  /** The release of a pool given up on (disabled), awaited by close(). */
+  #releasing: Promise<void> | undefined;
   #closed = false;
   /** Set when the worker failed too often in a row: merges stay inline from then on. */
   #disabled: string | undefined;
-  #consecutiveFailures = 0;
   /** The push-pull actor's mirror (the same Map for the actor's life): the source of resets. */
   #mirror: ReadonlyMap<string, MirrorEntry> = new Map();
   /** Changes not yet sent, coalesced by name (undefined: removed). */
@@ -155,7 +171,11 @@ export class WorkerMergeExecutor implements OffloadingMergeExecutor {
   #seq = 0;
   /** Bumped by each reset: a failure reported by a task sent before the last reset needs no new one. */
   #generation = 0;
+  /** The pool's generation (worker threads lost) when the last reset was sent: another means resend. */
+  #poolGeneration = -1;
   #needsReset = true;
+  /** Rejects of the merges in flight: close() rejects them at once (a shared pool goes on). */
+  readonly #inFlight = new Set<(err: Error) => void>();
 
   constructor(options: WorkerMergeExecutorOptions) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
@@ -166,9 +186,21 @@ export class WorkerMergeExecutor implements OffloadingMergeExecutor {
     this.#clock = options.clock ?? new RealClock();
     this.#mergeTimeoutMs = options.mergeTimeoutMs ?? 30_000;
     this.#maxConsecutiveFailures = Math.max(1, options.maxConsecutiveFailures ?? 3);
+    this.#member = {
+      workerStarted: () => {
+        this.stats.workersStarted++;
+        this.#options.onEvent?.({ type: 'worker-started', count: this.stats.workersStarted });
+      },
+      workerStopped: () => {
+        this.stats.workersStopped++;
+        this.#options.onEvent?.({ type: 'worker-stopped', count: this.stats.workersStopped });
+      },
+      poolError: (error) => this.#taskFailed(this.#generation, error, false),
+      disabled: (reason) => this.#disable(reason),
+    };
   }
 
-  /** Whether the pool is running (it starts at the first offloaded merge). */
+  /** Whether the pool is attached (it is at the first offloaded merge). */
   get started(): boolean {
     return this.#pool !== undefined;
   }
@@ -178,9 +210,14 @@ export class WorkerMergeExecutor implements OffloadingMergeExecutor {
     return this.#disabled;
   }
 
-  /** Worker threads alive now (0 or 1). */
+  /** Worker threads alive now in this executor's pool (0 or 1; shared with its other executors). */
   get threads(): number {
-    return this.#pool?.threads.length ?? 0;
+    return this.#pool?.threads ?? 0;
+  }
+
+  /** The pool this executor uses (shared or private), while attached. */
+  get pool(): MergePoolInfo | undefined {
+    return this.#pool;
   }
 
   merge(remote: wire.PushPull.$Properties, mirror: ReadonlyMap<string, MirrorEntry>, selfName: string): MergeDiff {
@@ -194,8 +231,15 @@ export class WorkerMergeExecutor implements OffloadingMergeExecutor {
 
   mirrorChanged(name: string, entry: MirrorEntry | undefined, mirror: ReadonlyMap<string, MirrorEntry>): void {
     this.#follow(mirror);
-    // Before the pool starts there is nothing to update: its first task is a reset.
-    if (this.#pool === undefined || this.#closed || this.#disabled !== undefined) return;
+    // Before the pool is attached there is nothing to update: its first task is a reset.
+    const pool = this.#pool;
+    if (pool === undefined || this.#closed || this.#disabled !== undefined) return;
+    if (pool.generation !== this.#poolGeneration) this.#needsReset = true;
+    // A reset is due anyway (the worker lost our mirror): it carries this change, with our next task.
+    if (this.#needsReset) {
+      this.#pending.clear();
+      return;
+    }
     this.#pending.set(name, entry);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -209,21 +253,39 @@ export class WorkerMergeExecutor implements OffloadingMergeExecutor {
     this.#follow(mirror);
     this.stats.offloaded++;
     const buffer = transferableBuffer(frame);
-    this.#ensurePool();
+    this.#attach();
     // Updates go first: the worker merges against the mirror as of this moment.
     this.#flush();
-    return this.#runMerge(buffer, selfName, extras, 0);
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.#inFlight.add(reject);
+      this.#runMerge(buffer, selfName, extras, 0).then(
+        (diff) => {
+          this.#inFlight.delete(reject);
+          resolve(diff);
+        },
+        (err: unknown) => {
+          this.#inFlight.delete(reject);
+          reject(err as Error);
+        },
+      );
+    });
   }
 
-  /** Destroys the pool (the worker thread ends; merges in flight reject). Idempotent. */
+  /**
+   * Releases the pool: merges in flight reject now, the worker forgets this executor's mirror, and
+   * the pool is destroyed when this was its last executor (its thread ends). Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#pending.clear();
+    const closed = new Error('merge executor closed');
+    for (const reject of this.#inFlight) reject(closed);
+    this.#inFlight.clear();
     const pool = this.#pool;
     this.#pool = undefined;
-    if (pool !== undefined) await pool.destroy();
-    if (this.#destroying !== undefined) await this.#destroying;
+    if (pool !== undefined) await pool.release(this.#member, this.id);
+    if (this.#releasing !== undefined) await this.#releasing;
   }
 
   // ───── internals ─────
@@ -239,31 +301,18 @@ export class WorkerMergeExecutor implements OffloadingMergeExecutor {
     this.#needsReset = true;
   }
 
-  #ensurePool(): Piscina<MergeWorkerTask, unknown> {
+  #attach(): MergePool {
     if (this.#pool !== undefined) return this.#pool;
-    const task = defaultTaskModule();
-    const given = this.#options.filename;
-    const filename = given === undefined ? task.filename : given instanceof URL ? fileURLToPath(given) : given;
-    const pool = new Piscina<MergeWorkerTask, unknown>({
-      filename,
-      minThreads: 1,
-      maxThreads: 1,
-      // The mirror lives in the thread: it must never be retired for idleness.
-      idleTimeout: Infinity,
-      resourceLimits: { maxYoungGenerationSizeMb: 96, ...this.#options.resourceLimits },
-      ...(task.execArgv !== undefined ? { execArgv: task.execArgv } : {}),
-      workerData: { ...this.#options.workerData },
-    });
-    pool.on('workerCreate', () => {
-      this.stats.workersStarted++;
-      this.#options.onEvent?.({ type: 'worker-started', count: this.stats.workersStarted });
-    });
-    pool.on('workerDestroy', () => {
-      this.stats.workersStopped++;
-      this.#options.onEvent?.({ type: 'worker-stopped', count: this.stats.workersStopped });
-    });
-    // Without a listener, a worker error with no task in flight would be thrown as an 'error' event.
-    pool.on('error', (err: unknown) => this.#taskFailed(this.#generation, err));
+    const pool = acquireMergePool(
+      {
+        ...(this.#options.filename !== undefined ? { filename: this.#options.filename } : {}),
+        ...(this.#options.resourceLimits !== undefined ? { resourceLimits: this.#options.resourceLimits } : {}),
+        ...(this.#options.workerData !== undefined ? { workerData: this.#options.workerData } : {}),
+        maxConsecutiveFailures: this.#maxConsecutiveFailures,
+      },
+      this.#member,
+      this.#options.sharedPool ?? true,
+    );
     this.#pool = pool;
     this.#needsReset = true;
     return pool;
@@ -273,7 +322,9 @@ export class WorkerMergeExecutor implements OffloadingMergeExecutor {
   #flush(): void {
     this.#flushScheduled = false;
     const pool = this.#pool;
-    if (pool === undefined || this.#closed) return;
+    if (pool === undefined || this.#closed || this.#disabled !== undefined) return;
+    // The thread that held our mirror is gone (another executor's merge may have killed it).
+    if (pool.generation !== this.#poolGeneration) this.#needsReset = true;
     if (!this.#needsReset && this.#pending.size === 0) return;
     const reset = this.#needsReset;
     const source: Iterable<[string, MirrorEntry | undefined]> = reset ? this.#mirror : this.#pending;
@@ -285,19 +336,20 @@ export class WorkerMergeExecutor implements OffloadingMergeExecutor {
     if (reset) {
       this.#needsReset = false;
       this.#generation++;
+      this.#poolGeneration = pool.generation;
       this.stats.resets++;
     }
     this.stats.mirrorUpdates++;
     this.stats.mirrorEntriesSent += entries.length;
     const update = encodeMirrorUpdate({ seq: this.#seq, baseSeq, reset, entries });
     const generation = this.#generation;
-    const task: MirrorTask = { kind: 'mirror', update };
-    pool.run(task, { transferList: [update] }).then(
+    const task: MirrorTask = { kind: 'mirror', executor: this.id, update };
+    pool.run(task, [update]).result.then(
       (inSync) => {
-        this.#consecutiveFailures = 0;
+        pool.succeeded();
         if ((inSync as MirrorTaskResult) !== true) this.#outOfSync(generation);
       },
-      (err: unknown) => this.#taskFailed(generation, err),
+      (err: unknown) => this.#taskFailed(generation, errorText(err), true),
     );
   }
 
@@ -311,52 +363,59 @@ export class WorkerMergeExecutor implements OffloadingMergeExecutor {
     }
   }
 
-  #taskFailed(generation: number, err: unknown): void {
+  /**
+   * One of our tasks failed (`ownTask`), or the pool reported an error no task received. Counted
+   * toward the pool's failures in a row (an error event is counted by the pool itself, once).
+   */
+  #taskFailed(generation: number, error: string, ownTask: boolean): void {
     if (this.#closed || this.#disabled !== undefined) return;
     this.stats.workerFailures++;
-    const error = errorText(err);
     this.#options.onEvent?.({ type: 'worker-failed', error });
-    this.#consecutiveFailures++;
-    if (this.#consecutiveFailures >= this.#maxConsecutiveFailures) {
-      // piscina replaces a dead worker forever, even one that cannot start: stop here, so that
-      // queued merges reject (and go inline) instead of waiting on a crash loop.
-      this.#disable(`${this.#consecutiveFailures} worker failures in a row, the last: ${error}`);
-      return;
-    }
+    if (ownTask) this.#pool?.failed(error);
+    if (this.#disabled !== undefined) return;
     // A task that died may have left the mirror half-applied, or the thread may be new: rebuild it.
     this.#outOfSync(generation);
   }
 
+  /** The pool was given up on (too many failures in a row, counted across its executors). */
   #disable(reason: string): void {
+    if (this.#disabled !== undefined) return;
     this.#disabled = reason;
     this.#pending.clear();
     this.#options.onEvent?.({ type: 'disabled', error: reason });
     const pool = this.#pool;
     this.#pool = undefined;
-    if (pool !== undefined) this.#destroying = pool.destroy();
+    if (pool !== undefined) this.#releasing = pool.release(this.#member, this.id);
   }
 
   async #runMerge(frame: ArrayBuffer, selfName: string, extras: boolean, attempt: number): Promise<Uint8Array> {
     const pool = this.#pool;
-    if (pool === undefined || this.#closed) throw new Error('merge executor closed');
+    if (pool === undefined || this.#closed) throw new Error(this.#disabled !== undefined ? `merge worker disabled: ${this.#disabled}` : 'merge executor closed');
     const generation = this.#generation;
-    const task: MergeTask = { kind: 'merge', frame, seq: this.#seq, selfName, maxEntries: this.#options.maxEntries, extras };
+    const task: MergeTask = { kind: 'merge', executor: this.id, frame, seq: this.#seq, selfName, maxEntries: this.#options.maxEntries, extras };
     // A merge that takes too long is abandoned: piscina ends the thread running it (a replacement
-    // starts and gets a reset) or drops it from the queue.
-    const abort = new AbortController();
-    const timer = this.#clock.setTimer(this.#mergeTimeoutMs, () => abort.abort(new Error(`no result within ${this.#mergeTimeoutMs} ms`)));
+    // starts, and every executor of the pool resends its mirror) or it is dropped from the queue.
+    const running = pool.run(task, [frame]);
+    let timedOut = false;
+    const timer = this.#clock.setTimer(this.#mergeTimeoutMs, () => {
+      timedOut = true;
+      running.abort(new Error(`no result within ${this.#mergeTimeoutMs} ms`));
+    });
     let result: MergeTaskResult;
     try {
-      result = (await pool.run(task, { transferList: [frame], signal: abort.signal })) as MergeTaskResult;
+      result = (await running.result) as MergeTaskResult;
     } catch (err) {
       this.stats.failed++;
-      this.#taskFailed(generation, err);
-      const why = abort.signal.aborted ? `timed out: no result within ${this.#mergeTimeoutMs} ms` : errorText(err);
+      // Timed out still waiting in the pool's queue (behind other executors' merges): the worker did
+      // not fail and never saw the frame, so neither a worker failure nor a resync.
+      if (timedOut && !running.reachedWorker) throw new Error(`merge worker failed: timed out: no result within ${this.#mergeTimeoutMs} ms (still queued)`);
+      this.#taskFailed(generation, errorText(err), true);
+      const why = timedOut ? `timed out: no result within ${this.#mergeTimeoutMs} ms` : errorText(err);
       throw new Error(`merge worker failed: ${why}`);
     } finally {
       timer.cancel();
     }
-    this.#consecutiveFailures = 0;
+    pool.succeeded();
     if (result.frame !== undefined) {
       // The worker's mirror was stale (a replacement that has not had its reset yet).
       if (attempt > 0 || this.#closed) {
