@@ -63,9 +63,11 @@ describe('inline mode knows when it is the slow one', () => {
     while (Date.now() < end) {
       // busy
     }
-    await until(() => a.metrics().protocol.loopStalls >= 1);
+    // Waits for the check that judges this block: on a loaded machine an earlier, shorter stall may
+    // already have been counted, so the count alone does not say the block was seen.
+    await until(() => a.metrics().protocol.loopMaxDelayMs >= 500);
     const m = a.metrics();
-    expect(m.protocol.loopMaxDelayMs).toBeGreaterThanOrEqual(500);
+    expect(m.protocol.loopStalls).toBeGreaterThanOrEqual(1);
     expect(m.protocol.probesFailed + b.metrics().protocol.probesFailed).toBe(0);
   });
 });
