@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNode, type MemberlistNode, type NodeEventMap } from '../../src/index.js';
 import { buildGoHelper, eventually, goAvailability, GoNode, type GoNodeOptions } from './go-node.js';
+import { MEMBERLIST_WIRE_FAST } from '../helpers/memberlist-wire-timing.js';
 
 const availability = goAvailability();
 if (!availability.ok) {
@@ -16,18 +17,7 @@ const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 const KEY = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
 /** The Go helper's defaults (probe 200 ms, timeout 100 ms, gossip 50 ms, push-pull 1 s, suspicion 3). */
-const TS_TIMING = {
-  bindAddr: '127.0.0.1',
-  bindPort: 0,
-  profile: 'local' as const,
-  wire: 'memberlist' as const,
-  probeIntervalMs: 200,
-  probeTimeoutMs: 100,
-  gossipIntervalMs: 50,
-  pushPullIntervalMs: 1000,
-  suspicionMult: 3,
-  mergeOffloadThreshold: 0,
-};
+const TS_TIMING = { ...MEMBERLIST_WIRE_FAST, suspicionMult: 3 };
 const LIMIT = 20_000;
 
 type TsState = 'alive' | 'suspect' | 'dead' | 'left' | undefined;

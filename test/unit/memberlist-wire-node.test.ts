@@ -6,21 +6,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, type MemberlistNode } from '../../src/index.js';
 import { waitForCluster } from '../helpers/wait.js';
+import { MEMBERLIST_WIRE_FAST } from '../helpers/memberlist-wire-timing.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 const KEY = Uint8Array.from({ length: 16 }, (_, i) => i);
-const FAST = {
-  bindAddr: '127.0.0.1',
-  bindPort: 0,
-  profile: 'local' as const,
-  wire: 'memberlist' as const,
-  probeIntervalMs: 200,
-  probeTimeoutMs: 100,
-  gossipIntervalMs: 50,
-  pushPullIntervalMs: 1000,
-  mergeOffloadThreshold: 0,
-};
+const FAST = MEMBERLIST_WIRE_FAST;
 
 const alive = (n: MemberlistNode): string[] =>
   n
