@@ -321,6 +321,16 @@ async function main(): Promise<void> {
     const all = await runUntil(() => seen === N - 1, SPREAD_TIMEOUT_MS, () => `spread (${seen}/${N - 1})`);
     for (const off of listeners) off();
     const times = [...seenAt].filter((t) => t >= 0).map((t) => t - tu).sort((a, b) => a - b);
+    // What the nodes still uninformed at the end believe about the updater (at most 20 of them): an
+    // older incarnation means the update never reached them; the new one without the meta would mean
+    // it arrived and was not reported.
+    const updaterNow = updater.members().find((m) => m.name === updater.name);
+    const uninformed: Array<{ node: string; state: string; incarnation: number; meta: string }> = [];
+    for (let i = 0; i < N && uninformed.length < 20; i++) {
+      if (i === 1 || seenAt[i] >= 0) continue;
+      const view = (nodes[i] as MemberlistNode).members().find((m) => m.name === updater.name);
+      uninformed.push({ node: (nodes[i] as MemberlistNode).name, state: view?.state ?? 'unknown', incarnation: view?.incarnation ?? -1, meta: new TextDecoder().decode(view?.meta ?? new Uint8Array(0)) });
+    }
     const gi = cfg.gossipIntervalMs;
     emit('spread', {
       all_informed: all,
@@ -335,6 +345,8 @@ async function main(): Promise<void> {
       p99_rounds: ofAll(times, 0.99, N - 1, gi),
       last_informed_ms: times.length > 0 ? r2(times[times.length - 1] as number) : null,
       gossip_interval_ms: gi,
+      updater_incarnation: updaterNow?.incarnation ?? null,
+      uninformed_sample: uninformed,
       rounds_to_all: all ? r2((times[times.length - 1] as number) / gi) : null,
       retransmit_limit: retransmitLimit(cfg.retransmitMult, N),
       lambda_log_n: `retransmitMult·ceil(log10(n+1)) = ${cfg.retransmitMult}·${Math.ceil(Math.log10(N + 1))}`,
