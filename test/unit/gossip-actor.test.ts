@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GossipActor, kRandomNodes, type GossipOptions } from '../../src/actors/gossip/gossip-actor.js';
-import { IndexedNameSet } from '../../src/util/indexed-name-set.js';
+import { GossipActor, type GossipOptions } from '../../src/actors/gossip/gossip-actor.js';
 import { ProtobufCodec } from '../../src/codec/protobuf-codec.js';
 import { actors, wire } from '../../src/gen/index.js';
 import { silentLogger } from '../../src/log.js';
@@ -353,41 +352,3 @@ describe('GossipActor: broadcast lifecycle', () => {
   });
 });
 
-describe('kRandomNodes and IndexedNameSet', () => {
-  it('n < 3k: shuffles a copy and scans, so a lone eligible member is never missed (memberlist PR #350)', () => {
-    const r = new SeededRandom(3);
-    const items = ['v', 'w', 'x', 'y', 'z'];
-    for (let i = 0; i < 200; i++) {
-      expect(kRandomNodes(2, items, r, (n) => n !== 'y')).toEqual(['y']);
-    }
-    expect(items).toEqual(['v', 'w', 'x', 'y', 'z']); // the input is not shuffled
-    expect(kRandomNodes(3, ['a', 'b'], r).sort()).toEqual(['a', 'b']);
-  });
-
-  it('n ≥ 3k: random draws, distinct, excluded ones skipped, at most k', () => {
-    const r = new SeededRandom(4);
-    const items = Array.from({ length: 100 }, (_, i) => `n${i}`);
-    for (let i = 0; i < 100; i++) {
-      const got = kRandomNodes(3, items, r, (n) => n.endsWith('0'));
-      expect(got).toHaveLength(3);
-      expect(new Set(got).size).toBe(3);
-      for (const n of got) expect(n.endsWith('0')).toBe(false);
-    }
-    expect(kRandomNodes(0, items, r)).toEqual([]);
-    expect(kRandomNodes(3, [], r)).toEqual([]);
-  });
-
-  it('IndexedNameSet removes in O(1) by swapping with the last', () => {
-    const s = new IndexedNameSet();
-    for (const n of ['a', 'b', 'c', 'd']) s.add(n);
-    s.add('a');
-    expect(s.size).toBe(4);
-    s.delete('b');
-    expect([...s.items]).toEqual(['a', 'd', 'c']);
-    s.delete('c');
-    s.delete('zz');
-    expect([...s.items]).toEqual(['a', 'd']);
-    expect(s.has('d')).toBe(true);
-    expect(s.has('b')).toBe(false);
-  });
-});

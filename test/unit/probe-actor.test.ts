@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProbeActor, type ProbeOptions } from '../../src/actors/probe/probe-actor.js';
 import { ProbeList } from '../../src/actors/probe/probe-list.js';
-import { IndexedNameSet } from '../../src/util/indexed-name-set.js';
 import { ipv4ToInt } from '../../src/codec/address.js';
 import { actors, wire } from '../../src/gen/index.js';
 import { silentLogger } from '../../src/log.js';
@@ -642,7 +641,7 @@ describe('ProbeActor: answering and relaying', () => {
   });
 });
 
-describe('ProbeList and IndexedNameSet', () => {
+describe('ProbeList', () => {
   it('a member removed and re-added before the wrap-around keeps a single slot', () => {
     const wraps: number[] = [];
     const list = new ProbeList(new SeededRandom(3), (pass) => wraps.push(pass));
@@ -668,23 +667,23 @@ describe('ProbeList and IndexedNameSet', () => {
     expect(wraps).toEqual([1]);
   });
 
-  it('IndexedNameSet samples k distinct members without the excluded one', () => {
-    const set = new IndexedNameSet();
-    for (let i = 0; i < 10; i++) set.add(`m${i}`);
-    set.delete('m3');
-    set.delete('m3');
-    expect(set.size).toBe(9);
+  it('samples k distinct members without the excluded one or removed ones', () => {
+    const list = new ProbeList(new SeededRandom(5), () => {});
+    for (let i = 0; i < 10; i++) list.add(`m${i}`);
+    list.remove('m3');
+    list.remove('m3');
+    expect(list.size).toBe(9);
     const random = new SeededRandom(9);
     for (let round = 0; round < 200; round++) {
       for (const k of [1, 3, 5, 8, 20]) {
-        const got = set.sample(k, 'm0', random);
+        const got = list.sample(k, 'm0', () => true, 8, random);
         expect(got).toHaveLength(Math.min(k, 8));
         expect(new Set(got).size).toBe(got.length);
         expect(got).not.toContain('m0');
         expect(got).not.toContain('m3');
       }
     }
-    expect(set.sample(0, undefined, random)).toEqual([]);
-    expect(new IndexedNameSet().sample(3, undefined, random)).toEqual([]);
+    expect(list.sample(0, undefined, () => true, 9, random)).toEqual([]);
+    expect(new ProbeList(new SeededRandom(5), () => {}).sample(3, undefined, () => true, 0, random)).toEqual([]);
   });
 });

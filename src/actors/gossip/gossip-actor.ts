@@ -2,7 +2,6 @@ import { actors, wire } from '../../gen/index.js';
 import type { TimerHandle } from '../../clock.js';
 import type { WireCodec } from '../../codec/wire-codec.js';
 import { encodePartShared } from '../../codec/shared-parts.js';
-import type { Random } from '../../random.js';
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import { retransmitLimit } from '../../timing.js';
 import { BinaryHeap } from '../../util/binary-heap.js';
@@ -53,32 +52,6 @@ interface DeadExpiry {
   /** The member stops being a target once now > expiresAtMs. */
   expiresAtMs: number;
   stateChangeMs: number;
-}
-
-/**
- * memberlist HEAD's kRandomNodes: up to `k` distinct items not excluded. When n < 3k it shuffles a
- * copy and scans it (exhaustive, so small clusters never miss an eligible member, PR #350); otherwise
- * it makes up to 3n random draws, skipping excluded and repeated ones, and may return fewer than k.
- */
-export function kRandomNodes<T>(k: number, items: readonly T[], random: Random, exclude?: (item: T) => boolean): T[] {
-  const n = items.length;
-  const out: T[] = [];
-  if (k <= 0 || n === 0) return out;
-  if (n < 3 * k) {
-    for (const item of random.shuffle([...items])) {
-      if (exclude !== undefined && exclude(item)) continue;
-      out.push(item);
-      if (out.length >= k) break;
-    }
-    return out;
-  }
-  for (let i = 0; i < 3 * n && out.length < k; i++) {
-    const item = items[random.int(n)] as T;
-    if (exclude !== undefined && exclude(item)) continue;
-    if (out.includes(item)) continue; // k is small: a linear check, as memberlist does
-    out.push(item);
-  }
-  return out;
 }
 
 /**
