@@ -1,23 +1,20 @@
 import { actors, wire } from '../../gen/index.js';
 import { fromWireAddress } from '../../codec/address.js';
 import { internBytes } from '../../util/intern.js';
+import type { SharedMember } from './shared-member.js';
 
 export type MemberStateName = 'alive' | 'suspect' | 'dead' | 'left';
 
 /** memberlist's Vsn: [protocolMin, protocolMax, protocolCur, delegateMin, delegateMax, delegateCur]. */
 export type ProtocolVersions = readonly [number, number, number, number, number, number];
 
-/** One entry of the member table, owned by the membership actor (immutable: rules return new records). */
-export interface MemberRecord {
-  readonly name: string;
-  readonly host: string;
-  readonly port: number;
-  readonly meta: Uint8Array;
-  readonly incarnation: number;
-  readonly state: wire.MemberState;
+/**
+ * One entry of the member table, owned by the membership actor (immutable: rules return new records):
+ * the shared member version plus this node's own time of its last state change.
+ */
+export interface MemberRecord extends SharedMember {
   /** Clock time of the last state change (drives reaping, reclaim and suspicion bookkeeping). */
   readonly stateChangeMs: number;
-  readonly vsn: ProtocolVersions;
 }
 
 export const STATE_NAMES: Readonly<Record<wire.MemberState, MemberStateName>> = {
