@@ -5,9 +5,9 @@
  * dozen name-keyed collections. As Maps and Sets each costs 28-48 bytes per entry in hash tables
  * alone; in a simulation of n nodes in one process there are n² entries per collection, which is
  * what kept a 10,000-node simulation out of 16 GiB (benchmarks/RESULTS.md, part 3). Here each table
- * is a plain array (or typed array) indexed by a small integer id that a process-wide registry gives
- * each name: 8 bytes per entry for a pointer or a double, 1 byte for a flag, and the name→id lookup
- * is one Map shared by every table of every node in the thread.
+ * is a typed array indexed by a small integer id that a process-wide registry gives each name: 4 bytes
+ * per entry for a value (its id in the thread's value registry, below), 8 for a double, 1 for a flag,
+ * and the name→id lookup is one Map shared by every table of every node in the thread.
  *
  * The registry is a cache of a pure function (name → id while anyone uses it), not shared state: two
  * actors never see each other's tables, only agree on which slot a name uses. Ids are reference
@@ -99,13 +99,86 @@ function grownLength(current: number, id: number): number {
 }
 
 /**
- * A Map<string, V> in one array slot per member id. Values must not be `undefined` (it marks an
- * empty slot). Implements ReadonlyMap, so code that reads a Map reads this unchanged.
+ * The thread's registry of values held by NameMaps: value ↔ small id (from 1; 0 is an empty slot),
+ * counted per table slot that holds the value and forgotten when the last one lets go.
+ *
+ * Why: a NameMap slot used to be a pointer (8 bytes: Node builds V8 without pointer compression),
+ * and pointers are what the collector scans. The values are mostly shared frozen versions
+ * (membership/shared-member.ts) that thousands of nodes point to, so a slot holds the value's id in an
+ * Int32Array instead: 4 bytes, outside the scanned heap. At 10,000 simulated nodes of 10,000 members,
+ * eight such columns are 3.2 GB less (benchmarks/RESULTS.md, part 3). Like the member ids this is a
+ * cache of identity (which slot a value uses), not shared state: the values are immutable.
+ */
+class ValueIdRegistry {
+  readonly #ids = new Map<unknown, number>();
+  #values: unknown[] = [undefined];
+  #refs = new Int32Array(256);
+  readonly #free: number[] = [];
+  #lastValue: unknown = undefined;
+  #lastId = 0;
+
+  /** Values held now. */
+  get size(): number {
+    return this.#ids.size;
+  }
+
+  valueOf(id: number): unknown {
+    return this.#values[id];
+  }
+
+  /** The id of `value`, counting one more holder. */
+  acquire(value: unknown): number {
+    // The same version is usually stored by several tables in a row (each actor of a node, then the
+    // next node): a one-entry cache saves the Map lookup.
+    let id = value === this.#lastValue && this.#lastId !== 0 ? this.#lastId : this.#ids.get(value);
+    if (id === undefined) {
+      id = this.#free.pop();
+      if (id === undefined) {
+        id = this.#values.length;
+        this.#values.push(value);
+        if (id >= this.#refs.length) {
+          const grown = new Int32Array(this.#refs.length * 2);
+          grown.set(this.#refs);
+          this.#refs = grown;
+        }
+      } else {
+        this.#values[id] = value;
+      }
+      this.#ids.set(value, id);
+    }
+    this.#lastValue = value;
+    this.#lastId = id;
+    this.#refs[id] = (this.#refs[id] as number) + 1;
+    return id;
+  }
+
+  /** One holder fewer; the value is forgotten when none is left. */
+  release(id: number): void {
+    const left = (this.#refs[id] as number) - 1;
+    this.#refs[id] = left;
+    if (left > 0) return;
+    const value = this.#values[id];
+    this.#ids.delete(value);
+    if (id === this.#lastId) {
+      this.#lastValue = undefined;
+      this.#lastId = 0;
+    }
+    this.#values[id] = undefined;
+    this.#free.push(id);
+  }
+}
+
+/** The thread's value registry. Exported for tests and diagnostics only. */
+export const valueIds = new ValueIdRegistry();
+
+/**
+ * A Map<string, V> in one Int32Array slot per member id, holding the value's id in the thread's value
+ * registry (4 bytes per member, not scanned by the collector). Values must not be `undefined`; equal
+ * values (SameValueZero, as Map keys) share one registry id. Implements ReadonlyMap, so code that reads
+ * a Map reads this unchanged.
  */
 export class NameMap<V> implements ReadonlyMap<string, V> {
-  // A holey array made with `new Array(n)` keeps fast elements; assigning far past the end of an
-  // empty array would turn it into a dictionary (a hash table again).
-  #values: Array<V | undefined> = [];
+  #vids = new Int32Array(0);
   #size = 0;
 
   get size(): number {
@@ -114,43 +187,58 @@ export class NameMap<V> implements ReadonlyMap<string, V> {
 
   get(name: string): V | undefined {
     const id = memberIds.idOf(name);
-    return id === undefined ? undefined : this.#values[id];
+    if (id === undefined || id >= this.#vids.length) return undefined;
+    const vid = this.#vids[id] as number;
+    return vid === 0 ? undefined : (valueIds.valueOf(vid) as V);
   }
 
   has(name: string): boolean {
-    return this.get(name) !== undefined;
+    const id = memberIds.idOf(name);
+    return id !== undefined && id < this.#vids.length && this.#vids[id] !== 0;
   }
 
   set(name: string, value: V): this {
+    if (value === undefined) throw new RangeError('NameMap cannot store undefined');
     let id = memberIds.idOf(name);
-    if (id === undefined || this.#values[id] === undefined) {
+    const old = id !== undefined && id < this.#vids.length ? (this.#vids[id] as number) : 0;
+    if (old !== 0 && valueIds.valueOf(old) === value) return this;
+    const vid = valueIds.acquire(value);
+    if (old === 0) {
       id = memberIds.acquire(name);
-      if (id >= this.#values.length) this.#grow(id);
+      if (id >= this.#vids.length) this.#grow(id);
       this.#size++;
+    } else {
+      valueIds.release(old);
     }
-    this.#values[id] = value;
+    this.#vids[id as number] = vid;
     return this;
   }
 
   delete(name: string): boolean {
     const id = memberIds.idOf(name);
-    if (id === undefined || this.#values[id] === undefined) return false;
-    this.#values[id] = undefined;
+    if (id === undefined || id >= this.#vids.length) return false;
+    const vid = this.#vids[id] as number;
+    if (vid === 0) return false;
+    this.#vids[id] = 0;
     this.#size--;
+    valueIds.release(vid);
     memberIds.release(id);
     return true;
   }
 
   clear(): void {
-    const values = this.#values;
+    const vids = this.#vids;
     // Nothing to release (an emptied table being given back): no scan.
-    for (let id = 0; this.#size > 0 && id < values.length; id++) {
-      if (values[id] !== undefined) {
-        values[id] = undefined;
+    for (let id = 0; this.#size > 0 && id < vids.length; id++) {
+      const vid = vids[id] as number;
+      if (vid !== 0) {
+        vids[id] = 0;
+        this.#size--;
+        valueIds.release(vid);
         memberIds.release(id);
       }
     }
-    this.#values = [];
+    this.#vids = new Int32Array(0);
     this.#size = 0;
   }
 
@@ -159,23 +247,23 @@ export class NameMap<V> implements ReadonlyMap<string, V> {
   }
 
   *entries(): MapIterator<[string, V]> {
-    const values = this.#values;
-    for (let id = 0; id < values.length; id++) {
-      const v = values[id];
-      if (v !== undefined) yield [memberIds.nameOf(id), v];
+    const vids = this.#vids;
+    for (let id = 0; id < vids.length; id++) {
+      const vid = vids[id] as number;
+      if (vid !== 0) yield [memberIds.nameOf(id), valueIds.valueOf(vid) as V];
     }
   }
 
   *keys(): MapIterator<string> {
-    const values = this.#values;
-    for (let id = 0; id < values.length; id++) if (values[id] !== undefined) yield memberIds.nameOf(id);
+    const vids = this.#vids;
+    for (let id = 0; id < vids.length; id++) if (vids[id] !== 0) yield memberIds.nameOf(id);
   }
 
   *values(): MapIterator<V> {
-    const values = this.#values;
-    for (let id = 0; id < values.length; id++) {
-      const v = values[id];
-      if (v !== undefined) yield v;
+    const vids = this.#vids;
+    for (let id = 0; id < vids.length; id++) {
+      const vid = vids[id] as number;
+      if (vid !== 0) yield valueIds.valueOf(vid) as V;
     }
   }
 
@@ -184,10 +272,9 @@ export class NameMap<V> implements ReadonlyMap<string, V> {
   }
 
   #grow(id: number): void {
-    const old = this.#values;
-    const grown = new Array<V | undefined>(grownLength(old.length, id));
-    for (let i = 0; i < old.length; i++) grown[i] = old[i];
-    this.#values = grown;
+    const grown = new Int32Array(grownLength(this.#vids.length, id));
+    grown.set(this.#vids);
+    this.#vids = grown;
   }
 }
 

@@ -6,7 +6,7 @@ import { MemberTable } from '../../src/actors/membership/member-table.js';
 import { encodePartShared } from '../../src/codec/shared-parts.js';
 import { ProtobufCodec } from '../../src/codec/protobuf-codec.js';
 import { SeededRandom } from '../../src/random.js';
-import { memberIds, NameBytes, NameMap, NameNumbers } from '../../src/util/name-table.js';
+import { memberIds, NameBytes, NameMap, NameNumbers, valueIds } from '../../src/util/name-table.js';
 
 /** Names no other test in this file uses, so registry counts are this test's own. */
 let unique = 0;
@@ -68,6 +68,31 @@ describe('dense name tables (util/name-table.ts)', () => {
     m.clear();
     expect(memberIds.size).toBe(before);
     expect(m.size).toBe(0);
+  });
+
+  it('NameMap values are held by id: one id per value across tables, forgotten when no slot holds it', () => {
+    const before = valueIds.size;
+    const a = new NameMap<{ v: number }>();
+    const b = new NameMap<{ v: number }>();
+    const [x, y] = [fresh(), fresh()];
+    const v1 = Object.freeze({ v: 1 });
+    const v2 = Object.freeze({ v: 2 });
+    a.set(x, v1).set(y, v1);
+    b.set(x, v1);
+    expect(valueIds.size).toBe(before + 1); // three slots, one value
+    expect(a.get(y)).toBe(v1);
+    a.set(x, v2); // overwrite: v1 still held by a[y] and b[x]
+    expect(valueIds.size).toBe(before + 2);
+    expect([a.get(x), a.get(y), b.get(x)]).toEqual([v2, v1, v1]);
+    a.set(x, v2); // the same value again changes nothing
+    expect(a.size).toBe(2);
+    a.delete(y);
+    b.clear();
+    expect(valueIds.size).toBe(before + 1); // v1 forgotten
+    a.clear();
+    expect(valueIds.size).toBe(before);
+    expect(a.get(x)).toBeUndefined();
+    expect(() => a.set(x, undefined as unknown as { v: number })).toThrow(RangeError);
   });
 
   it('NameBytes treats 0 as absent; NameNumbers stores any number but NaN', () => {
