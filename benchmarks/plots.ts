@@ -1,23 +1,36 @@
 // Hand-written SVG charts (no plotting dependency) from benchmark JSON lines, into benchmarks/results/.
 //
-//   node dist/benchmarks/plots.js [--scale benchmarks/results/scale-2026-11-24]
-//        [--swim benchmarks/results/swim-core-2026-11-24.jsonl]
+//   node dist/benchmarks/plots.js [--scale dir1,dir2] [--compare f1.jsonl,f2.jsonl]
 //        [--anchors /work/shared/tools/memberlist-bench/results/full-inproc-local.jsonl] [--out benchmarks/results]
+//
+// Inputs: sim-scale runs (every sim-n*.jsonl of the --scale directories; one run per N and loss, the
+// first in name order), compare-memberlist runs (--compare: ours and memberlist 0.2.2 alternated in one
+// benchmark run; medians over repetitions per implementation and N) and memberlist's anchors.
 //
 // Charts:
 //   convergence-curve.svg   share of nodes that list the whole cluster against virtual time (sim-scale runs)
-//   detection-vs-n.svg      first suspect / first dead / all dead against N, ours beside memberlist 0.2.2
-//                           (in-process runs of compare-memberlist) and ours in simulation
-//   per-member-cost.svg     bytes per member per second against N: ours (simulation, steady window)
-//                           beside memberlist 0.2.2 (its in-process steady-state anchors)
+//   detection-vs-n.svg      first dead / all dead after a crash against N: ours beside memberlist 0.2.2
+//                           (compare-memberlist, real sockets) and ours in simulation (up to 10,000)
+//   per-member-cost.svg     bytes per member per second against N: ours beside memberlist (compare-memberlist),
+//                           ours in simulation and memberlist's in-process anchors
+//   per-member-cpu.svg      CPU ms per member per second against N: ours beside memberlist (compare-memberlist)
 import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values: argv } = parseArgs({
   options: {
-    scale: { type: 'string', default: 'benchmarks/results/scale-2026-11-24' },
-    swim: { type: 'string', default: 'benchmarks/results/swim-core-2026-11-24.jsonl' },
+    scale: { type: 'string', default: 'benchmarks/results/scale-2026-11-24,benchmarks/results/scale-10k-2026-11-24' },
+    compare: {
+      type: 'string',
+      default: [
+        'compare-n10-n50-after-loop-sampling.jsonl',
+        'compare-detect-reps5.jsonl',
+        'compare-n200-steady180.jsonl',
+      ]
+        .map((f) => `benchmarks/results/issue5-costs-2026-11-24/${f}`)
+        .join(','),
+    },
     anchors: { type: 'string', default: '/work/shared/tools/memberlist-bench/results/full-inproc-local.jsonl' },
     out: { type: 'string', default: 'benchmarks/results' },
   },
@@ -121,37 +134,63 @@ function write(name: string, chart: Chart): void {
 }
 
 // ── convergence curves (sim-scale)
-const scaleRows = existsSync(argv.scale)
-  ? readdirSync(argv.scale)
-      .filter((f) => f.endsWith('.jsonl'))
-      .sort()
-      .flatMap((f) => readJsonl(join(argv.scale, f)))
-      .filter((r) => r.mode === 'sim')
-  : [];
-const convRows = scaleRows.filter((r) => r.measure === 'convergence' && Array.isArray(r.curve));
+const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+/** One run per (N, loss): the first sim-n*.jsonl in name order across the directories that has the measure. */
+function simRuns(measure: string): Row[] {
+  const files = list(argv.scale)
+    .filter((d) => existsSync(d))
+    .flatMap((d) => readdirSync(d).filter((f) => /^sim-n\d+.*\.jsonl$/.test(f)).map((f) => join(d, f)))
+    .sort((a, b) => a.split('/').pop()!.localeCompare(b.split('/').pop()!));
+  const seen = new Map<string, Row>();
+  for (const f of files) {
+    for (const r of readJsonl(f)) {
+      if (r.mode !== 'sim' || r.measure !== measure) continue;
+      const key = `${String(r.n)}/${String(num(r.loss) ?? 0)}`;
+      if (!seen.has(key)) seen.set(key, r);
+    }
+  }
+  return [...seen.values()].sort((a, b) => (a.n as number) - (b.n as number) || ((a.loss as number) ?? 0) - ((b.loss as number) ?? 0));
+}
+const convRows = simRuns('convergence').filter((r) => Array.isArray(r.curve));
 write('convergence-curve.svg', {
   title: 'Join convergence, simulation (virtual time)',
   xLabel: 'virtual seconds since the first join()',
   yLabel: 'share of nodes that list all N members',
   yMin: 0,
   series: convRows.map((r, i) => ({
-    label: `N=${String(r.n)} ${String(r.config)}${num(r.loss) ? `, ${Math.round((r.loss as number) * 100)}% loss` : ''}`,
+    label: `N=${String(r.n)}${num(r.loss) ? `, ${Math.round((r.loss as number) * 100)}% loss` : ''}`,
     points: r.curve as Array<[number, number]>,
     color: COLORS[i % COLORS.length] as string,
+    dashed: Boolean(num(r.loss)),
   })),
 });
 
+// ── compare-memberlist medians
+const compareRows = list(argv.compare).flatMap((f) => readJsonl(f));
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+/** Medians per N of `field` over the compare runs of one implementation ('ours' or 'memberlist'). */
+function compareSeries(measure: string, impl: 'ours' | 'memberlist', field: string | ((r: Row) => number | undefined), scale = 1): Array<[number, number]> {
+  const byN = new Map<number, number[]>();
+  for (const r of compareRows) {
+    if (r.measure !== measure || r.config !== 'local' || r.mode !== 'inproc') continue;
+    // A run with --steady 0 still writes a steady_state line, over no window: not a measurement.
+    if (measure === 'steady_state' && !((num(r.window_s) ?? 0) >= 5)) continue;
+    const ours = String(r.impl).startsWith('memberlist-ts');
+    if (ours !== (impl === 'ours')) continue;
+    const v = typeof field === 'string' ? num(r[field]) : field(r);
+    if (v === undefined) continue;
+    const n = r.n as number;
+    byN.set(n, [...(byN.get(n) ?? []), v * scale]);
+  }
+  return [...byN].map(([n, vs]): [number, number] => [n, median(vs)]).sort((a, b) => a[0] - b[0]);
+}
+
 // ── detection vs N
-const swim = readJsonl(argv.swim).filter((r) => r.measure === 'failure_detection');
-const det = (impl: string, mode: string, config: string, field: string): Array<[number, number]> =>
-  swim
-    .filter((r) => String(r.impl).includes(impl) && r.mode === mode && r.config === config && num(r[field]) !== undefined)
-    .map((r): [number, number] => [r.n as number, (r[field] as number) / 1000])
-    .sort((a, b) => a[0] - b[0]);
-const simDet = scaleRows
-  .filter((r) => r.measure === 'detection' && !num(r.loss))
-  .map((r) => r)
-  .sort((a, b) => (a.n as number) - (b.n as number));
+const simDet = simRuns('detection').filter((r) => !num(r.loss));
 write('detection-vs-n.svg', {
   title: 'Crash detection vs N (local preset)',
   xLabel: 'N (log scale)',
@@ -159,13 +198,13 @@ write('detection-vs-n.svg', {
   logX: true,
   yMin: 0,
   series: [
-    { label: 'ours first suspect', points: det('memberlist-ts', 'inproc', 'local', 'first_suspect_ms'), color: COLORS[0] as string },
-    { label: 'ours all dead', points: det('memberlist-ts', 'inproc', 'local', 'all_dead_ms'), color: COLORS[1] as string },
-    { label: 'memberlist first suspect', points: det('hashicorp', 'inproc', 'local', 'first_suspect_ms'), color: COLORS[0] as string, dashed: true },
-    { label: 'memberlist all dead', points: det('hashicorp', 'inproc', 'local', 'all_dead_ms'), color: COLORS[1] as string, dashed: true },
+    { label: 'ours first dead', points: compareSeries('failure_detection', 'ours', 'first_dead_ms', 1 / 1000), color: COLORS[0] as string },
+    { label: 'ours all dead', points: compareSeries('failure_detection', 'ours', 'all_dead_ms', 1 / 1000), color: COLORS[1] as string },
+    { label: 'memberlist first dead', points: compareSeries('failure_detection', 'memberlist', 'first_dead_ms', 1 / 1000), color: COLORS[0] as string, dashed: true },
+    { label: 'memberlist all dead', points: compareSeries('failure_detection', 'memberlist', 'all_dead_ms', 1 / 1000), color: COLORS[1] as string, dashed: true },
     {
       label: 'ours all dead (sim)',
-      points: simDet.filter((r) => r.config === 'local' && num(r.all_dead_ms) !== undefined).map((r): [number, number] => [r.n as number, (r.all_dead_ms as number) / 1000]),
+      points: simDet.filter((r) => num(r.all_dead_ms) !== undefined).map((r): [number, number] => [r.n as number, (r.all_dead_ms as number) / 1000]),
       color: COLORS[2] as string,
     },
   ],
@@ -173,8 +212,10 @@ write('detection-vs-n.svg', {
 
 // ── per-member cost vs N
 const anchors = readJsonl(argv.anchors).filter((r) => r.measure === 'steady_state');
-// Compression on only, as memberlist's default; the N=2000 run (compression off) had not reached a steady state.
-const steady = scaleRows.filter((r) => r.measure === 'steady' && !num(r.loss) && r.compression === true).sort((a, b) => (a.n as number) - (b.n as number));
+// Simulation: the steady window of runs without loss that let the join's gossip drain first (--settle
+// of 30 s or more): a window right after convergence measures the join, not the steady state.
+const steady = simRuns('steady').filter((r) => !num(r.loss) && (num(r.settle_s) ?? 0) >= 30);
+const bytesOf = (r: Row): number | undefined => num(r.app_total_bytes_per_node_per_s);
 write('per-member-cost.svg', {
   title: 'Steady-state bytes per member per second',
   xLabel: 'N (log scale)',
@@ -182,17 +223,30 @@ write('per-member-cost.svg', {
   logX: true,
   yMin: 0,
   series: [
+    { label: 'ours (real sockets)', points: compareSeries('steady_state', 'ours', bytesOf), color: COLORS[0] as string },
+    { label: 'memberlist (same runs)', points: compareSeries('steady_state', 'memberlist', bytesOf), color: COLORS[1] as string, dashed: true },
     {
-      label: 'ours (sim, local)',
+      label: 'ours (simulation, settled)',
       points: steady.map((r): [number, number] => [r.n as number, (r.udp_bytes_per_member_s as number) + (r.stream_bytes_per_member_s as number)]),
-      color: COLORS[0] as string,
+      color: COLORS[2] as string,
     },
     {
-      label: 'memberlist (in-process, local)',
+      label: 'memberlist (anchors)',
       points: anchors.map((r): [number, number] => [r.n as number, r.app_total_bytes_per_node_per_s as number]).sort((a, b) => a[0] - b[0]),
-      color: COLORS[1] as string,
+      color: COLORS[3] as string,
       dashed: true,
     },
+  ],
+});
+write('per-member-cpu.svg', {
+  title: 'Steady-state CPU per member (whole process, all threads)',
+  xLabel: 'N (log scale)',
+  yLabel: 'CPU ms / member / s',
+  logX: true,
+  yMin: 0,
+  series: [
+    { label: 'ours (real sockets)', points: compareSeries('steady_state', 'ours', 'cpu_ms_per_node_per_s'), color: COLORS[0] as string },
+    { label: 'memberlist (same runs)', points: compareSeries('steady_state', 'memberlist', 'cpu_ms_per_node_per_s'), color: COLORS[1] as string, dashed: true },
   ],
 });
 
