@@ -35,7 +35,7 @@ export class FacadeActor implements Actor {
   ];
   /**
    * The snapshot node.members() copies from: shared versions (membership/shared-member.ts) in a dense
-   * table, so a node holds a pointer per member rather than a Member and its meta copy. Users get
+   * table, so a node holds a version id per member rather than a Member and its meta copy. Users get
    * Member copies (memberFromShared), made when they ask.
    */
   readonly members = new NameMap<SharedMember>();

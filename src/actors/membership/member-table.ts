@@ -3,8 +3,8 @@ import type { MemberRecord } from './member-record.js';
 import { shareMember, type SharedMember } from './shared-member.js';
 
 /**
- * The membership actor's table: per member, a pointer to the shared version (shared-member.ts) and
- * this node's own state-change time, in two dense columns (util/name-table.ts). 16 bytes per member
+ * The membership actor's table: per member, the shared version (shared-member.ts, by its 4-byte id) and
+ * this node's own state-change time, in two dense columns (util/name-table.ts). 12 bytes per member
  * per node, where a Map of records cost ~48 bytes of hash table plus an ~80-byte record per member.
  *
  * Reads hand out a MemberRecord built on the fly (a short-lived object), so the pure rules and the

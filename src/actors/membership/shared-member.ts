@@ -8,7 +8,7 @@ import type { MemberRecord, ProtocolVersions } from './member-record.js';
  * What every node says about one version of a member: name, address, meta, incarnation, state and
  * protocol versions, with nothing node-local (no state-change time, no flags). Frozen, and shared by
  * every actor of every node in the thread that holds the same version, so a view of the members is a
- * table of pointers (util/name-table.ts) rather than a record per (node, member) pair.
+ * table of version ids (util/name-table.ts) rather than a record per (node, member) pair.
  *
  * Immutable data shared between actors does not break "actors share no state": nobody can write into
  * it, and each actor still decides alone which version it points to.

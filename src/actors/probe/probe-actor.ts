@@ -117,7 +117,7 @@ export class ProbeActor implements Actor {
   ];
   #ctx!: ActorContext;
   #ackPayload: Uint8Array = new Uint8Array(0);
-  /** Shared member versions (membership/shared-member.ts) in a dense table: a pointer per member. */
+  /** Shared member versions (membership/shared-member.ts) in a dense table: a 4-byte version id per member. */
   #peers = new NameMap<SharedMember>();
   #digest = new MemberDigest();
   #list: ProbeList | undefined;

@@ -107,7 +107,7 @@ export class ReconnectActor implements Actor {
     const member = m.member;
     if (member === null || member === undefined || !member.name || !member.addr?.host || !member.addr.port) return;
     const state = member.state ?? wire.MemberState.ALIVE;
-    // The shared version (membership/shared-member.ts) in a dense table: a pointer per member.
+    // The shared version (membership/shared-member.ts) in a dense table: a version id per member.
     const entry = sharedMemberOf(member);
     const key = addressKey(entry);
     if (m.local) {
