@@ -482,6 +482,11 @@ export class TransmitLimitedQueue {
     this.#user = new SubQueue(this.counters, true, new Map<string, number>());
   }
 
+  /** The id of the last item queued (0 before any): items queued later have larger ids. */
+  get lastId(): number {
+    return this.#idGen;
+  }
+
   /** Items queued (memberlist's NumQueued). */
   get size(): number {
     return this.#membership.size + this.#user.size;
