@@ -442,7 +442,14 @@ async function main(): Promise<void> {
       const v = pct(a, p);
       return v === undefined ? null : Number.isFinite(v) ? r2(v) : null;
     };
+    // The updater's first send: the epidemic's start, which the phase of its gossip ticker delays by up
+    // to one interval (so percentiles from it compare runs whose tickers are out of phase).
+    const start = (sendTimes[1] as number[])[0];
+    const fromStart = start === undefined ? [] : times.map((t) => t - (start - tu));
     const diag = {
+      updater_first_send_ms: start === undefined ? null : r2(start - tu),
+      p50_from_first_send_ms: ofAll(fromStart, 0.5, N - 1),
+      p99_from_first_send_ms: ofAll(fromStart, 0.99, N - 1),
       queue_depth_at_update: { sampled_nodes: depths.length, p50: q(depths, 0.5), p90: q(depths, 0.9), max: q(depths, 1) },
       tier0_at_update: { p50: q(tier0, 0.5), p90: q(tier0, 0.9), max: q(tier0, 1) },
       items_by_transmits_at_update: tiersSum,
