@@ -277,6 +277,8 @@ export class GossipActor implements Actor {
 
   #onTick(): void {
     this.#round++;
+    // Items queued from now on record this round: each round an item waits counts like a transmit.
+    this.#queue.round = this.#round;
     this.#timer = undefined;
     this.#nextDueMs = this.#ctx.clock.now() + this.#options.gossipIntervalMs;
     this.#expireDead();
