@@ -27,6 +27,7 @@ import { writeHeapSnapshot } from 'node:v8';
 import { retransmitLimit } from '../src/timing.js';
 import type { MemberlistNode, Profile } from '../src/index.js';
 import { SimulatedCluster } from '../src/testing/index.js';
+import { GossipActor, type WatchedSend } from '../src/actors/gossip/gossip-actor.js';
 
 const { values: argv } = parseArgs({
   options: {
@@ -127,6 +128,10 @@ function ofAll(known: readonly number[], p: number, total: number, unit = 1): nu
 function pct(sorted: readonly number[], p: number): number | undefined {
   return sorted.length === 0 ? undefined : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
 }
+
+/** Every node's gossip dispatcher by node name (diagnostics of the spread phase; off the measured path). */
+const gossipOf = new Map<string, GossipActor>();
+GossipActor.onStart = (actor, name) => gossipOf.set(name, actor);
 
 const cluster = new SimulatedCluster({
   seed: SEED,
@@ -316,6 +321,64 @@ async function main(): Promise<void> {
       node.on('update', fn);
       listeners.push(() => node.off('update', fn));
     }
+    // ── diagnostics: where the update's transmissions go (every packet that carries it), and what the
+    // queues held when it started. Read only; nothing here changes a protocol decision.
+    const sumDrops = (): { queue: number; mailbox: number; transport: number; reasons: Record<string, number> } => {
+      let queue = 0;
+      let mailbox = 0;
+      let transport = 0;
+      const reasons: Record<string, number> = {};
+      for (const node of nodes) {
+        const m = node.metrics();
+        queue += m.protocol.broadcastsDropped;
+        transport += m.transport.packetsDropped;
+        for (const a of m.actors) mailbox += a.dropped;
+        for (const [dir, rec] of [['in', m.dropsIn], ['out', m.dropsOut]] as const) {
+          for (const [k, v] of Object.entries(rec)) reasons[`${dir}:${k}`] = (reasons[`${dir}:${k}`] ?? 0) + v;
+        }
+      }
+      return { queue, mailbox, transport, reasons };
+    };
+    const drops0 = sumDrops();
+    const net0 = { ...cluster.network.stats };
+    // Queue depth and transmit tiers at update time, on a sample of nodes (an O(depth) walk each).
+    const every = Math.max(1, Math.ceil(N / 300));
+    const depths: number[] = [];
+    const tier0: number[] = [];
+    const tiersSum: number[] = [];
+    for (let i = 0; i < N; i += every) {
+      const h = (gossipOf.get((nodes[i] as MemberlistNode).name) as GossipActor).transmitHistogram();
+      depths.push(h.reduce((a, b) => a + b, 0));
+      tier0.push(h[0] ?? 0);
+      h.forEach((c, t) => (tiersSum[t] = (tiersSum[t] ?? 0) + c));
+    }
+    depths.sort((a, b) => a - b);
+    tier0.sort((a, b) => a - b);
+    const sendsBy = new Int32Array(N);
+    const packetsTo = new Int32Array(N);
+    const firstSentTo = new Float64Array(N).fill(-1);
+    /** Per receiver, its first few packets with the update: [ms after the update, sender index, via]. */
+    const packetLog: Array<Array<[number, number, string]>> = Array.from({ length: N }, () => []);
+    const sendTimes: number[][] = Array.from({ length: N }, () => []);
+    const via = { gossip: 0, piggyback: 0 };
+    const depthAtSend: number[][] = [];
+    for (let i = 0; i < N; i++) {
+      const name = (nodes[i] as MemberlistNode).name;
+      (gossipOf.get(name) as GossipActor).watch(updater.name, (s: WatchedSend) => {
+        const now = clock.now();
+        sendsBy[i] = (sendsBy[i] as number) + 1;
+        (sendTimes[i] as number[]).push(now);
+        via[s.via]++;
+        (depthAtSend[s.transmits - 1] ??= []).push(s.depth);
+        const j = index.get(s.to);
+        if (j !== undefined) {
+          packetsTo[j] = (packetsTo[j] as number) + 1;
+          if (firstSentTo[j] === -1) firstSentTo[j] = now;
+          const log = packetLog[j] as Array<[number, number, string]>;
+          if (log.length < 4) log.push([r2(now - tu), i, s.via]);
+        }
+      });
+    }
     const tu = clock.now();
     void updater.updateMeta(meta);
     const all = await runUntil(() => seen === N - 1, SPREAD_TIMEOUT_MS, () => `spread (${seen}/${N - 1})`);
@@ -331,6 +394,87 @@ async function main(): Promise<void> {
       const view = (nodes[i] as MemberlistNode).members().find((m) => m.name === updater.name);
       uninformed.push({ node: (nodes[i] as MemberlistNode).name, state: view?.state ?? 'unknown', incarnation: view?.incarnation ?? -1, meta: new TextDecoder().decode(view?.meta ?? new Uint8Array(0)) });
     }
+    for (const g of gossipOf.values()) g.watch(undefined);
+    const drops1 = sumDrops();
+    const net1 = cluster.network.stats;
+    // Per informed node (and the updater): its sends of the update, and the delay from being informed
+    // (the updater: from the update) to its 1st and 2nd send.
+    const informedAt = (i: number): number => (i === 1 ? tu : (seenAt[i] as number));
+    const gap1: number[] = [];
+    const gap2: number[] = [];
+    const sendsHist: number[] = [];
+    const sendsWithin1s: number[] = [];
+    for (let i = 0; i < N; i++) {
+      if (i !== 1 && seenAt[i] < 0) continue;
+      const st = sendTimes[i] as number[];
+      const k = sendsBy[i] as number;
+      sendsHist[k] = (sendsHist[k] ?? 0) + 1;
+      sendsWithin1s.push(st.filter((t) => t - informedAt(i) <= 1000).length);
+      if (st.length >= 1) gap1.push((st[0] as number) - informedAt(i));
+      gap2.push(st.length >= 2 ? (st[1] as number) - informedAt(i) : Infinity);
+    }
+    for (let k = 0; k < sendsHist.length; k++) sendsHist[k] ??= 0;
+    gap1.sort((a, b) => a - b);
+    gap2.sort((a, b) => a - b);
+    sendsWithin1s.sort((a, b) => a - b);
+    // The late (informed after 1 s, or never): were packets with the update addressed to them before?
+    const late: Array<{ node: string; informed_ms: number | null; packets_to: number; first_sent_ms: number | null; packets: Array<[number, number, string]> }> = [];
+    let lateCount = 0;
+    let lateNeverSent = 0;
+    for (let i = 0; i < N; i++) {
+      if (i === 1) continue;
+      const t = seenAt[i] as number;
+      if (t >= 0 && t - tu <= 1000) continue;
+      lateCount++;
+      const sentBefore = firstSentTo[i] >= 0 && (t < 0 || (firstSentTo[i] as number) < t - 1);
+      if (!sentBefore) lateNeverSent++;
+      if (late.length < 20) {
+        late.push({
+          node: (nodes[i] as MemberlistNode).name,
+          informed_ms: t >= 0 ? r2(t - tu) : null,
+          packets_to: packetsTo[i] as number,
+          first_sent_ms: firstSentTo[i] >= 0 ? r2((firstSentTo[i] as number) - tu) : null,
+          packets: packetLog[i] as Array<[number, number, string]>,
+        });
+      }
+    }
+    const q = (a: readonly number[], p: number): number | null => {
+      const v = pct(a, p);
+      return v === undefined ? null : Number.isFinite(v) ? r2(v) : null;
+    };
+    // The updater's first send: the epidemic's start, which the phase of its gossip ticker delays by up
+    // to one interval (so percentiles from it compare runs whose tickers are out of phase).
+    const start = (sendTimes[1] as number[])[0];
+    const fromStart = start === undefined ? [] : times.map((t) => t - (start - tu));
+    const diag = {
+      updater_first_send_ms: start === undefined ? null : r2(start - tu),
+      p50_from_first_send_ms: ofAll(fromStart, 0.5, N - 1),
+      p99_from_first_send_ms: ofAll(fromStart, 0.99, N - 1),
+      queue_depth_at_update: { sampled_nodes: depths.length, p50: q(depths, 0.5), p90: q(depths, 0.9), max: q(depths, 1) },
+      tier0_at_update: { p50: q(tier0, 0.5), p90: q(tier0, 0.9), max: q(tier0, 1) },
+      items_by_transmits_at_update: tiersSum,
+      update_sends: { total: via.gossip + via.piggyback, ...via },
+      sends_per_node_hist: sendsHist,
+      sends_within_1s_of_informed: { p10: q(sendsWithin1s, 0.1), p50: q(sendsWithin1s, 0.5), p90: q(sendsWithin1s, 0.9) },
+      first_send_after_informed_ms: { p50: q(gap1, 0.5), p90: q(gap1, 0.9), max: q(gap1, 1) },
+      second_send_after_informed_ms: { p50: q(gap2, 0.5), p90: q(gap2, 0.9), p99: q(gap2, 0.99), never: gap2.filter((g) => !Number.isFinite(g)).length },
+      queue_depth_at_send_by_transmit: depthAtSend.map((d) => {
+        const s = [...d].sort((a, b) => a - b);
+        return { sends: s.length, p50: q(s, 0.5), max: q(s, 1) };
+      }),
+      late_nodes: lateCount,
+      late_never_sent_before_informed: lateNeverSent,
+      late_sample: late,
+      gossip_queue_drops: drops1.queue - drops0.queue,
+      mailbox_drops: drops1.mailbox - drops0.mailbox,
+      transport_drops: drops1.transport - drops0.transport,
+      network_actor_drops: Object.fromEntries(
+        Object.entries(drops1.reasons)
+          .map(([k, v]) => [k, v - (drops0.reasons[k] ?? 0)] as const)
+          .filter(([, v]) => v !== 0),
+      ),
+      net_dropped: net1.packetsDroppedLoss - net0.packetsDroppedLoss + net1.packetsDroppedUnreachable - net0.packetsDroppedUnreachable,
+    };
     const gi = cfg.gossipIntervalMs;
     emit('spread', {
       all_informed: all,
@@ -351,6 +495,7 @@ async function main(): Promise<void> {
       retransmit_limit: retransmitLimit(cfg.retransmitMult, N),
       lambda_log_n: `retransmitMult·ceil(log10(n+1)) = ${cfg.retransmitMult}·${Math.ceil(Math.log10(N + 1))}`,
       wall_s: r2((performance.now() - w) / 1000),
+      diag,
     });
     progress(`spread: ${times.length}/${N - 1} informed, all at ${all ? r2(times[times.length - 1] as number) : '-'} ms`);
   }

@@ -280,6 +280,29 @@ describe('GossipActor: gossip rounds', () => {
   });
 });
 
+describe('GossipActor: a fresh broadcast behind a backlog', () => {
+  it('goes to every target of its first round: each round queued later counts like a transmit', () => {
+    // Names of one length, so every part has the same size; the budget fits one part per packet.
+    const probe = setup();
+    const budget = probe.codec.packetOverhead + probe.codec.partSize(probe.codec.encodePart(probe.alive('b00')).length);
+    const u = setup({ gossipNodes: 3, udpBufferSize: budget });
+    for (let i = 0; i < 10; i++) u.member(`m${i}`);
+    for (let i = 0; i < 30; i++) u.broadcast(`b${String(i).padStart(2, '0')}`, u.alive(`b${String(i).padStart(2, '0')}`));
+    // 5 rounds: 15 of the 30 sent once, 15 not yet.
+    u.clock.advance(5 * INTERVAL);
+    expect(u.gossipPackets()).toHaveLength(15);
+    u.broadcast('new', u.alive('new', 2));
+    const fresh = hex(u.codec.encodePart(u.alive('new', 2)));
+    const before = u.gossipPackets().length;
+    u.clock.advance(INTERVAL);
+    const round = u.gossipPackets().slice(before);
+    expect(round).toHaveLength(3);
+    // memberlist's order would send it once (tier 0), then serve the 15 tier-0 items of the backlog.
+    expect(round.map((p) => p.packet.piggyback.map(hex))).toEqual([[fresh], [fresh], [fresh]]);
+    expect(new Set(round.map((p) => p.packet.toNode)).size).toBe(3);
+  });
+});
+
 describe('GossipActor: broadcast lifecycle', () => {
   it('a newer broadcast about the same key replaces the older one (BroadcastDone transmitted=false)', () => {
     const t = setup({ gossipNodes: 1 });

@@ -266,6 +266,127 @@ describe('TransmitLimitedQueue, further rules', () => {
   });
 });
 
+describe('TransmitLimitedQueue, age: each round an item waited counts like a transmit', () => {
+  /** A backlog of `n` one-byte items, all at `transmits`, queued in round 0 (the join's gossip draining). */
+  function backlog(q: TransmitLimitedQueue, n: number, transmits: number): void {
+    for (let i = 0; i < n; i++) q.queue({ key: `old-${i}`, part: bytes('o'), transmits });
+  }
+  /** Sends of `key` over `calls` one-part calls (the budget fits one part), as a gossip round's takes. */
+  function sendsOf(q: TransmitLimitedQueue, key: string, calls: number, limit: number): number[] {
+    const at: number[] = [];
+    for (let c = 0; c < calls; c++) {
+      const r = q.getBroadcasts(overhead(0), 1, limit);
+      if (r.sent.some((i) => i.key === key)) at.push(c);
+    }
+    return at;
+  }
+
+  it('broadcastLess: rank = transmits − round; in one round, memberlist order', () => {
+    // Queued 5 rounds later with 4 sends (rank −1) goes before queued at round 0 with 1 send (rank 1).
+    expect(broadcastLess({ transmits: 4, round: 5, len: 1, id: 2 }, { transmits: 1, round: 0, len: 1, id: 1 })).toBe(true);
+    expect(broadcastLess({ transmits: 1, round: 0, len: 1, id: 1 }, { transmits: 4, round: 5, len: 1, id: 2 })).toBe(false);
+    // Equal ranks: larger first, then newer.
+    expect(broadcastLess({ transmits: 3, round: 2, len: 9, id: 1 }, { transmits: 1, round: 0, len: 5, id: 2 })).toBe(true);
+    // Same round: fewer transmits first, whatever the round.
+    expect(broadcastLess({ transmits: 1, round: 7, len: 1, id: 1 }, { transmits: 2, round: 7, len: 9, id: 2 })).toBe(true);
+  });
+
+  it('memberlist (every item in one round): a fresh item goes once, then waits behind the whole backlog tier', () => {
+    const q = new TransmitLimitedQueue();
+    backlog(q, 100, 2);
+    q.queue({ key: 'fresh', part: bytes('f') });
+    // Tier 0 (fresh), 1 (fresh), 2 (fresh, newest of the tier), then the 100 old items of tier 2 …
+    expect(sendsOf(q, 'fresh', 110, 8)).toEqual([0, 1, 2, 103]);
+  });
+
+  it('a fresh item queued rounds after the backlog gets all its sends before the backlog gets one more', () => {
+    const q = new TransmitLimitedQueue();
+    backlog(q, 100, 2);
+    q.round = 10;
+    q.queue({ key: 'fresh', part: bytes('f') });
+    expect(q.get('fresh')?.round).toBe(10);
+    expect(q.get('old-0')?.round).toBe(0);
+    // Ranks: fresh −10 … −3 over its 8 sends; the backlog at 2. It retires after 8 consecutive calls.
+    expect(sendsOf(q, 'fresh', 8, 8)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(q.get('fresh')).toBeUndefined();
+    expect(q.counters.finished).toBe(1);
+    expect(q.orderedView().every((i) => i.transmits === 2)).toBe(true);
+  });
+
+  it('the age credit is one tier per round: queued 3 rounds later, 3 sends go ahead of a tier', () => {
+    const q = new TransmitLimitedQueue();
+    backlog(q, 50, 0);
+    q.round = 3;
+    q.queue({ key: 'fresh', part: bytes('f') });
+    // Ranks −3, −2, −1 go first; at rank 0 it is the newest of the tier (newest first among equals),
+    // then at rank 1 it waits for the 50 rank-0 items.
+    expect(sendsOf(q, 'fresh', 60, 8)).toEqual([0, 1, 2, 3, 54]);
+  });
+
+  it('a replacement is queued in the current round (a newer version is fresh news)', () => {
+    const q = new TransmitLimitedQueue();
+    q.queue({ key: 'n1', part: bytes('v1'), transmits: 3 });
+    q.round = 4;
+    const r = q.queue({ key: 'n1', part: bytes('v2') });
+    expect(r.replaced?.round).toBe(0);
+    expect(q.get('n1')).toMatchObject({ round: 4, transmits: 0 });
+  });
+
+  it('the bound drops the items served last: most transmitted and oldest', () => {
+    const q = new TransmitLimitedQueue({ maxQueued: 2 });
+    q.queue({ key: 'old', part: bytes('o'), transmits: 2 });
+    q.round = 5;
+    q.queue({ key: 'newer', part: bytes('n'), transmits: 4 });
+    // Ranks: old 2, newer −1, fresh −5: the old one goes.
+    const r = q.queue({ key: 'fresh', part: bytes('f') });
+    expect(r.dropped.map((i) => i.key)).toEqual(['old']);
+    // Across kinds, ranks compare on one scale even though the stores count rounds from different bases.
+    const k = new TransmitLimitedQueue({ maxQueued: 2 });
+    k.round = 10;
+    k.queue({ key: 'u', part: bytes('u'), user: true });
+    k.queue({ key: 'm-old', part: bytes('m') });
+    k.round = 20;
+    expect(k.queue({ key: 'm-new', part: bytes('n') }).dropped.map((i) => i.key)).toEqual(['u']);
+  });
+
+  it('a store that emptied counts rounds from its next first item; round must be an integer ≥ 0', () => {
+    const q = new TransmitLimitedQueue();
+    q.round = 1_000_000;
+    q.queue({ key: 'a', part: bytes('a') });
+    expect(q.getBroadcasts(overhead(0), 10, 1).finished.map((i) => i.round)).toEqual([1_000_000]);
+    q.round = 2_000_000;
+    q.queue({ key: 'b', part: bytes('b'), transmits: 1 });
+    q.round = 2_000_003;
+    q.queue({ key: 'c', part: bytes('c'), transmits: 3 });
+    expect(q.orderedView().map((i) => [i.key, i.round])).toEqual([
+      ['c', 2_000_003],
+      ['b', 2_000_000],
+    ]);
+    expect(() => (q.round = -1)).toThrow(/round/);
+    expect(() => (q.round = 1.5)).toThrow(/round/);
+  });
+
+  it('a queue that never empties for 65,535 rounds is rebased: recent order kept, ancients clamped', () => {
+    const q = new TransmitLimitedQueue();
+    q.queue({ key: 'ancient', part: bytes('a'), transmits: 5 });
+    q.round = 40_000;
+    q.queue({ key: 'old', part: bytes('o'), transmits: 1 });
+    q.round = 60_000;
+    q.queue({ key: 'mid', part: bytes('m'), transmits: 3 });
+    q.round = 70_000; // 70,000 − 0 does not fit in 16 bits: rebase to base 37,233
+    q.queue({ key: 'new', part: bytes('n'), transmits: 9 });
+    const view = q.orderedView();
+    // Ranks: new 9 − 70,000; mid 3 − 60,000; old 1 − 40,000; ancient clamped to round 37,233: 5 − 37,233.
+    expect(view.map((i) => i.key)).toEqual(['new', 'mid', 'old', 'ancient']);
+    expect(view.map((i) => i.round)).toEqual([70_000, 60_000, 40_000, 37_233]);
+    // The tree is consistent after the rebuild: every item is served and retires.
+    const seen: string[] = [];
+    for (let c = 0; c < 4; c++) seen.push(...q.getBroadcasts(overhead(0), 1, 1).finished.map((i) => i.key));
+    expect(seen).toEqual(['new', 'mid', 'old', 'ancient']);
+    expect(q.size).toBe(0);
+  });
+});
+
 describe('retransmitLimit (the queue limit formula)', () => {
   it('mult 4: n 1–9 → 4, 10–99 → 8, 100–999 → 12, 0 → 0', () => {
     for (let n = 1; n <= 9; n++) expect(retransmitLimit(4, n)).toBe(4);
@@ -281,7 +402,9 @@ describe('retransmitLimit (the queue limit formula)', () => {
  * Items are matched by the ids both sides hand out in the same order.
  */
 class ReferenceQueue {
-  items: Array<{ key: string; len: number; id: number; transmits: number; user: boolean }> = [];
+  items: Array<{ key: string; len: number; id: number; transmits: number; round: number; user: boolean }> = [];
+  /** The round items queued now record (each round of age counts like a transmit: rank = transmits − round). */
+  round = 0;
   #id = 0;
   constructor(readonly maxQueued: number) {}
   queue(key: string, len: number, user: boolean): { replaced?: number; dropped: number[] } {
@@ -293,14 +416,14 @@ class ReferenceQueue {
         this.items.splice(i, 1);
       }
     }
-    this.items.push({ key, len, id: ++this.#id, transmits: 0, user });
+    this.items.push({ key, len, id: ++this.#id, transmits: 0, round: this.round, user });
     const dropped: number[] = [];
     while (this.items.length > this.maxQueued) {
       const max = (user: boolean) =>
         this.items.filter((x) => x.user === user).sort((a, b) => (broadcastLess(a, b) ? -1 : 1)).at(-1);
       const m = max(false);
       const u = max(true);
-      const victim = u !== undefined && (m === undefined || u.transmits >= m.transmits) ? u : m;
+      const victim = u !== undefined && (m === undefined || u.transmits - u.round >= m.transmits - m.round) ? u : m;
       if (victim === undefined) break;
       this.items.splice(this.items.indexOf(victim), 1);
       dropped.push(victim.id);
@@ -314,13 +437,14 @@ class ReferenceQueue {
     for (const user of [false, true]) {
       const mine = this.items.filter((x) => x.user === user).sort((a, b) => (broadcastLess(a, b) ? -1 : 1));
       if (mine.length === 0) continue;
-      const minTr = mine[0]?.transmits ?? 0;
-      const maxTr = mine.at(-1)?.transmits ?? 0;
+      const rank = (x: { transmits: number; round: number }): number => x.transmits - x.round;
+      const minTr = rank(mine[0] as (typeof mine)[number]);
+      const maxTr = rank(mine.at(-1) as (typeof mine)[number]);
       const taken = new Set<number>();
       for (let t = minTr; t <= maxTr; ) {
         const free = limit - used;
         if (free < cost(0)) break;
-        const keep = mine.find((x) => x.transmits === t && !taken.has(x.id) && cost(x.len) <= free);
+        const keep = mine.find((x) => rank(x) === t && !taken.has(x.id) && cost(x.len) <= free);
         if (keep === undefined) {
           t++;
           continue;
@@ -345,7 +469,8 @@ class ReferenceQueue {
 
 type Op =
   | { kind: 'queue'; key: number; len: number; user: boolean }
-  | { kind: 'get'; limit: number };
+  | { kind: 'get'; limit: number }
+  | { kind: 'tick'; rounds: number };
 
 describe('TransmitLimitedQueue properties (fast-check)', () => {
   const codec = new ProtobufCodec();
@@ -357,9 +482,10 @@ describe('TransmitLimitedQueue properties (fast-check)', () => {
       user: fc.boolean(),
     }),
     fc.record({ kind: fc.constant('get' as const), limit: fc.integer({ min: 0, max: 600 }) }),
+    fc.record({ kind: fc.constant('tick' as const), rounds: fc.integer({ min: 1, max: 3 }) }),
   );
 
-  it('random queue/get sequences: sent ≤ limit times, once per call, within budget, never after replacement; matches the memberlist model', () => {
+  it('random queue/get/round sequences: sent ≤ limit times, once per call, within budget, never after replacement; matches the model (memberlist with rank = transmits − round)', () => {
     fc.assert(
       fc.property(
         fc.array(opArb, { maxLength: 120 }),
@@ -372,7 +498,10 @@ describe('TransmitLimitedQueue properties (fast-check)', () => {
           const sends = new Map<number, number>();
           const gone = new Set<number>(); // replaced, dropped or finished ids
           for (const op of ops) {
-            if (op.kind === 'queue') {
+            if (op.kind === 'tick') {
+              q.round += op.rounds;
+              ref.round += op.rounds;
+            } else if (op.kind === 'queue') {
               const key = op.key < 0 ? '' : `k${op.key}`;
               const r = q.queue({ key, part: new Uint8Array(op.len), user: op.user });
               const rr = ref.queue(key, op.len, op.user);

@@ -47,6 +47,18 @@ export interface GossipStats {
   outboundPackets: number;
 }
 
+/** What {@link GossipActor.watch} reports: one packet that carried the watched key's part. */
+export interface WatchedSend {
+  /** The node the packet went to. */
+  readonly to: string;
+  /** How the part travelled: a gossip round's packet, or piggybacked on another message (probe, ack). */
+  readonly via: 'gossip' | 'piggyback';
+  /** Transmits of the item after this send (1 for its first). */
+  readonly transmits: number;
+  /** Items queued (both kinds) when the packet was filled. */
+  readonly depth: number;
+}
+
 interface DeadExpiry {
   name: string;
   /** The member stops being a target once now > expiresAtMs. */
@@ -70,6 +82,11 @@ interface DeadExpiry {
  *   (transmitted) or were replaced or dropped (not transmitted).
  */
 export class GossipActor implements Actor {
+  /**
+   * Diagnostics (benchmarks/sim-scale.ts): called with every gossip actor that starts, and its node's
+   * name, so a simulation can reach the queues of its nodes. Unset (and never read past start) otherwise.
+   */
+  static onStart: ((actor: GossipActor, nodeName: string) => void) | undefined;
   readonly name = 'gossip';
   readonly accepts = [actors.QueueBroadcast, actors.OutboundPacket, actors.GossipTick, actors.MemberChanged, actors.MemberRemoved];
   readonly stats: GossipStats = {
@@ -106,6 +123,11 @@ export class GossipActor implements Actor {
   #nextDueMs = 0;
   /** Bytes a single part may take at most: a bigger one could never be sent. */
   readonly #maxPartBytes: number;
+  /** Diagnostics: the membership key whose sends are reported (see {@link watch}). */
+  #watchKey: string | undefined;
+  /** Only items queued after watch() was called (so not an older broadcast about the same member). */
+  #watchAfterId = 0;
+  #watchFn: ((send: WatchedSend) => void) | undefined;
 
   constructor(options: GossipOptions) {
     this.#options = options;
@@ -133,8 +155,28 @@ export class GossipActor implements Actor {
     return this.#targetCount;
   }
 
+  /**
+   * Diagnostics: calls `fn` for every packet that carries a membership broadcast with this key queued
+   * after this call (not one queued before: an older message about the same member); undefined stops.
+   * Costs one check per packet filled while unset.
+   */
+  watch(key: string | undefined, fn?: (send: WatchedSend) => void): void {
+    this.#watchKey = key;
+    this.#watchAfterId = this.#queue.lastId;
+    this.#watchFn = key === undefined ? undefined : fn;
+  }
+
+  /** Diagnostics: items queued per transmit count (index = transmits). O(n). */
+  transmitHistogram(): number[] {
+    const h: number[] = [];
+    for (const item of this.#queue.orderedView()) h[item.transmits] = (h[item.transmits] ?? 0) + 1;
+    for (let i = 0; i < h.length; i++) h[i] ??= 0;
+    return h;
+  }
+
   start(ctx: ActorContext): void {
     this.#ctx = ctx;
+    GossipActor.onStart?.(this, this.#options.name);
     this.#queue = new TransmitLimitedQueue({ maxQueued: this.#options.maxQueued });
     // Cleared rather than replaced: the dense tables release their member ids.
     this.#view.clear();
@@ -212,7 +254,7 @@ export class GossipActor implements Actor {
     const own = (m.messages ?? []).map((msg) => codec.encodePart(msg));
     let budget = this.#options.udpBufferSize - codec.packetOverhead;
     for (const part of own) budget -= codec.partSize(part.length);
-    const piggyback = budget > 0 && this.#queue.size > 0 ? this.#take(budget) : [];
+    const piggyback = budget > 0 && this.#queue.size > 0 ? this.#take(budget, m.toNode, 'piggyback') : [];
     this.stats.outboundPackets++;
     this.#ctx.send(actors.SendPacket.create({ to: m.to, toNode: m.toNode, messages: [], piggyback: [...own, ...piggyback] }));
   }
@@ -235,6 +277,8 @@ export class GossipActor implements Actor {
 
   #onTick(): void {
     this.#round++;
+    // Items queued from now on record this round: each round an item waits counts like a transmit.
+    this.#queue.round = this.#round;
     this.#timer = undefined;
     this.#nextDueMs = this.#ctx.clock.now() + this.#options.gossipIntervalMs;
     this.#expireDead();
@@ -249,7 +293,7 @@ export class GossipActor implements Actor {
     for (const name of targets) {
       const peer = this.#view.get(name) as SharedMember;
       // Each target gets its own call, which advances transmit counts (memberlist does the same).
-      const parts = this.#take(budget);
+      const parts = this.#take(budget, name, 'gossip');
       if (parts.length === 0) return;
       this.stats.gossipPackets++;
       this.#ctx.send(
@@ -259,10 +303,16 @@ export class GossipActor implements Actor {
   }
 
   /** Takes parts for one packet and reports the items that reached their limit. */
-  #take(budget: number): Uint8Array[] {
+  #take(budget: number, to: string, via: 'gossip' | 'piggyback'): Uint8Array[] {
     const codec = this.#options.codec;
     const limit = retransmitLimit(this.#options.retransmitMult, this.#numMembers);
+    let watched = this.#watchKey !== undefined ? this.#queue.get(this.#watchKey) : undefined;
+    if (watched !== undefined && watched.id <= this.#watchAfterId) watched = undefined;
+    const depth = this.#queue.size;
     const batch = this.#queue.getBroadcasts((len) => codec.partSize(len), budget, limit, false);
+    if (watched !== undefined && batch.parts.includes(watched.part)) {
+      this.#watchFn?.({ to, via, transmits: watched.transmits + 1, depth });
+    }
     this.stats.sentParts += batch.parts.length;
     this.stats.retired += batch.finished.length;
     for (const item of batch.finished) this.#done(item, true);

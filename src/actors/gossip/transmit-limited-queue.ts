@@ -2,14 +2,16 @@
  * memberlist's TransmitLimitedQueue (queue.go) as a pure data structure: no actor, no clock, no
  * randomness. The gossip dispatcher owns one and is its only user.
  *
- * Semantics, as in memberlist:
- * - Items are ordered by `transmits` ascending, then part length descending, then id descending (newer
- *   first): {@link broadcastLess}. Ids come from a counter incremented per enqueue.
+ * Semantics, as in memberlist except for the age term (see "Differences"):
+ * - Items are ordered by rank = `transmits` − `round` ascending, then part length descending, then id
+ *   descending (newer first): {@link broadcastLess}. `round` is the queue's round (set by its owner, the
+ *   gossip dispatcher, once per gossip round) when the item was queued; ids come from a counter
+ *   incremented per enqueue. With every item queued in the same round this is memberlist's order.
  * - Queuing an item whose key is already queued replaces the queued one (memberlist's NamedBroadcast;
  *   every memberlist broadcast is named by its node). The replaced item is returned so the caller can
  *   report it as not transmitted. An empty key never replaces anything and is never replaced
  *   (memberlist's UniqueBroadcast).
- * - {@link TransmitLimitedQueue.getBroadcasts} walks the transmit tiers from the least transmitted up.
+ * - {@link TransmitLimitedQueue.getBroadcasts} walks the rank tiers from the lowest up.
  *   In each tier it takes the first item (largest, newest among equals) whose part still fits in the
  *   remaining budget, again and again, and moves to the next tier when nothing in the current one
  *   fits. A taken item is sent once per call: it either reaches the retransmit limit (it is retired and
@@ -19,16 +21,31 @@
  *   The two kinds also have separate key spaces, so a user key equal to a member name replaces nothing.
  *
  * Differences, on purpose:
+ * - Age counts like a transmission. memberlist orders by transmits alone, so an item queued while the
+ *   queue holds a backlog (the join's gossip draining: thousands of items at a few transmits each)
+ *   goes out at once until it reaches the backlog's tier, then once per pass over the whole backlog.
+ *   In a 3,000-node simulation (benchmarks/sim-scale.ts, spread phase) an update queued 3 s after
+ *   convergence went out 5 times within a second, the rest of its 8 only after 1–4 s, and ≈ N·e^-5 nodes
+ *   were reached only by those late sends. Ranking by transmits − round (an item loses one tier per
+ *   send and per gossip round it has waited) lets a fresh item go ahead of older ones with fewer sends
+ *   (old news has had as long to spread from other nodes); items queued in the same round, which is
+ *   every item when the queue drains within a round, keep memberlist's order, and the retransmit
+ *   limit, replacement by key and the bound are unchanged. A queue whose owner never advances the
+ *   round (gossip rounds disabled: piggyback only) keeps memberlist's order exactly.
  * - Ids are never reset. memberlist resets its id generator when the queue empties, and HEAD had to
  *   fix two bugs where a reset reused the id of an item about to be reinserted; a JS number counts to
  *   2^53 without wrapping, so uniqueness is simply never in question.
  * - The cost of a part is a function of its length (`partSize(len)`, framing included) rather than a
  *   constant overhead: a protobuf length prefix is a varint. It must be non-decreasing in `len`.
- * - The queue is bounded (`maxQueued`): past it, the most transmitted items (the end memberlist's Prune
- *   drops from) are dropped and counted.
+ * - The queue is bounded (`maxQueued`): past it, the items served last (highest rank: the most
+ *   transmitted, oldest; the end memberlist's Prune drops from) are dropped and counted.
+ * - Transmit counts are stored in 16 bits: an item retires after min(limit, 65,535) sends. Rounds are
+ *   stored in 16 bits relative to a base; a queue that never empties for 65,535 rounds is rebased, and
+ *   an item more than 32,767 rounds older than the newest then counts as exactly that old.
  *
- * Data structures and complexity (n = items queued, p = parts returned by a call, T = transmit tiers
- * present, at most the retransmit limit, i.e. a small constant):
+ * Data structures and complexity (n = items queued, p = parts returned by a call, T = rank tiers the
+ * walk passes without taking anything from them: at most the distinct ranks present, i.e. the retransmit
+ * limit plus the rounds the queued items span; in practice the walk stops when the packet is full):
  * - One treap per kind (membership, user), ordered by {@link broadcastLess}, plus a Map from key to
  *   item. A treap is a binary search tree whose shape is fixed by a priority per node; priorities here
  *   are a 32-bit hash of the id, so the tree is balanced in expectation and fully deterministic.
@@ -47,17 +64,22 @@ import { NameMap } from '../../util/name-table.js';
 /** The fields that decide an item's place in the queue. */
 export interface BroadcastOrderKey {
   readonly transmits: number;
+  /** The queue's round when the item was queued (0 if absent): each round of age counts as a transmit. */
+  readonly round?: number;
   /** Length of the encoded part in bytes (memberlist's msgLen). */
   readonly len: number;
   readonly id: number;
 }
 
 /**
- * memberlist's `limitedBroadcast.Less`: fewer transmits first, then larger messages first, then newer
- * (higher id) first. The queue serves items in this order.
+ * memberlist's `limitedBroadcast.Less` with age: lower rank (transmits − round) first, then larger
+ * messages first, then newer (higher id) first. The queue serves items in this order. Items of the
+ * same round compare exactly as in memberlist (fewer transmits first).
  */
 export function broadcastLess(a: BroadcastOrderKey, b: BroadcastOrderKey): boolean {
-  if (a.transmits !== b.transmits) return a.transmits < b.transmits;
+  const ra = a.transmits - (a.round ?? 0);
+  const rb = b.transmits - (b.round ?? 0);
+  if (ra !== rb) return ra < rb;
   if (a.len !== b.len) return a.len > b.len;
   return a.id > b.id;
 }
@@ -78,6 +100,7 @@ export interface BroadcastInput {
 
 /** An item in (or just out of) the queue. */
 export interface QueuedBroadcast extends BroadcastOrderKey {
+  readonly round: number;
   readonly key: string;
   readonly part: Uint8Array;
   readonly notifyId: number | undefined;
@@ -126,6 +149,12 @@ export interface QueueCounters {
 }
 
 export const DEFAULT_MAX_QUEUED = 16_384;
+/** Transmit counts are stored in 16 bits: no item is sent more often than this. */
+export const MAX_TRANSMITS = 65_535;
+/** Rounds are stored in 16 bits too, relative to the store's base round (see SubQueue.add). */
+const MAX_BORN = 65_535;
+/** After a rebase the newest round sits here, leaving as many rounds of room before the next. */
+const REBASE_BORN = 32_767;
 
 const NIL = -1;
 const INITIAL_CAPACITY = 16;
@@ -142,8 +171,8 @@ function priorityOf(id: number): number {
  * The items of one kind as parallel arrays indexed by a slot number (a struct of arrays), each item
  * also its own treap node (left/right are slots). Why: during a join every node queues an alive per
  * member it learns, so a simulation of n nodes holds up to n² items at once. As objects an item and
- * its node took ~150 bytes; here an item is 8 (key) + 8 (part) + 8 (id) + 4 (priority) + 4
- * (transmits) + 8 (links) = 40 bytes, and the arrays shrink back when the queue empties (the gossip of a join drains).
+ * its node took ~150 bytes; here an item is 8 (key) + 8 (part) + 8 (id) + 4 (priority) + 2
+ * (transmits) + 2 (round, relative to the store's base) + 8 (links) = 40 bytes, and the arrays shrink back when the queue empties (the gossip of a join drains).
  * The part is shared (codec/shared-parts.ts); its length is read from it; the treap priority is a
  * hash of the id (kept in its own column); notify ids, rare, live in a map.
  */
@@ -153,7 +182,11 @@ class ItemStore {
   ids = new Float64Array(INITIAL_CAPACITY);
   /** Treap priorities (a hash of the id), kept: rotations compare them on every insert. */
   prios = new Uint32Array(INITIAL_CAPACITY);
-  transmits = new Int32Array(INITIAL_CAPACITY);
+  transmits = new Uint16Array(INITIAL_CAPACITY);
+  /** The round each item was queued in, minus {@link base} (0 to {@link MAX_BORN}). */
+  born = new Uint16Array(INITIAL_CAPACITY);
+  /** The round the store's `born` values count from: the round of the first item queued into an empty store. */
+  base = 0;
   left = new Int32Array(INITIAL_CAPACITY);
   right = new Int32Array(INITIAL_CAPACITY);
   readonly notify = new Map<number, number>();
@@ -162,7 +195,8 @@ class ItemStore {
 
   constructor(readonly user: boolean) {}
 
-  alloc(key: string, part: Uint8Array, id: number, transmits: number, notifyId: number | undefined): number {
+  alloc(key: string, part: Uint8Array, id: number, transmits: number, round: number, notifyId: number | undefined): number {
+    if (this.#used === 0) this.base = round;
     let slot = this.#free.pop();
     if (slot === undefined) {
       slot = this.keys.length;
@@ -177,7 +211,8 @@ class ItemStore {
     }
     this.ids[slot] = id;
     this.prios[slot] = priorityOf(id);
-    this.transmits[slot] = transmits;
+    this.transmits[slot] = Math.min(transmits, MAX_TRANSMITS);
+    this.born[slot] = Math.min(Math.max(round - this.base, 0), MAX_BORN);
     this.left[slot] = NIL;
     this.right[slot] = NIL;
     if (notifyId !== undefined) this.notify.set(slot, notifyId);
@@ -219,14 +254,20 @@ class ItemStore {
       notifyId: this.notify.get(slot),
       user: this.user,
       transmits: this.transmits[slot] as number,
+      round: this.base + (this.born[slot] as number),
     };
+  }
+
+  /** The order's first key: transmits − round (relative to the store's base; only differences matter). */
+  rank(slot: number): number {
+    return (this.transmits[slot] as number) - (this.born[slot] as number);
   }
 
   /** broadcastLess over slots. */
   less(a: number, b: number): boolean {
-    const ta = this.transmits[a] as number;
-    const tb = this.transmits[b] as number;
-    if (ta !== tb) return ta < tb;
+    const ra = this.rank(a);
+    const rb = this.rank(b);
+    if (ra !== rb) return ra < rb;
     const la = this.len(a);
     const lb = this.len(b);
     if (la !== lb) return la > lb;
@@ -239,8 +280,10 @@ class ItemStore {
     ids.set(this.ids.subarray(0, n));
     const prios = new Uint32Array(capacity);
     prios.set(this.prios.subarray(0, n));
-    const transmits = new Int32Array(capacity);
+    const transmits = new Uint16Array(capacity);
     transmits.set(this.transmits.subarray(0, n));
+    const born = new Uint16Array(capacity);
+    born.set(this.born.subarray(0, n));
     const left = new Int32Array(capacity);
     left.set(this.left.subarray(0, n));
     const right = new Int32Array(capacity);
@@ -248,6 +291,7 @@ class ItemStore {
     this.ids = ids;
     this.prios = prios;
     this.transmits = transmits;
+    this.born = born;
     this.left = left;
     this.right = right;
   }
@@ -425,13 +469,32 @@ class SubQueue {
     this.byKey = byKey;
   }
 
-  add(key: string, part: Uint8Array, id: number, transmits: number, notifyId: number | undefined): number {
-    const slot = this.store.alloc(key, part, id, transmits, notifyId);
+  add(key: string, part: Uint8Array, id: number, transmits: number, round: number, notifyId: number | undefined): number {
+    if (this.size > 0 && round - this.store.base > MAX_BORN) this.#rebase(round);
+    const slot = this.store.alloc(key, part, id, transmits, round, notifyId);
     this.tree.insert(slot);
     if (key !== '') this.byKey.set(key, slot);
     this.size++;
     this.bytes += part.length;
     return slot;
+  }
+
+  /**
+   * Moves the store's base so that `round` fits in 16 bits (a queue that has not emptied for 65,535
+   * rounds): rounds are shifted down, items more than REBASE_BORN rounds older than `round` count as
+   * queued REBASE_BORN rounds before it (they are that old and more; only their order among such
+   * ancients changes), and the tree is rebuilt on the new ranks. O(n log n), at most once per 32,768
+   * rounds. Never called during a getBroadcasts walk (queue() is the only caller).
+   */
+  #rebase(round: number): void {
+    const st = this.store;
+    const slots = this.tree.toArray();
+    const newBase = round - REBASE_BORN;
+    const shift = newBase - st.base;
+    for (const slot of slots) st.born[slot] = Math.max((st.born[slot] as number) - shift, 0);
+    st.base = newBase;
+    this.tree.clear();
+    for (const slot of slots) this.tree.insert(slot);
   }
 
   /** Takes an item out for good and returns its snapshot. */
@@ -471,6 +534,7 @@ export class TransmitLimitedQueue {
   readonly #membership: SubQueue;
   readonly #user: SubQueue;
   #idGen = 0;
+  #round = 0;
 
   constructor(options: TransmitLimitedQueueOptions = {}) {
     const max = options.maxQueued ?? DEFAULT_MAX_QUEUED;
@@ -480,6 +544,25 @@ export class TransmitLimitedQueue {
     this.maxQueued = max;
     this.#membership = new SubQueue(this.counters, false, new NameMap<number>());
     this.#user = new SubQueue(this.counters, true, new Map<string, number>());
+  }
+
+  /**
+   * The current round, which items queued from now on record (default 0): the owner advances it once
+   * per gossip round. Each round an item has waited counts like one transmit in the order. An integer
+   * that should not decrease (an item is never ranked as queued before the first item of a non-empty queue).
+   */
+  get round(): number {
+    return this.#round;
+  }
+
+  set round(value: number) {
+    if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError(`round must be an integer >= 0, got ${String(value)}`);
+    this.#round = value;
+  }
+
+  /** The id of the last item queued (0 before any): items queued later have larger ids. */
+  get lastId(): number {
+    return this.#idGen;
   }
 
   /** Items queued (memberlist's NumQueued). */
@@ -516,7 +599,7 @@ export class TransmitLimitedQueue {
       }
     }
     const notifyId = input.notifyId !== undefined && input.notifyId !== 0 ? input.notifyId : undefined;
-    const slot = sub.add(input.key, input.part, ++this.#idGen, Math.max(0, Math.floor(input.transmits ?? 0)), notifyId);
+    const slot = sub.add(input.key, input.part, ++this.#idGen, Math.max(0, Math.floor(input.transmits ?? 0)), this.#round, notifyId);
     const item = sub.store.snapshot(slot);
     this.counters.queued++;
     const dropped = this.size > this.maxQueued ? this.prune(this.maxQueued) : [];
@@ -527,7 +610,7 @@ export class TransmitLimitedQueue {
    * Takes the parts to send in one packet (memberlist's GetBroadcasts): membership items first, then
    * user items with what is left of the budget. Each part costs `partSize(len)` bytes (framing
    * included; non-decreasing in len) out of `limitBytes`. An item sent for the
-   * `retransmitLimit`-th time leaves the queue and is listed in `finished`.
+   * `retransmitLimit`-th time (at most {@link MAX_TRANSMITS}) leaves the queue and is listed in `finished`.
    * O((p + T + 1) · log n) expected; see the module comment. `withSent` false leaves `sent` empty:
    * the gossip dispatcher needs only the parts, and a snapshot per part sent is garbage it would make
    * for nothing (at n² parts per join in a large simulation).
@@ -535,15 +618,16 @@ export class TransmitLimitedQueue {
   getBroadcasts(partSize: (len: number) => number, limitBytes: number, retransmitLimit: number, withSent = true): BroadcastBatch {
     const batch = { parts: [] as Uint8Array[], sent: [] as QueuedBroadcast[], finished: [] as QueuedBroadcast[], bytesUsed: 0, withSent };
     if (this.size === 0) return batch;
-    this.#walk(this.#membership, partSize, limitBytes, retransmitLimit, batch);
-    this.#walk(this.#user, partSize, limitBytes, retransmitLimit, batch);
+    const limit = Math.min(retransmitLimit, MAX_TRANSMITS);
+    this.#walk(this.#membership, partSize, limitBytes, limit, batch);
+    this.#walk(this.#user, partSize, limitBytes, limit, batch);
     return batch;
   }
 
   /**
-   * Keeps at most `maxRetain` items, dropping from the most transmitted end (memberlist's Prune: most
-   * transmits, then smallest, then oldest). At equal transmit counts user items go before membership
-   * ones. Returns the dropped items. O(log n) per item dropped.
+   * Keeps at most `maxRetain` items, dropping from the end served last (memberlist's Prune: highest
+   * rank, i.e. most transmits and oldest, then smallest, then oldest). At equal ranks user items go
+   * before membership ones. Returns the dropped items. O(log n) per item dropped.
    */
   prune(maxRetain: number): QueuedBroadcast[] {
     const keep = Math.max(0, Math.floor(maxRetain));
@@ -551,8 +635,11 @@ export class TransmitLimitedQueue {
     while (this.size > keep) {
       const m = this.#membership.tree.max();
       const u = this.#user.tree.max();
+      // Ranks of the two kinds count from their own stores' bases: compare them on one scale.
       const fromUser =
-        u !== NIL && (m === NIL || (this.#user.store.transmits[u] as number) >= (this.#membership.store.transmits[m] as number));
+        u !== NIL &&
+        (m === NIL ||
+          this.#user.store.rank(u) - this.#user.store.base >= this.#membership.store.rank(m) - this.#membership.store.base);
       const sub = fromUser ? this.#user : this.#membership;
       dropped.push(sub.delete(fromUser ? u : m));
     }
@@ -582,7 +669,7 @@ export class TransmitLimitedQueue {
     if (first === NIL) return;
     const st = sub.store;
     const reinsert: number[] = [];
-    let tier = st.transmits[first] as number;
+    let tier = st.rank(first);
     for (;;) {
       const free = limitBytes - batch.bytesUsed;
       if (free < partSize(0)) break; // nothing can fit any more
@@ -590,16 +677,17 @@ export class TransmitLimitedQueue {
       // is false before that point and true after it in the treap's order.
       const t = tier;
       const found = sub.tree.firstWhere((slot) => {
-        const tr = st.transmits[slot] as number;
-        return tr > t || (tr === t && partSize(st.len(slot)) <= free);
+        const r = st.rank(slot);
+        return r > t || (r === t && partSize(st.len(slot)) <= free);
       });
       if (found === NIL) break;
-      const foundTransmits = st.transmits[found] as number;
-      if (foundTransmits !== tier) {
+      const foundRank = st.rank(found);
+      if (foundRank !== tier) {
         // Nothing in this tier fits; `found` heads the next non-empty tier (its largest item).
-        tier = foundTransmits;
+        tier = foundRank;
         if (partSize(st.len(found)) > free) continue;
       }
+      const foundTransmits = st.transmits[found] as number;
       sub.tree.remove(found);
       batch.parts.push(st.parts[found] as Uint8Array);
       batch.bytesUsed += partSize(st.len(found));
