@@ -106,7 +106,7 @@ export class GossipActor implements Actor {
    * target now (alive, suspect, or dead for less than gossipToTheDeadMs), and for dead members the
    * time they died. Dense tables by member id (util/name-table.ts): at thousands of simulated nodes of
    * thousands of members each, a record and a Map entry per member cost ~100 bytes per pair, these
-   * 9 bytes plus 8 per dead member.
+   * 5 bytes (a version id and a flag) plus 8 per dead member.
    */
   readonly #view = new NameMap<SharedMember>();
   readonly #targets = new NameBytes();

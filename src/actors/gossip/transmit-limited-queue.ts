@@ -456,7 +456,7 @@ class SubQueue {
   readonly tree: Treap;
   /**
    * Slots by key. The membership kind is keyed by member names, so it uses a dense table by member id
-   * (util/name-table.ts, 8 bytes per member) rather than a Map (~40 bytes per queued item).
+   * (util/name-table.ts, 4 bytes per member) rather than a Map (~40 bytes per queued item).
    */
   readonly byKey: KeyIndex;
   /** Items held, including those taken out of the tree during a getBroadcasts walk. */
