@@ -20,58 +20,70 @@
  * after release), not insertion order as with a Map. Nothing in the protocol depends on that order.
  */
 
-/** The process-wide name ↔ id registry (one per thread, as every module-level value). */
-class MemberIdRegistry {
-  readonly #ids = new Map<string, number>();
-  #names: Array<string | undefined> = [];
+/**
+ * Keys ↔ small integer ids, each id counted per holder and recycled when the last one lets go: the
+ * registry behind both the member ids (names) and the value ids (what NameMaps hold). One per thread,
+ * as every module-level value.
+ */
+class RefCountedIds<K> {
+  readonly #ids = new Map<K, number>();
+  #keys: Array<K | undefined>;
   #refs = new Int32Array(256);
   readonly #free: number[] = [];
-  #lastName: string | undefined;
+  #lastKey: K | undefined;
   #lastId = -1;
+
+  /** `firstId`: ids below it are never handed out (0 can then mean "no entry" in a typed array). */
+  constructor(firstId: number) {
+    this.#keys = new Array<K | undefined>(firstId).fill(undefined);
+  }
 
   /** Ids handed out so far (the length every table grows to): live ids plus recyclable ones. */
   get highWater(): number {
-    return this.#names.length;
+    return this.#keys.length;
   }
 
-  /** Names holding an id now. */
+  /** Keys holding an id now. */
   get size(): number {
     return this.#ids.size;
   }
 
-  idOf(name: string): number | undefined {
-    // One handler usually touches several tables for the same member in a row: a one-entry cache
-    // saves the Map lookup (names are mostly interned, so the comparison is a pointer check).
-    if (name === this.#lastName) return this.#lastId;
-    const id = this.#ids.get(name);
+  idOf(key: K): number | undefined {
+    // One handler usually touches several tables for the same member in a row, and the same version is
+    // stored by each actor of a node, then by the next node: a one-entry cache saves the Map lookup
+    // (names are mostly interned, so the comparison is a pointer check).
+    if (this.#lastId >= 0 && key === this.#lastKey) return this.#lastId;
+    const id = this.#ids.get(key);
     if (id !== undefined) {
-      this.#lastName = name;
+      this.#lastKey = key;
       this.#lastId = id;
     }
     return id;
   }
 
-  nameOf(id: number): string {
-    return this.#names[id] as string;
+  keyOf(id: number): K | undefined {
+    return this.#keys[id];
   }
 
-  /** The id of `name`, counting one more holder. */
-  acquire(name: string): number {
-    let id = this.#ids.get(name);
+  /** The id of `key`, counting one more holder. */
+  acquire(key: K): number {
+    let id = this.idOf(key);
     if (id === undefined) {
       id = this.#free.pop();
       if (id === undefined) {
-        id = this.#names.length;
-        this.#names.push(name);
+        id = this.#keys.length;
+        this.#keys.push(key);
         if (id >= this.#refs.length) {
           const grown = new Int32Array(this.#refs.length * 2);
           grown.set(this.#refs);
           this.#refs = grown;
         }
       } else {
-        this.#names[id] = name;
+        this.#keys[id] = key;
       }
-      this.#ids.set(name, id);
+      this.#ids.set(key, id);
+      this.#lastKey = key;
+      this.#lastId = id;
     }
     this.#refs[id] = (this.#refs[id] as number) + 1;
     return id;
@@ -82,11 +94,24 @@ class MemberIdRegistry {
     const left = (this.#refs[id] as number) - 1;
     this.#refs[id] = left;
     if (left > 0) return;
-    const name = this.#names[id];
-    if (name !== undefined) this.#ids.delete(name);
-    if (name === this.#lastName) this.#lastName = undefined;
-    this.#names[id] = undefined;
+    this.#ids.delete(this.#keys[id] as K);
+    if (id === this.#lastId) {
+      this.#lastKey = undefined;
+      this.#lastId = -1;
+    }
+    this.#keys[id] = undefined;
     this.#free.push(id);
+  }
+}
+
+/** The process-wide name ↔ id registry: which slot of every dense table a member name uses. */
+class MemberIdRegistry extends RefCountedIds<string> {
+  constructor() {
+    super(0);
+  }
+
+  nameOf(id: number): string {
+    return this.keyOf(id) as string;
   }
 }
 
@@ -109,62 +134,13 @@ function grownLength(current: number, id: number): number {
  * eight such columns are 3.2 GB less (benchmarks/RESULTS.md, part 3). Like the member ids this is a
  * cache of identity (which slot a value uses), not shared state: the values are immutable.
  */
-class ValueIdRegistry {
-  readonly #ids = new Map<unknown, number>();
-  #values: unknown[] = [undefined];
-  #refs = new Int32Array(256);
-  readonly #free: number[] = [];
-  #lastValue: unknown = undefined;
-  #lastId = 0;
-
-  /** Values held now. */
-  get size(): number {
-    return this.#ids.size;
+class ValueIdRegistry extends RefCountedIds<unknown> {
+  constructor() {
+    super(1); // 0 is an empty NameMap slot
   }
 
-  valueOf(id: number): unknown {
-    return this.#values[id];
-  }
-
-  /** The id of `value`, counting one more holder. */
-  acquire(value: unknown): number {
-    // The same version is usually stored by several tables in a row (each actor of a node, then the
-    // next node): a one-entry cache saves the Map lookup.
-    let id = value === this.#lastValue && this.#lastId !== 0 ? this.#lastId : this.#ids.get(value);
-    if (id === undefined) {
-      id = this.#free.pop();
-      if (id === undefined) {
-        id = this.#values.length;
-        this.#values.push(value);
-        if (id >= this.#refs.length) {
-          const grown = new Int32Array(this.#refs.length * 2);
-          grown.set(this.#refs);
-          this.#refs = grown;
-        }
-      } else {
-        this.#values[id] = value;
-      }
-      this.#ids.set(value, id);
-    }
-    this.#lastValue = value;
-    this.#lastId = id;
-    this.#refs[id] = (this.#refs[id] as number) + 1;
-    return id;
-  }
-
-  /** One holder fewer; the value is forgotten when none is left. */
-  release(id: number): void {
-    const left = (this.#refs[id] as number) - 1;
-    this.#refs[id] = left;
-    if (left > 0) return;
-    const value = this.#values[id];
-    this.#ids.delete(value);
-    if (id === this.#lastId) {
-      this.#lastValue = undefined;
-      this.#lastId = 0;
-    }
-    this.#values[id] = undefined;
-    this.#free.push(id);
+  valueAt(id: number): unknown {
+    return this.keyOf(id);
   }
 }
 
@@ -189,7 +165,7 @@ export class NameMap<V> implements ReadonlyMap<string, V> {
     const id = memberIds.idOf(name);
     if (id === undefined || id >= this.#vids.length) return undefined;
     const vid = this.#vids[id] as number;
-    return vid === 0 ? undefined : (valueIds.valueOf(vid) as V);
+    return vid === 0 ? undefined : (valueIds.valueAt(vid) as V);
   }
 
   has(name: string): boolean {
@@ -201,7 +177,7 @@ export class NameMap<V> implements ReadonlyMap<string, V> {
     if (value === undefined) throw new RangeError('NameMap cannot store undefined');
     let id = memberIds.idOf(name);
     const old = id !== undefined && id < this.#vids.length ? (this.#vids[id] as number) : 0;
-    if (old !== 0 && valueIds.valueOf(old) === value) return this;
+    if (old !== 0 && valueIds.valueAt(old) === value) return this;
     const vid = valueIds.acquire(value);
     if (old === 0) {
       id = memberIds.acquire(name);
@@ -250,7 +226,7 @@ export class NameMap<V> implements ReadonlyMap<string, V> {
     const vids = this.#vids;
     for (let id = 0; id < vids.length; id++) {
       const vid = vids[id] as number;
-      if (vid !== 0) yield [memberIds.nameOf(id), valueIds.valueOf(vid) as V];
+      if (vid !== 0) yield [memberIds.nameOf(id), valueIds.valueAt(vid) as V];
     }
   }
 
@@ -263,7 +239,7 @@ export class NameMap<V> implements ReadonlyMap<string, V> {
     const vids = this.#vids;
     for (let id = 0; id < vids.length; id++) {
       const vid = vids[id] as number;
-      if (vid !== 0) yield valueIds.valueOf(vid) as V;
+      if (vid !== 0) yield valueIds.valueAt(vid) as V;
     }
   }
 
