@@ -25,7 +25,7 @@
  * registry behind both the member ids (names) and the value ids (what NameMaps hold). One per thread,
  * as every module-level value.
  */
-class RefCountedIds<K> {
+export class RefCountedIds<K> {
   readonly #ids = new Map<K, number>();
   #keys: Array<K | undefined>;
   #refs = new Int32Array(256);

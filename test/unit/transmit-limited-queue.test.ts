@@ -8,6 +8,7 @@ import {
 } from '../../src/actors/gossip/transmit-limited-queue.js';
 import { ProtobufCodec } from '../../src/codec/protobuf-codec.js';
 import { retransmitLimit } from '../../src/timing.js';
+import { memberIds, valueIds } from '../../src/util/name-table.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -254,6 +255,28 @@ describe('TransmitLimitedQueue, further rules', () => {
     expect(q.size).toBe(0);
     expect(q.bytes).toBe(0);
     expect(q.getBroadcasts(overhead(2), 1000, 4).parts).toEqual([]);
+  });
+
+  it('items hold their key and part by id: every id is given back when they leave (sent out, replaced, dropped, cleared)', () => {
+    const [names, values] = [memberIds.size, valueIds.size];
+    const q = new TransmitLimitedQueue({ maxQueued: 3 });
+    const shared = new Uint8Array([1, 2, 3]);
+    q.queue({ key: 'tlq-ids-a', part: shared });
+    q.queue({ key: 'tlq-ids-b', part: shared }); // one part, one value id for both
+    q.queue({ key: '', part: new Uint8Array(4) });
+    q.queue({ key: 'tlq-user', part: new Uint8Array(5), user: true }); // past the bound: one dropped
+    q.queue({ key: 'tlq-ids-a', part: new Uint8Array(6) }); // replaces
+    expect(q.size).toBe(3);
+    expect(memberIds.size).toBeGreaterThan(names);
+    const sent = q.getBroadcasts(overhead(2), 1000, 1).parts; // limit 1: everything retires
+    expect(sent.length).toBe(3);
+    expect(q.size).toBe(0);
+    expect([memberIds.size, valueIds.size]).toEqual([names, values]);
+    q.queue({ key: 'tlq-ids-c', part: shared });
+    q.queue({ key: 'tlq-user-2', part: shared, user: true });
+    expect(q.get('tlq-ids-c')?.part).toBe(shared); // the same object back
+    q.clear();
+    expect([memberIds.size, valueIds.size]).toEqual([names, values]);
   });
 
   it('a retransmit limit of 0 (no members known) sends each item once', () => {

@@ -59,7 +59,7 @@
  * `counters.nodeVisits` counts treap nodes touched, so tests can check these bounds without timing.
  */
 import { InvalidArgumentError } from '../../errors.js';
-import { NameMap } from '../../util/name-table.js';
+import { memberIds, NameMap, RefCountedIds, valueIds } from '../../util/name-table.js';
 
 /** The fields that decide an item's place in the queue. */
 export interface BroadcastOrderKey {
@@ -167,18 +167,30 @@ function priorityOf(id: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** Keys of user broadcasts ↔ ids (membership keys are member names: they use the member ids). */
+const userKeyIds = new RefCountedIds<string>(0);
+/** The key '' (never replaces, never replaced) takes no id. */
+const NO_KEY = -1;
+
 /**
  * The items of one kind as parallel arrays indexed by a slot number (a struct of arrays), each item
  * also its own treap node (left/right are slots). Why: during a join every node queues an alive per
  * member it learns, so a simulation of n nodes holds up to n² items at once. As objects an item and
- * its node took ~150 bytes; here an item is 8 (key) + 8 (part) + 8 (id) + 4 (priority) + 2
- * (transmits) + 2 (round, relative to the store's base) + 8 (links) = 40 bytes, and the arrays shrink back when the queue empties (the gossip of a join drains).
- * The part is shared (codec/shared-parts.ts); its length is read from it; the treap priority is a
- * hash of the id (kept in its own column); notify ids, rare, live in a map.
+ * its node took ~150 bytes; here an item is 4 (key id) + 4 (part id) + 4 (part length) + 8 (id) + 4
+ * (priority) + 2 (transmits) + 2 (round, relative to the store's base) + 8 (links) = 36 bytes, all in
+ * typed arrays: nothing the collector has to scan (as pointers, key and part cost 16 bytes of scanned
+ * heap per item, 1.6 GB at 10,000 nodes). The arrays shrink back when the queue empties (the gossip of
+ * a join drains). The key is a member id (util/name-table.ts) or a user-key id, the part a value id
+ * (parts are shared: codec/shared-parts.ts); the treap priority is a hash of the id (kept in its own
+ * column); notify ids, rare, live in a map.
  */
 class ItemStore {
-  keys: Array<string | undefined> = [];
-  parts: Array<Uint8Array | undefined> = [];
+  /** Key ids (NO_KEY for ''). */
+  keyIds = new Int32Array(INITIAL_CAPACITY);
+  /** Part ids in the thread's value registry; 0 marks a free slot. */
+  partIds = new Int32Array(INITIAL_CAPACITY);
+  /** Part lengths, read on every comparison (kept here rather than behind the part's id). */
+  lens = new Int32Array(INITIAL_CAPACITY);
   ids = new Float64Array(INITIAL_CAPACITY);
   /** Treap priorities (a hash of the id), kept: rotations compare them on every insert. */
   prios = new Uint32Array(INITIAL_CAPACITY);
@@ -192,23 +204,26 @@ class ItemStore {
   readonly notify = new Map<number, number>();
   #free: number[] = [];
   #used = 0;
+  /** Slots handed out so far (free or not). */
+  #high = 0;
+  readonly #keyIds: RefCountedIds<string>;
 
-  constructor(readonly user: boolean) {}
+  constructor(readonly user: boolean) {
+    this.#keyIds = user ? userKeyIds : memberIds;
+  }
 
   alloc(key: string, part: Uint8Array, id: number, transmits: number, round: number, notifyId: number | undefined): number {
     if (this.#used === 0) this.base = round;
     let slot = this.#free.pop();
     if (slot === undefined) {
-      slot = this.keys.length;
+      slot = this.#high++;
       // 1.5×, not 2×: during a large join every node's queue grows to thousands of items at once, and
       // the unused half of doubled arrays was a third of the typed-array memory at 10,000 nodes.
       if (slot >= this.ids.length) this.#grow(Math.ceil(this.ids.length * 1.5));
-      this.keys.push(key);
-      this.parts.push(part);
-    } else {
-      this.keys[slot] = key;
-      this.parts[slot] = part;
     }
+    this.keyIds[slot] = key === '' ? NO_KEY : this.#keyIds.acquire(key);
+    this.partIds[slot] = valueIds.acquire(part);
+    this.lens[slot] = part.length;
     this.ids[slot] = id;
     this.prios[slot] = priorityOf(id);
     this.transmits[slot] = Math.min(transmits, MAX_TRANSMITS);
@@ -222,34 +237,50 @@ class ItemStore {
 
   /** Frees a slot (its item left the queue for good); an empty store gives its arrays back. */
   release(slot: number): void {
-    this.keys[slot] = undefined;
-    this.parts[slot] = undefined;
+    this.#releaseIds(slot);
     this.notify.delete(slot);
     this.#used--;
     if (this.#used === 0) this.reset();
     else this.#free.push(slot);
   }
 
+  /** Empties the store, releasing the ids its items hold. */
   reset(): void {
-    this.keys = [];
-    this.parts = [];
+    for (let slot = 0; this.#used > 0 && slot < this.#high; slot++) {
+      if (this.partIds[slot] !== 0) {
+        this.#releaseIds(slot);
+        this.#used--;
+      }
+    }
     this.#free = [];
     this.#used = 0;
+    this.#high = 0;
     this.notify.clear();
     if (this.ids.length > INITIAL_CAPACITY) this.#grow(INITIAL_CAPACITY);
   }
 
+  #releaseIds(slot: number): void {
+    const k = this.keyIds[slot] as number;
+    if (k !== NO_KEY) this.#keyIds.release(k);
+    valueIds.release(this.partIds[slot] as number);
+    this.partIds[slot] = 0;
+  }
+
   len(slot: number): number {
-    return (this.parts[slot] as Uint8Array).length;
+    return this.lens[slot] as number;
+  }
+
+  part(slot: number): Uint8Array {
+    return valueIds.valueAt(this.partIds[slot] as number) as Uint8Array;
   }
 
   /** A caller's copy of the item in `slot` (QueuedBroadcast is a snapshot, not a live view). */
   snapshot(slot: number): QueuedBroadcast {
-    const part = this.parts[slot] as Uint8Array;
+    const k = this.keyIds[slot] as number;
     return {
-      key: this.keys[slot] as string,
-      part,
-      len: part.length,
+      key: k === NO_KEY ? '' : (this.#keyIds.keyOf(k) as string),
+      part: this.part(slot),
+      len: this.lens[slot] as number,
       id: this.ids[slot] as number,
       notifyId: this.notify.get(slot),
       user: this.user,
@@ -268,32 +299,27 @@ class ItemStore {
     const ra = this.rank(a);
     const rb = this.rank(b);
     if (ra !== rb) return ra < rb;
-    const la = this.len(a);
-    const lb = this.len(b);
+    const la = this.lens[a] as number;
+    const lb = this.lens[b] as number;
     if (la !== lb) return la > lb;
     return (this.ids[a] as number) > (this.ids[b] as number);
   }
 
   #grow(capacity: number): void {
-    const n = Math.min(this.keys.length, capacity);
-    const ids = new Float64Array(capacity);
-    ids.set(this.ids.subarray(0, n));
-    const prios = new Uint32Array(capacity);
-    prios.set(this.prios.subarray(0, n));
-    const transmits = new Uint16Array(capacity);
-    transmits.set(this.transmits.subarray(0, n));
-    const born = new Uint16Array(capacity);
-    born.set(this.born.subarray(0, n));
-    const left = new Int32Array(capacity);
-    left.set(this.left.subarray(0, n));
-    const right = new Int32Array(capacity);
-    right.set(this.right.subarray(0, n));
-    this.ids = ids;
-    this.prios = prios;
-    this.transmits = transmits;
-    this.born = born;
-    this.left = left;
-    this.right = right;
+    const n = Math.min(this.#high, capacity);
+    const copy = <T extends Int32Array | Uint32Array | Uint16Array | Float64Array>(from: T, to: T): T => {
+      to.set(from.subarray(0, n) as never);
+      return to;
+    };
+    this.keyIds = copy(this.keyIds, new Int32Array(capacity));
+    this.partIds = copy(this.partIds, new Int32Array(capacity));
+    this.lens = copy(this.lens, new Int32Array(capacity));
+    this.ids = copy(this.ids, new Float64Array(capacity));
+    this.prios = copy(this.prios, new Uint32Array(capacity));
+    this.transmits = copy(this.transmits, new Uint16Array(capacity));
+    this.born = copy(this.born, new Uint16Array(capacity));
+    this.left = copy(this.left, new Int32Array(capacity));
+    this.right = copy(this.right, new Int32Array(capacity));
   }
 }
 
@@ -689,7 +715,7 @@ export class TransmitLimitedQueue {
       }
       const foundTransmits = st.transmits[found] as number;
       sub.tree.remove(found);
-      batch.parts.push(st.parts[found] as Uint8Array);
+      batch.parts.push(st.part(found));
       batch.bytesUsed += partSize(st.len(found));
       st.transmits[found] = foundTransmits + 1;
       if (batch.withSent) batch.sent.push(st.snapshot(found));
