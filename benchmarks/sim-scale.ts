@@ -27,7 +27,8 @@ import { writeHeapSnapshot } from 'node:v8';
 import { retransmitLimit } from '../src/timing.js';
 import type { MemberlistNode, Profile } from '../src/index.js';
 import { SimulatedCluster } from '../src/testing/index.js';
-import { GossipActor, type WatchedSend } from '../src/actors/gossip/gossip-actor.js';
+import type { GossipActor, WatchedSend } from '../src/actors/gossip/gossip-actor.js';
+import type { ProtocolStack } from '../src/protocol-stack.js';
 
 const { values: argv } = parseArgs({
   options: {
@@ -129,9 +130,8 @@ function pct(sorted: readonly number[], p: number): number | undefined {
   return sorted.length === 0 ? undefined : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
 }
 
-/** Every node's gossip dispatcher by node name (diagnostics of the spread phase; off the measured path). */
-const gossipOf = new Map<string, GossipActor>();
-GossipActor.onStart = (actor, name) => gossipOf.set(name, actor);
+/** A node's gossip dispatcher (diagnostics of the spread phase; simulated nodes run inline). */
+const gossipOf = (node: MemberlistNode): GossipActor => (node.protocolStack as ProtocolStack).gossip;
 
 const cluster = new SimulatedCluster({
   seed: SEED,
@@ -347,7 +347,7 @@ async function main(): Promise<void> {
     const tier0: number[] = [];
     const tiersSum: number[] = [];
     for (let i = 0; i < N; i += every) {
-      const h = (gossipOf.get((nodes[i] as MemberlistNode).name) as GossipActor).transmitHistogram();
+      const h = gossipOf(nodes[i] as MemberlistNode).transmitHistogram();
       depths.push(h.reduce((a, b) => a + b, 0));
       tier0.push(h[0] ?? 0);
       h.forEach((c, t) => (tiersSum[t] = (tiersSum[t] ?? 0) + c));
@@ -363,8 +363,7 @@ async function main(): Promise<void> {
     const via = { gossip: 0, piggyback: 0 };
     const depthAtSend: number[][] = [];
     for (let i = 0; i < N; i++) {
-      const name = (nodes[i] as MemberlistNode).name;
-      (gossipOf.get(name) as GossipActor).watch(updater.name, (s: WatchedSend) => {
+      gossipOf(nodes[i] as MemberlistNode).watch(updater.name, (s: WatchedSend) => {
         const now = clock.now();
         sendsBy[i] = (sendsBy[i] as number) + 1;
         (sendTimes[i] as number[]).push(now);
@@ -394,7 +393,7 @@ async function main(): Promise<void> {
       const view = (nodes[i] as MemberlistNode).members().find((m) => m.name === updater.name);
       uninformed.push({ node: (nodes[i] as MemberlistNode).name, state: view?.state ?? 'unknown', incarnation: view?.incarnation ?? -1, meta: new TextDecoder().decode(view?.meta ?? new Uint8Array(0)) });
     }
-    for (const g of gossipOf.values()) g.watch(undefined);
+    for (const node of nodes) gossipOf(node).watch(undefined);
     const drops1 = sumDrops();
     const net1 = cluster.network.stats;
     // Per informed node (and the updater): its sends of the update, and the delay from being informed

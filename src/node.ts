@@ -17,7 +17,14 @@ import type { Actor } from './runtime/actor.js';
 import { Supervisor } from './runtime/supervisor.js';
 import { NetTransport } from './transport/net-transport.js';
 import type { Endpoint, Transport } from './transport/transport.js';
-import { createCodec, createMergeExecutor, spawnProtocolStack, type ProtocolMetrics, type ProtocolThreadMetrics } from './protocol-stack.js';
+import {
+  createCodec,
+  createMergeExecutor,
+  spawnProtocolStack,
+  type ProtocolMetrics,
+  type ProtocolStack,
+  type ProtocolThreadMetrics,
+} from './protocol-stack.js';
 import { InlineBackend, type ProtocolBackend, type Threading } from './protocol-backend.js';
 import { IsolatedBackend, type IsolationOptions } from './isolation/isolated-backend.js';
 
@@ -389,6 +396,14 @@ export class MemberlistNode {
    */
   metrics(): NodeMetrics {
     return this.#compose(this.#backend.metrics());
+  }
+
+  /**
+   * @internal Diagnostics (benchmarks/sim-scale.ts reads the gossip queues of simulated nodes): the
+   * protocol actors when they run on this thread (threading 'inline'), undefined when isolated.
+   */
+  get protocolStack(): ProtocolStack | undefined {
+    return this.#backend.stack;
   }
 
   /** Like metrics(), but waits for a snapshot taken now (isolated: one round trip to the protocol thread). */

@@ -15,6 +15,8 @@ export interface ProtocolBackend {
   /** The address bound (port 0 resolved) and the one advertised. */
   readonly address: Endpoint;
   readonly advertise: Endpoint;
+  /** The protocol actors when they run on this thread (inline), for diagnostics; absent when isolated. */
+  readonly stack?: ProtocolStack;
   /** The latest counters (inline: read now). */
   metrics(): ProtocolThreadMetrics;
   refreshMetrics(): Promise<ProtocolThreadMetrics>;
@@ -45,6 +47,10 @@ export class InlineBackend implements ProtocolBackend {
 
   get advertise(): Endpoint {
     return this.parts.advertise;
+  }
+
+  get stack(): ProtocolStack {
+    return this.parts.stack;
   }
 
   metrics(): ProtocolThreadMetrics {

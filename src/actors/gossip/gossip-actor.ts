@@ -82,11 +82,6 @@ interface DeadExpiry {
  *   (transmitted) or were replaced or dropped (not transmitted).
  */
 export class GossipActor implements Actor {
-  /**
-   * Diagnostics (benchmarks/sim-scale.ts): called with every gossip actor that starts, and its node's
-   * name, so a simulation can reach the queues of its nodes. Unset (and never read past start) otherwise.
-   */
-  static onStart: ((actor: GossipActor, nodeName: string) => void) | undefined;
   readonly name = 'gossip';
   readonly accepts = [actors.QueueBroadcast, actors.OutboundPacket, actors.GossipTick, actors.MemberChanged, actors.MemberRemoved];
   readonly stats: GossipStats = {
@@ -176,7 +171,6 @@ export class GossipActor implements Actor {
 
   start(ctx: ActorContext): void {
     this.#ctx = ctx;
-    GossipActor.onStart?.(this, this.#options.name);
     this.#queue = new TransmitLimitedQueue({ maxQueued: this.#options.maxQueued });
     // Cleared rather than replaced: the dense tables release their member ids.
     this.#view.clear();
