@@ -198,5 +198,14 @@ describe('loop monitor', () => {
     interval(0, 5000); // busy, but no block seen: no stall
     expect(monitor.stalls).toBe(2);
     expect(seen.filter((m) => m instanceof actors.LoopStall)).toHaveLength(2);
+    // A block the histogram reports one check late (its sample and the check expired in one loop turn,
+    // the check first): the interval it happened in was busy, the one that reads it idle. Still a stall.
+    interval(0, 5000); // settles the two-interval window past the busy intervals above
+    interval(0, 0);
+    interval(0, 0);
+    expect(monitor.stalls).toBe(2);
+    interval(0, TIMEOUT * 3); // the block: not yet in the histogram
+    interval(TIMEOUT * 3, 0); // read one check late
+    expect(monitor.stalls).toBe(3);
   });
 });

@@ -43,8 +43,9 @@ export class LoopMonitorActor implements Actor {
   maxDelayMs = 0;
   /** When the pending LoopCheck is due: its own lateness is a second measure of a stall. */
   #dueMs = 0;
-  /** The loop's busy time at the previous check, ms. */
+  /** The loop's busy time at the previous check and at the one before it, ms. */
   #busyAtMs = 0;
+  #busyAtPrevMs = 0;
   #warned = false;
 
   constructor(private readonly options: LoopMonitorOptions) {}
@@ -54,6 +55,7 @@ export class LoopMonitorActor implements Actor {
     // One histogram per thread, shared: every node on this thread sees the same loop.
     this.#reader = (this.options.sampler ?? threadDelaySampler()).join(ctx.clock.now(), delayResolutionMs(this.options.stallMs));
     this.#busyAtMs = (this.options.busyMs ?? loopBusyMs)();
+    this.#busyAtPrevMs = this.#busyAtMs;
     this.#scheduleCheck();
   }
 
@@ -81,10 +83,14 @@ export class LoopMonitorActor implements Actor {
     const lateMs = Math.max(0, this.#ctx.clock.now() - this.#dueMs);
     this.#scheduleCheck();
     // The histogram reads a block as at least its length, plus up to one sampling interval (half a
-    // probe timeout, to keep its wake-ups few); the loop's busy time since the last check is a second
-    // upper bound, which keeps a shorter block on an otherwise idle loop from reading as a stall.
+    // probe timeout, to keep its wake-ups few); the loop's busy time is a second upper bound, which
+    // keeps a shorter block on an otherwise idle loop from reading as a stall. Over the last two check
+    // intervals, not one: after a block, this check's timer and the histogram's late sample expire in
+    // the same loop turn in either order, so the histogram may report a block one check late, when the
+    // busy time of the latest interval alone would hide it (and the check's own lateness can be small).
     const busyAt = (this.options.busyMs ?? loopBusyMs)();
-    const busyMs = busyAt - this.#busyAtMs;
+    const busyMs = busyAt - this.#busyAtPrevMs;
+    this.#busyAtPrevMs = this.#busyAtMs;
     this.#busyAtMs = busyAt;
     const histogramMs = Math.min(this.#reader?.read(this.#ctx.clock.now()) ?? 0, busyMs);
     this.check(Math.max(histogramMs, lateMs));
