@@ -167,8 +167,12 @@ for (const socket of [udp, tcp]) {
     process.exit(1);
   });
 }
-udp.bind(opts.port, '0.0.0.0', () => {
-  tcp.listen(opts.port, '0.0.0.0', () => {
+// Port 0 (the default) takes a free port: TCP first, then UDP on the same number (every member
+// advertises one port for both).
+tcp.listen(opts.port, '0.0.0.0', () => {
+  const addr = tcp.address();
+  if (addr !== null && typeof addr === 'object') opts.port = addr.port;
+  udp.bind(opts.port, '0.0.0.0', () => {
     pushPullFrame(false);
     process.send?.({ type: 'ready', seed: `${hostOf(0)}:${opts.port}` });
   });

@@ -5,7 +5,8 @@
 // the main-thread stall during full push-pulls.
 //
 //   node [--expose-gc] dist/benchmarks/large-cluster-host.js --n 10000 [--profile lan] [--steady 20] [--pushpulls 5]
-//        [--gossip-rate 10] [--gossip-parts 3] [--compression on|off] [--port 17946] [--threading inline|isolated]
+//        [--gossip-rate 10] [--gossip-parts 3] [--compression on|off] [--port 0] [--threading inline|isolated]
+//        [--settle 15] [--merge-offload-threshold K]
 //
 // Phases (one JSON line each on stdout):
 //   join      node.join(seed): one TCP push-pull that brings in all N members (merged on a worker
@@ -15,7 +16,9 @@
 //   pushpull  --pushpulls full push-pulls started by the emulator towards the node, 2 s apart: the
 //             emulator's round trip, the node's own pushPullLastMs, event-loop delay during each
 //             exchange (the main-thread stall is the delay max inside that window).
-// RSS growth = RSS at the end − RSS after the node was created (before the join).
+//   settle    --settle s more of the steady traffic without push-pulls, then RSS again.
+// RSS growth = RSS at the end of the push-pulls (and after --settle s) − RSS after the node was created
+// (before the join).
 import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
@@ -30,13 +33,18 @@ const { values: argv } = parseArgs({
     profile: { type: 'string', default: 'lan' },
     steady: { type: 'string', default: '20' },
     pushpulls: { type: 'string', default: '5' },
+    // Seconds the node keeps running after the push-pulls before RSS is read again: the push-pull peak
+    // (young generations grown by decoding) against what the host keeps once the cluster is quiet.
+    settle: { type: 'string', default: '15' },
     'gossip-rate': { type: 'string', default: '10' },
     'gossip-parts': { type: 'string', default: '3' },
     compression: { type: 'string', default: 'on' },
-    port: { type: 'string', default: '17946' },
+    port: { type: 'string', default: '0' },
     // 'inline' (actors on the main thread, as in the RESULTS.md runs) or 'isolated' (a protocol worker
     // thread); empty = the library's default for real sockets.
     threading: { type: 'string', default: '' },
+    // Entries from which a push-pull is merged on the worker (the library's default 1,000 when absent).
+    'merge-offload-threshold': { type: 'string' },
   },
   strict: true,
 });
@@ -44,6 +52,7 @@ const N = Number(argv.n);
 const PROFILE = argv.profile as Profile;
 const STEADY_MS = Number(argv.steady) * 1000;
 const PUSHPULLS = Number(argv.pushpulls);
+const SETTLE_MS = Number(argv.settle) * 1000;
 const COMPRESSION = argv.compression !== 'off';
 const PORT = Number(argv.port);
 
@@ -52,7 +61,7 @@ const mib = (b: number): number => r2(b / 1048576);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const progress = (s: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 23)}] ${s}\n`);
 function emit(measure: string, o: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ measure, n: N, profile: PROFILE, compression: COMPRESSION, threading: argv.threading || 'default', node: process.version, ...o })}\n`);
+  process.stdout.write(`${JSON.stringify({ measure, n: N, profile: PROFILE, compression: COMPRESSION, threading: argv.threading || 'default', merge_offload_threshold: argv['merge-offload-threshold'] ?? 'default', node: process.version, ...o })}\n`);
 }
 /** Event-loop delay of a histogram in ms (its values are ns). */
 function eld(h: IntervalHistogram): { p50_ms: number; p99_ms: number; max_ms: number } {
@@ -131,7 +140,16 @@ async function main(): Promise<void> {
   h.enable();
   const threading: { threading?: 'inline' | 'isolated' } =
     argv.threading === 'inline' || argv.threading === 'isolated' ? { threading: argv.threading } : {};
-  const node = await createNode({ name: 'real-0', bindAddr: '127.0.0.1', bindPort: 0, profile: PROFILE, enableCompression: COMPRESSION, ...threading });
+  const offload = argv['merge-offload-threshold'];
+  const node = await createNode({
+    name: 'real-0',
+    bindAddr: '127.0.0.1',
+    bindPort: 0,
+    profile: PROFILE,
+    enableCompression: COMPRESSION,
+    ...threading,
+    ...(offload !== undefined ? { mergeOffloadThreshold: Number(offload) } : {}),
+  });
   await sleep(500);
   const rss0 = process.memoryUsage().rss;
   const heap0 = process.memoryUsage().heapUsed;
@@ -220,6 +238,14 @@ async function main(): Promise<void> {
   }
   const rssAfterGc = process.memoryUsage().rss;
   const heapAfterGc = process.memoryUsage().heapUsed;
+  // The node goes on (probes, the emulator's gossip) with no push-pull for --settle s: V8 gives back
+  // young-generation pages once allocation slows, so this is what the host keeps between push-pulls.
+  let rssSettled: number | undefined;
+  if (SETTLE_MS > 0) {
+    await sleep(SETTLE_MS);
+    gc?.();
+    rssSettled = process.memoryUsage().rss;
+  }
   emit('pushpull', {
     rounds,
     round_trip_ms_median: trips[Math.floor(trips.length / 2)],
@@ -235,10 +261,11 @@ async function main(): Promise<void> {
     rss_growth_mib: mib(rssEnd - rss0),
     heap_growth_mib: mib(heapEnd - heap0),
     ...(gc !== undefined ? { rss_growth_after_gc_mib: mib(rssAfterGc - rss0), heap_growth_after_gc_mib: mib(heapAfterGc - heap0) } : {}),
+    ...(rssSettled !== undefined ? { settle_s: SETTLE_MS / 1000, rss_growth_settled_mib: mib(rssSettled - rss0) } : {}),
     emulator: emu.counters,
     definition: 'stall = event-loop delay max (monitorEventLoopDelay, 1 ms resolution) inside the window from sending the push-pull request until the node counted it as received + 50 ms; thread CPU = /proc/self/task/*/schedstat over the same window (main thread = the protocol thread when inline; in isolated mode the protocol worker is usually the busiest other thread, the merge worker the next)',
   });
-  progress(`pushpull: round trip median ${trips[Math.floor(trips.length / 2)]} ms, stall max ${stalls[stalls.length - 1]} ms, phase eld p99 ${phase.p99_ms} ms; rss growth ${mib(rssEnd - rss0)} MiB`);
+  progress(`pushpull: round trip median ${trips[Math.floor(trips.length / 2)]} ms, stall max ${stalls[stalls.length - 1]} ms, phase eld p99 ${phase.p99_ms} ms; rss growth ${mib(rssEnd - rss0)} MiB${rssSettled !== undefined ? `, ${mib(rssSettled - rss0)} MiB after ${SETTLE_MS / 1000} s quiet` : ''}`);
   await node.shutdown();
   finished = true;
   child.send({ type: 'exit' });
