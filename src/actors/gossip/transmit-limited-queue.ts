@@ -307,8 +307,8 @@ class ItemStore {
 
   #grow(capacity: number): void {
     const n = Math.min(this.#high, capacity);
-    const copy = <T extends Int32Array | Uint32Array | Uint16Array | Float64Array>(from: T, to: T): T => {
-      to.set(from.subarray(0, n) as never);
+    const copy = <T extends Column<T>>(from: T, to: T): T => {
+      to.set(from.subarray(0, n));
       return to;
     };
     this.keyIds = copy(this.keyIds, new Int32Array(capacity));
@@ -321,6 +321,12 @@ class ItemStore {
     this.left = copy(this.left, new Int32Array(capacity));
     this.right = copy(this.right, new Int32Array(capacity));
   }
+}
+
+/** What #grow needs of a column: any of the typed arrays the store keeps, copied into a larger one of its kind. */
+interface Column<T> extends ArrayLike<number> {
+  set(from: ArrayLike<number>): void;
+  subarray(begin: number, end: number): T;
 }
 
 /** A treap of slots ordered by {@link broadcastLess} (ids are unique, so the order is total). */
