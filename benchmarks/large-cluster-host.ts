@@ -34,7 +34,7 @@ const { values: argv } = parseArgs({
     steady: { type: 'string', default: '20' },
     pushpulls: { type: 'string', default: '5' },
     // Seconds the node keeps running after the push-pulls before RSS is read again: the push-pull peak
-    // (young generations grown by decoding) against what the host keeps once the cluster is quiet.
+    // against what the host keeps once the cluster is quiet.
     settle: { type: 'string', default: '15' },
     'gossip-rate': { type: 'string', default: '10' },
     'gossip-parts': { type: 'string', default: '3' },
@@ -238,8 +238,9 @@ async function main(): Promise<void> {
   }
   const rssAfterGc = process.memoryUsage().rss;
   const heapAfterGc = process.memoryUsage().heapUsed;
-  // The node goes on (probes, the emulator's gossip) with no push-pull for --settle s: V8 gives back
-  // young-generation pages once allocation slows, so this is what the host keeps between push-pulls.
+  // The node goes on (probes, the emulator's gossip) with no push-pull for --settle s: whatever the
+  // push-pulls only borrowed (young generations grown by decoding, allocator caches) has had time to go
+  // back, so this is what the host keeps between push-pulls.
   let rssSettled: number | undefined;
   if (SETTLE_MS > 0) {
     await sleep(SETTLE_MS);
