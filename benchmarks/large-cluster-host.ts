@@ -6,7 +6,7 @@
 //
 //   node [--expose-gc] dist/benchmarks/large-cluster-host.js --n 10000 [--profile lan] [--steady 20] [--pushpulls 5]
 //        [--gossip-rate 10] [--gossip-parts 3] [--compression on|off] [--port 0] [--threading inline|isolated]
-//        [--settle 15] [--merge-offload-threshold K]
+//        [--settle 15] [--merge-offload-threshold K] [--heap-snapshot file.heapsnapshot]
 //
 // Phases (one JSON line each on stdout):
 //   join      node.join(seed): one TCP push-pull that brings in all N members (merged on a worker
@@ -25,6 +25,7 @@ import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node
 import { fileURLToPath } from 'node:url';
 import { dirname, join as joinPath } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeHeapSnapshot } from 'node:v8';
 import { createNode, type MemberlistNode, type Profile } from '../src/index.js';
 
 const { values: argv } = parseArgs({
@@ -45,6 +46,8 @@ const { values: argv } = parseArgs({
     threading: { type: 'string', default: '' },
     // Entries from which a push-pull is merged on the worker (the library's default 1,000 when absent).
     'merge-offload-threshold': { type: 'string' },
+    // With --threading inline: a V8 heap snapshot of the main thread (the protocol thread) at the end.
+    'heap-snapshot': { type: 'string', default: '' },
   },
   strict: true,
 });
@@ -247,6 +250,7 @@ async function main(): Promise<void> {
     gc?.();
     rssSettled = process.memoryUsage().rss;
   }
+  if (argv['heap-snapshot'] !== '') progress(`heap snapshot: ${writeHeapSnapshot(argv['heap-snapshot'])}`);
   emit('pushpull', {
     rounds,
     round_trip_ms_median: trips[Math.floor(trips.length / 2)],
