@@ -152,9 +152,73 @@ describe('loop monitor', () => {
       clock.advance(3 * INTERVAL);
       return at;
     };
-    // The first call is the start; then the checks. Less than half an interval away is skipped.
+    // The first call is the start; then the checks, on every grid point from the next one on, however
+    // close (a block right after start must cover a check's due time).
     expect(checkedAt(300)).toEqual([300, 1000, 2000, 3000]);
-    expect(checkedAt(700)).toEqual([700, 2000, 3000]);
+    expect(checkedAt(700)).toEqual([700, 1000, 2000, 3000]);
+    expect(checkedAt(999.5)).toEqual([999.5, 1000, 2000, 3000]);
+  });
+
+  it('a check that fired late does not skip the next grid point; one that fired early does not check again at once', () => {
+    // A clock whose timers fire only when the test says the loop got to them: run(at) sets the time
+    // and runs every timer due by then, late if `at` is past its due time (a block just ended).
+    let t = 0;
+    let timers: { due: number; fn: () => void }[] = [];
+    const tasks: Array<() => void> = [];
+    const flush = (): void => {
+      while (tasks.length > 0) (tasks.shift() as () => void)();
+    };
+    const clock: Clock = {
+      now: () => t,
+      setTimer(delayMs: number, fn: () => void): TimerHandle {
+        const timer = { due: t + delayMs, fn };
+        timers.push(timer);
+        return { cancel: () => void (timers = timers.filter((x) => x !== timer)) };
+      },
+      defer: (fn) => void tasks.push(fn),
+      microtask: (fn) => void tasks.push(fn),
+    };
+    const run = (at: number): void => {
+      t = at;
+      for (;;) {
+        const due = timers.filter((x) => x.due <= at).sort((a, b) => a.due - b.due)[0];
+        if (due === undefined) break;
+        timers = timers.filter((x) => x !== due);
+        due.fn();
+        flush();
+      }
+    };
+    const monitor = new LoopMonitorActor({
+      intervalMs: INTERVAL,
+      stallMs: TIMEOUT,
+      maxDelta: 7,
+      sampler: new SharedDelaySampler(() => ({ count: 0, max: 0, enable: () => true, disable: () => true, reset: () => {} })),
+      busyMs: () => 0,
+    });
+    const sup = new Supervisor({ nodeName: 'self', clock, random: new SeededRandom(7), logger: silentLogger() });
+    sup.spawn(monitor);
+    t = 700;
+    sup.start();
+    flush();
+    const pending = (): number[] => timers.map((x) => x.due);
+    expect(pending()).toEqual([1000]); // the next grid point, however close
+    // A 600 ms block ends at 1600: the check due at 1000 reads it, and the next is still 2000.
+    run(1600);
+    expect(monitor.maxDelayMs).toBe(600);
+    expect(monitor.stalls).toBe(1);
+    expect(pending()).toEqual([2000]);
+    // A block from 1950 to 3450 (1.5 intervals): the check due at 2000 reads 1,450 ms; 3000 is in the
+    // past, so the next is 4000.
+    run(3450);
+    expect(monitor.maxDelayMs).toBe(1450);
+    expect(pending()).toEqual([4000]);
+    // A timer that fires a hair early: no second check at once, the next grid point instead.
+    run(3999.75);
+    timers[0]?.fn(); // the runtime ran it 0.25 ms early
+    timers.shift();
+    flush();
+    expect(pending()).toEqual([5000]);
+    expect(monitor.stalls).toBe(2);
   });
 
   it("bounds the coarse histogram's reading by the loop's busy time: a shorter block on an idle loop is no stall", () => {

@@ -56,19 +56,28 @@ export class LoopMonitorActor implements Actor {
     this.#reader = (this.options.sampler ?? threadDelaySampler()).join(ctx.clock.now(), delayResolutionMs(this.options.stallMs));
     this.#busyAtMs = (this.options.busyMs ?? loopBusyMs)();
     this.#busyAtPrevMs = this.#busyAtMs;
-    this.#scheduleCheck();
+    this.#scheduleCheck(true);
   }
 
-  #scheduleCheck(): void {
-    // Checks fall on multiples of the interval on the clock, so every node on a thread checks in the
-    // same wake-up (only the cadence matters: each check reads the worst delay since its previous one).
-    // A timer may fire a fraction of a millisecond early; that must not schedule a second check at once.
+  /**
+   * Checks fall on every multiple of the interval on the clock, so every node on a thread checks in the
+   * same wake-up (only the cadence matters: each check reads the worst delay since its previous one).
+   * The next one is the grid point after the one just checked (at start: after now), skipping only grid
+   * points a stall already carried into the past. So a block of at least an interval always covers a
+   * check's due time, and that check's own lateness reads at least the block's length minus one interval,
+   * whatever the histogram saw: the histogram records nothing until its second sample (a block in the
+   * first sampling interval after it was enabled is not in it), and a check scheduled from `now` used to
+   * skip the grid point less than half an interval away, both at start and after a late check.
+   * Stepping from the due time also keeps a timer that fired a fraction of a millisecond early from
+   * scheduling a second check at once.
+   */
+  #scheduleCheck(first = false): void {
     const now = this.#ctx.clock.now();
     const interval = this.options.intervalMs;
-    let delay = interval - (now % interval);
-    if (delay < interval / 2) delay += interval;
-    this.#dueMs = now + delay;
-    this.#ctx.schedule(delay, actors.LoopCheck.create());
+    let due = first ? now - (now % interval) + interval : this.#dueMs + interval;
+    while (due <= now) due += interval;
+    this.#dueMs = due;
+    this.#ctx.schedule(due - now, actors.LoopCheck.create());
   }
 
   stop(): void {
