@@ -145,7 +145,7 @@ const DEFAULT_RESOLUTION_MS = 10;
  * over-read a shorter block, which the loop monitor bounds by the loop's busy time (LoopMonitorActor).
  * Except before its second sample: the first one only starts the clock, so a block within the first
  * interval after the histogram is enabled is not recorded; the loop monitor's own check lateness
- * covers a block that long enough to matter (at least a check interval).
+ * covers a block long enough to matter (at least a check interval).
  * Every sample is a wake-up of the thread: at a tenth of the threshold they were 50 a second per
  * thread (200 ms probe timeout), half of an idle 10-node process's wake-ups; at half, 10.
  */
