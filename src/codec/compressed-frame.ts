@@ -8,10 +8,10 @@
  * Nothing here throws on input from the network.
  */
 import { constants as zlibConstants, deflateRaw, inflateRawSync } from 'node:zlib';
-import { wire } from '../gen/index.js';
+import { FrameKind } from './wire-enums.js';
 import type { DecodeResult } from './wire-codec.js';
 
-export const FRAME_COMPRESSED: number = wire.FrameKind.FRAME_COMPRESSED;
+export const FRAME_COMPRESSED: number = FrameKind.FRAME_COMPRESSED;
 
 /** Compressed stream frames that declare at least this many bytes inflated are left compressed. */
 export const DEFER_INFLATE_FROM_BYTES = 64 * 1024;

@@ -1,5 +1,6 @@
 import { wire } from '../gen/index.js';
 import { scanField, SCAN_MALFORMED } from './field-scan.js';
+import { varintSize, writeVarint } from './proto-wire.js';
 import type { DecodeResult, LazyStreamFrame, PacketDestination, PartSizes, WireCodec, WireMessage, WireMessageInput } from './wire-codec.js';
 
 /** Field 1, wire type 2 (length-delimited): the tag of Compound.parts. */
@@ -8,24 +9,6 @@ const PARTS_TAG = 0x0a;
 const COMPOUND_PARTS = 1;
 const MESSAGE_PUSH_PULL = 8;
 const PUSH_PULL_STATES = 2;
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n >>>= 7;
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(out: Uint8Array, pos: number, n: number): number {
-  while (n >= 0x80) {
-    out[pos++] = (n & 0x7f) | 0x80;
-    n >>>= 7;
-  }
-  out[pos++] = n;
-  return pos;
-}
 
 export interface ProtobufCodecLimits {
   /** Largest datagram accepted. */

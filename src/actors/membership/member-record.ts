@@ -2,11 +2,11 @@ import { actors, wire } from '../../gen/index.js';
 import { fromWireAddress } from '../../codec/address.js';
 import { internBytes } from '../../util/intern.js';
 import type { SharedMember } from './shared-member.js';
+import { versionFields } from './protocol-versions.js';
+
+export { versionFields, vsnOfAlive, type ProtocolVersions, type VersionFields } from './protocol-versions.js';
 
 export type MemberStateName = 'alive' | 'suspect' | 'dead' | 'left';
-
-/** memberlist's Vsn: [protocolMin, protocolMax, protocolCur, delegateMin, delegateMax, delegateCur]. */
-export type ProtocolVersions = readonly [number, number, number, number, number, number];
 
 /**
  * One entry of the member table, owned by the membership actor (immutable: rules return new records):
@@ -28,27 +28,6 @@ export function isDeadOrLeft(state: wire.MemberState): boolean {
   return state === wire.MemberState.DEAD || state === wire.MemberState.LEFT;
 }
 
-/** The six version fields as Alive, PushNodeState and Member spell them. */
-export interface VersionFields {
-  protocolMin: number;
-  protocolMax: number;
-  protocolCur: number;
-  delegateMin: number;
-  delegateMax: number;
-  delegateCur: number;
-}
-
-export function versionFields(vsn: ProtocolVersions): VersionFields {
-  return {
-    protocolMin: vsn[0],
-    protocolMax: vsn[1],
-    protocolCur: vsn[2],
-    delegateMin: vsn[3],
-    delegateMax: vsn[4],
-    delegateCur: vsn[5],
-  };
-}
-
 /** The actor-message form of a record, published in MemberChanged. */
 export function toMemberMessage(r: MemberRecord): actors.Member {
   return actors.Member.create({
@@ -60,18 +39,6 @@ export function toMemberMessage(r: MemberRecord): actors.Member {
     stateChangeMs: r.stateChangeMs,
     ...versionFields(r.vsn),
   });
-}
-
-/** The versions an alive message (or anything with the six version fields) carries. */
-export function vsnOfAlive(a: Partial<Record<keyof VersionFields, number | null>>): ProtocolVersions {
-  return [
-    a.protocolMin ?? 0,
-    a.protocolMax ?? 0,
-    a.protocolCur ?? 0,
-    a.delegateMin ?? 0,
-    a.delegateMax ?? 0,
-    a.delegateCur ?? 0,
-  ];
 }
 
 /** Host text of an alive message's address, or undefined when the peer sent a malformed one. */

@@ -1,14 +1,15 @@
 /**
- * The protobuf forms of what crosses the merge worker's boundary (proto/worker.proto, "push-pull
- * merge worker"): mirror entries and updates host -> worker, the diff worker -> host. Both sides use
- * these functions, so the worker's diff decodes into exactly the MergeDiff that mergeRemoteState
- * returns inline.
+ * The host's side of the protobuf forms that cross the merge worker's boundary (proto/worker.proto,
+ * "push-pull merge worker"): it encodes mirror updates and decodes the worker's diff with the
+ * generated code. The worker's side (merge-worker-wire.ts) reads and writes the same messages
+ * without protobufjs; test/unit/merge-worker-wire.test.ts checks the two against each other, and
+ * merge-equivalence.test.ts that the worker's diff decodes into exactly the MergeDiff that
+ * mergeRemoteState returns inline.
  */
 import protobuf from 'protobufjs/minimal.js';
 import { wire, worker } from '../../gen/index.js';
 import { ownedArrayBuffer } from '../../runtime/envelope.js';
 import { inflateFrameHead, isCompressedFrame } from '../../codec/compressed-frame.js';
-import type { ProtocolVersions } from '../membership/member-record.js';
 import type { MergeClaim, MergeDiff, MirrorEntry } from './merge.js';
 import { versionFields, vsnOfAlive } from '../membership/member-record.js';
 
@@ -26,7 +27,6 @@ export interface DecodedMergeDiff extends MergeDiff {
   };
 }
 
-const NO_BYTES = new Uint8Array(0);
 const { Reader } = protobuf;
 
 export function mirrorEntryToProto(name: string, e: MirrorEntry | undefined): worker.MergeMirrorEntry.$Properties {
@@ -49,43 +49,9 @@ export function mirrorEntryToProto(name: string, e: MirrorEntry | undefined): wo
   };
 }
 
-/** A decoded mirror entry (not `removed`). An absent vsn and an all-zero one merge alike. */
-export function mirrorEntryFromProto(p: worker.MergeMirrorEntry.$Properties): MirrorEntry {
-  const vsn: ProtocolVersions = [
-    p.protocolMin ?? 0,
-    p.protocolMax ?? 0,
-    p.protocolCur ?? 0,
-    p.delegateMin ?? 0,
-    p.delegateMax ?? 0,
-    p.delegateCur ?? 0,
-  ];
-  return {
-    incarnation: p.incarnation ?? 0,
-    state: p.state ?? wire.MemberState.ALIVE,
-    ...(p.hasHost ? { host: p.host ?? '' } : {}),
-    ...(p.hasPort ? { port: p.port ?? 0 } : {}),
-    vsn,
-  };
-}
-
 /** An update of the worker's mirror as a transferable buffer. */
 export function encodeMirrorUpdate(update: worker.MergeMirrorUpdate.$Properties): ArrayBuffer {
   return ownedArrayBuffer(worker.MergeMirrorUpdate.encode(update).finish());
-}
-
-function claimToProto(c: MergeClaim): worker.MergeClaim.$Properties {
-  switch (c.kind) {
-    case 'alive':
-      return { alive: c.alive };
-    case 'suspect':
-      return { suspect: c.suspect };
-    case 'dead':
-      return { dead: c.dead };
-    default: {
-      const never: never = c;
-      throw new TypeError(`unknown claim ${String(never)}`);
-    }
-  }
 }
 
 /** A plain Uint8Array over the same bytes (decoded bytes are Node Buffers). */
@@ -120,30 +86,6 @@ function claimFromProto(p: worker.MergeClaim.$Properties): MergeClaim | undefine
     return { kind: 'dead', dead: { incarnation: d.incarnation ?? 0, node: d.node ?? '', from: d.from ?? '' } };
   }
   return undefined;
-}
-
-/** What the worker sends back besides the diff itself. */
-export interface MergeDiffExtras {
-  readonly staleMirror?: boolean;
-  readonly error?: string;
-  readonly remote?: wire.PushPull.$Properties;
-}
-
-/** Encodes a diff (and, with `remote`, its header, user state and broadcasts) into an owned buffer. */
-export function encodeMergeDiff(diff: MergeDiff | undefined, extras: MergeDiffExtras = {}): ArrayBuffer {
-  const remote = extras.remote;
-  const msg: worker.MergeDiff.$Properties = {
-    claims: diff === undefined ? [] : diff.claims.map(claimToProto),
-    skipped: diff?.skipped ?? 0,
-    invalid: diff?.invalid ?? 0,
-    refused: diff?.refused ?? '',
-    staleMirror: extras.staleMirror ?? false,
-    error: extras.error ?? '',
-    ...(remote !== undefined
-      ? { header: remote.header ?? {}, userState: remote.userState ?? NO_BYTES, broadcasts: remote.broadcasts ?? [] }
-      : {}),
-  };
-  return ownedArrayBuffer(worker.MergeDiff.encode(msg).finish());
 }
 
 /** Decodes the worker's diff bytes. Throws on bytes that are not a MergeDiff. */

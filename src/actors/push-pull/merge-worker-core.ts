@@ -7,11 +7,11 @@
  * keeps one MergeWorkerState (mirror) per executor id, and every task names its executor.
  */
 import { inflateFrame, isCompressedFrame, MAX_INFLATED_FRAME_BYTES } from '../../codec/compressed-frame.js';
-import { worker } from '../../gen/index.js';
-import { ProtobufCodec } from '../../codec/protobuf-codec.js';
 import type { wire } from '../../gen/index.js';
-import { encodeMergeDiff, mirrorEntryFromProto } from './merge-codec.js';
 import { mergeRemoteState, type MirrorEntry } from './merge.js';
+// Not merge-codec.ts nor the generated module: the worker thread must not load protobufjs
+// (merge-worker-wire.ts says why); test/unit/merge-worker-wire.test.ts checks the import graph.
+import { decodeMirrorUpdate, decodePushPullFrame, encodeMergeDiff } from './merge-worker-wire.js';
 
 /** host -> worker: merge this frame (transferred) against the mirror as of update `seq`. */
 export interface MergeTask {
@@ -55,7 +55,6 @@ export class MergeWorkerState {
   readonly mirror = new Map<string, MirrorEntry>();
   /** The last update applied; undefined until the first reset (a fresh worker knows nothing). */
   #seq: number | undefined;
-  readonly #codec = new ProtobufCodec();
 
   get seq(): number | undefined {
     return this.#seq;
@@ -63,7 +62,7 @@ export class MergeWorkerState {
 
   /** Applies an encoded MergeMirrorUpdate; returns whether the mirror is in sync afterwards. */
   applyUpdate(bytes: Uint8Array): MirrorTaskResult {
-    const u = worker.MergeMirrorUpdate.decode(bytes);
+    const u = decodeMirrorUpdate(bytes);
     if (u.reset) {
       this.mirror.clear();
     } else if (this.#seq === undefined || this.#seq !== u.baseSeq) {
@@ -71,10 +70,9 @@ export class MergeWorkerState {
       this.#seq = undefined;
       return false;
     }
-    for (const e of u.entries) {
-      const name = e.name ?? '';
-      if (e.removed) this.mirror.delete(name);
-      else this.mirror.set(name, mirrorEntryFromProto(e));
+    for (const { name, entry } of u.entries) {
+      if (entry === undefined) this.mirror.delete(name);
+      else this.mirror.set(name, entry);
     }
     this.#seq = u.seq;
     return true;
@@ -97,17 +95,15 @@ export class MergeWorkerState {
       }
       frame = inflated.value;
     }
-    const decoded = this.#codec.decodeStreamMessage(frame);
+    const decoded = decodePushPullFrame(frame);
     if (!decoded.ok) {
+      if ('notPushPull' in decoded) return { diff: encodeMergeDiff(undefined, { error: 'not a push-pull' }) };
       return { diff: encodeMergeDiff(undefined, { error: `bad push-pull frame: ${decoded.reason}${decoded.detail ? ` (${decoded.detail})` : ''}` }) };
     }
-    const remote = decoded.value.pushPull;
-    if (remote === null || remote === undefined) {
-      return { diff: encodeMergeDiff(undefined, { error: `not a push-pull: ${decoded.value.body ?? 'empty'}` }) };
-    }
+    const { remote, raw } = decoded.value;
     inspect?.(remote);
     const diff = mergeRemoteState(remote, this.mirror, task.selfName, { maxEntries: task.maxEntries });
-    return { diff: encodeMergeDiff(diff, task.extras ? { remote } : {}) };
+    return { diff: encodeMergeDiff(diff, task.extras ? { raw } : {}) };
   }
 }
 

@@ -4,10 +4,12 @@
  * actor (the single writer) applies them with its usual alive/suspect/dead rules. Nothing here touches
  * actors or time, so the same function can run inline or on a worker thread.
  */
-import { wire } from '../../gen/index.js';
+// Types only from the generated code: this module runs on the merge worker, which must not load it
+// (src/codec/proto-wire.ts).
+import type { wire } from '../../gen/index.js';
 import { fromWireAddress } from '../../codec/address.js';
-import type { ProtocolVersions } from '../membership/member-record.js';
-import { versionFields, vsnOfAlive } from '../membership/member-record.js';
+import { MemberState } from '../../codec/wire-enums.js';
+import { versionFields, vsnOfAlive, type ProtocolVersions } from '../membership/protocol-versions.js';
 
 /** What the merge needs to know about one local member. */
 export interface MirrorEntry {
@@ -124,12 +126,12 @@ export function verifyProtocol(
     if (v[4] < mindmax) mindmax = v[4];
   };
   for (const e of remote) {
-    if ((e.state ?? wire.MemberState.ALIVE) !== wire.MemberState.ALIVE) continue;
+    if ((e.state ?? MemberState.ALIVE) !== MemberState.ALIVE) continue;
     const v = remoteVsn(e);
     if (hasVersions(v)) narrow(v);
   }
   for (const e of mirror.values()) {
-    if (e.state !== wire.MemberState.ALIVE) continue;
+    if (e.state !== MemberState.ALIVE) continue;
     narrow(e.vsn ?? ZERO_VSN);
   }
   const check = (name: string, v: ProtocolVersions): string | undefined => {
@@ -163,16 +165,16 @@ export function verifyProtocol(
  */
 function claimSeverity(state: wire.MemberState): wire.MemberState {
   switch (state) {
-    case wire.MemberState.ALIVE:
-      return wire.MemberState.ALIVE;
-    case wire.MemberState.SUSPECT:
-    case wire.MemberState.DEAD:
-      return wire.MemberState.SUSPECT;
-    case wire.MemberState.LEFT:
-      return wire.MemberState.LEFT;
+    case MemberState.ALIVE:
+      return MemberState.ALIVE;
+    case MemberState.SUSPECT:
+    case MemberState.DEAD:
+      return MemberState.SUSPECT;
+    case MemberState.LEFT:
+      return MemberState.LEFT;
     default:
       // An unknown future state: never skip it on severity grounds.
-      return wire.MemberState.LEFT;
+      return MemberState.LEFT;
   }
 }
 
@@ -188,8 +190,8 @@ export function isStale(e: wire.PushNodeState.$Properties, local: MirrorEntry | 
   if (local === undefined) return false;
   const inc = e.incarnation ?? 0;
   if (isSelf) return inc < local.incarnation;
-  const state = e.state ?? wire.MemberState.ALIVE;
-  if (state === wire.MemberState.ALIVE && local.host !== undefined) {
+  const state = e.state ?? MemberState.ALIVE;
+  if (state === MemberState.ALIVE && local.host !== undefined) {
     const host = fromWireAddress(e.ipv4, e.ipv6);
     if (host !== local.host || (e.port ?? 0) !== local.port) return false;
   }
@@ -201,8 +203,8 @@ export function isStale(e: wire.PushNodeState.$Properties, local: MirrorEntry | 
 export function claimOf(e: wire.PushNodeState.$Properties, selfName: string): MergeClaim {
   const name = e.name ?? '';
   const incarnation = e.incarnation ?? 0;
-  switch (e.state ?? wire.MemberState.ALIVE) {
-    case wire.MemberState.ALIVE:
+  switch (e.state ?? MemberState.ALIVE) {
+    case MemberState.ALIVE:
       return {
         kind: 'alive',
         alive: {
@@ -215,7 +217,7 @@ export function claimOf(e: wire.PushNodeState.$Properties, selfName: string): Me
           ...versionFields(vsnOfAlive(e)),
         },
       };
-    case wire.MemberState.LEFT:
+    case MemberState.LEFT:
       // from == node: the receiver records a graceful leave.
       return { kind: 'dead', dead: { incarnation, node: name, from: name } };
     default:

@@ -6,6 +6,7 @@
  * go-msgpack 0.5.5 (memberlist 0.2.2) refuses bin for a string field. go-msgpack with WriteExt=false
  * writes every string and byte slice in the old "raw" family only: fixstr, raw16 (0xda), raw32 (0xdb).
  */
+import { withRoom } from '../../util/bytes.js';
 
 /** How `int` fields (Nodes, UserStateLen, UserMsgLen, State) above 127 are written. */
 export type IntStyle =
@@ -32,11 +33,8 @@ export class MsgpackWriter {
   }
 
   #reserve(n: number): void {
-    if (this.#pos + n <= this.#buf.length) return;
-    let size = this.#buf.length * 2;
-    while (size < this.#pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.#buf.subarray(0, this.#pos));
+    const next = withRoom(this.#buf, this.#pos, n);
+    if (next === this.#buf) return;
     this.#buf = next;
     this.#view = new DataView(next.buffer);
   }
