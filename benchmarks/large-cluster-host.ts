@@ -25,6 +25,7 @@ import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node
 import { fileURLToPath } from 'node:url';
 import { dirname, join as joinPath } from 'node:path';
 import { parseArgs } from 'node:util';
+import { residentByKind, residentGrowth } from './smaps.js';
 import { writeHeapSnapshot } from 'node:v8';
 import { createNode, type MemberlistNode, type Profile } from '../src/index.js';
 
@@ -156,6 +157,7 @@ async function main(): Promise<void> {
   await sleep(500);
   const rss0 = process.memoryUsage().rss;
   const heap0 = process.memoryUsage().heapUsed;
+  const kinds0 = residentByKind();
 
   // ── join
   h.reset();
@@ -250,6 +252,8 @@ async function main(): Promise<void> {
     gc?.();
     rssSettled = process.memoryUsage().rss;
   }
+  // Which allocator holds the growth (benchmarks/smaps.ts: a reading of the mappings' shapes).
+  const kindsGrowth = residentGrowth(kinds0, residentByKind());
   if (argv['heap-snapshot'] !== '') progress(`heap snapshot: ${writeHeapSnapshot(argv['heap-snapshot'])}`);
   emit('pushpull', {
     rounds,
@@ -267,6 +271,7 @@ async function main(): Promise<void> {
     heap_growth_mib: mib(heapEnd - heap0),
     ...(gc !== undefined ? { rss_growth_after_gc_mib: mib(rssAfterGc - rss0), heap_growth_after_gc_mib: mib(heapAfterGc - heap0) } : {}),
     ...(rssSettled !== undefined ? { settle_s: SETTLE_MS / 1000, rss_growth_settled_mib: mib(rssSettled - rss0) } : {}),
+    rss_growth_by_mapping_mib: kindsGrowth,
     emulator: emu.counters,
     definition: 'stall = event-loop delay max (monitorEventLoopDelay, 1 ms resolution) inside the window from sending the push-pull request until the node counted it as received + 50 ms; thread CPU = /proc/self/task/*/schedstat over the same window (main thread = the protocol thread when inline; in isolated mode the protocol worker is usually the busiest other thread, the merge worker the next)',
   });
