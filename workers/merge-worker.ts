@@ -13,7 +13,7 @@ import {
   type MergeWorkerTask,
   type MirrorTaskResult,
 } from '../src/actors/push-pull/merge-worker-core.js';
-import type { wire } from '../src/gen/index.js';
+import type { RemoteEntries } from '../src/actors/push-pull/merge.js';
 
 /** Test-only switch (workerData.mergeWorkerTest): fail on a push-pull that carries this entry name. */
 interface TestSwitch {
@@ -35,9 +35,11 @@ function testSwitch(): TestSwitch | undefined {
 const states = new MergeWorkerStates();
 const crash = testSwitch();
 
-function inspect(remote: wire.PushPull.$Properties): void {
+function inspect(entries: RemoteEntries): void {
   if (crash === undefined) return;
-  if (!(remote.states ?? []).some((s) => s.name === crash.crashOnName)) return;
+  let found = false;
+  entries.each((e) => (found = e.name === crash.crashOnName));
+  if (!found) return;
   if (crash.mode === 'exit') process.exit(70);
   if (crash.mode === 'hang') for (;;);
   throw new Error(`test crash on ${crash.crashOnName}`);

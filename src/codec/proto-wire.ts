@@ -137,27 +137,31 @@ export class ProtoReader {
   }
 
   string(): string {
-    const len = this.uint32();
-    if (this.failed) return '';
-    if (len > this.end - this.pos) return (this.#fail(), '');
-    const buf = this.buf;
-    const start = this.pos;
-    this.pos += len;
-    if (len < SHORT_STRING) {
-      for (let i = start; i < start + len; i++) if ((buf[i] as number) >= 0x80) return this.#utf8(start, len);
-      // ASCII: one flat string, no call into the decoder (names are short and ASCII).
-      return String.fromCharCode.apply(null, buf.subarray(start, start + len) as unknown as number[]);
-    }
-    return this.#utf8(start, len);
+    if (!this.span()) return '';
+    const text = utf8Text(this.buf, this.spanStart, this.spanEnd);
+    if (text === undefined) this.#fail();
+    return text ?? '';
   }
 
-  #utf8(start: number, len: number): string {
-    try {
-      return utf8.decode(this.buf.subarray(start, start + len));
-    } catch {
+  /** Start and end of the field `span()` passed last. */
+  spanStart = 0;
+  spanEnd = 0;
+
+  /**
+   * Passes a length-delimited field without making a view of it: its bounds are left in
+   * spanStart/spanEnd. False (and `failed`) when it runs past the end.
+   */
+  span(): boolean {
+    const len = this.uint32();
+    if (this.failed) return false;
+    if (len > this.end - this.pos) {
       this.#fail();
-      return '';
+      return false;
     }
+    this.spanStart = this.pos;
+    this.pos += len;
+    this.spanEnd = this.pos;
+    return true;
   }
 
   /** The next tag (field number << 3 | wire type); 0 with `failed` set when none can be read. */
@@ -196,6 +200,30 @@ export class ProtoReader {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** The text of buf[start, end) as strict UTF-8, or undefined when it is not UTF-8. */
+export function utf8Text(buf: Uint8Array, start: number, end: number): string | undefined {
+  if (end - start < SHORT_STRING) {
+    for (let i = start; i < end; i++) if ((buf[i] as number) >= 0x80) return decodeUtf8(buf, start, end);
+    // ASCII: one flat string, no call into the decoder (names are short and ASCII).
+    return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+  }
+  return decodeUtf8(buf, start, end);
+}
+
+/** Whether buf[start, end) is UTF-8, without making a string of ASCII text. */
+export function isUtf8(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if ((buf[i] as number) >= 0x80) return decodeUtf8(buf, i, end) !== undefined;
+  return true;
+}
+
+function decodeUtf8(buf: Uint8Array, start: number, end: number): string | undefined {
+  try {
+    return utf8.decode(buf.subarray(start, end));
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Appends fields to a growing buffer. A sub-message is written in place: `fork()` reserves one byte

@@ -16,7 +16,7 @@ import { FrameKind, MemberState } from '../../src/codec/wire-enums.js';
 import { ProtoReader, ProtoWriter } from '../../src/codec/proto-wire.js';
 import { decodeMergeDiff, encodeMirrorUpdate, mirrorEntryToProto } from '../../src/actors/push-pull/merge-codec.js';
 import { decodeMirrorUpdate, decodePushPullFrame, encodeMergeDiff, FIELD_NUMBERS } from '../../src/actors/push-pull/merge-worker-wire.js';
-import type { MergeClaim, MergeDiff, MirrorEntry } from '../../src/actors/push-pull/merge.js';
+import type { MergeClaim, MergeDiff, MirrorEntry, RemoteEntries } from '../../src/actors/push-pull/merge.js';
 
 const codec = new ProtobufCodec();
 const root = protobuf.loadSync(['wire.proto', 'worker.proto'].map((f) => fileURLToPath(new URL(`../../proto/${f}`, import.meta.url))));
@@ -27,6 +27,31 @@ function plain(d: unknown): unknown {
   if (Array.isArray(d)) return d.map(plain);
   if (d !== null && typeof d === 'object') return Object.fromEntries(Object.entries(d).map(([k, v]) => [k, plain(v)]));
   return d;
+}
+
+/** The entries as plain objects with every field, read in one pass (each entry copied out as visited). */
+function snapshot(entries: RemoteEntries): unknown[] {
+  const out: unknown[] = [];
+  entries.each((e) => {
+    out.push(
+      plain({
+        name: e.name,
+        ipv4: e.ipv4,
+        ipv6: e.ipv6,
+        port: e.port,
+        meta: e.meta,
+        incarnation: e.incarnation,
+        state: e.state,
+        protocolMin: e.protocolMin,
+        protocolMax: e.protocolMax,
+        protocolCur: e.protocolCur,
+        delegateMin: e.delegateMin,
+        delegateMax: e.delegateMax,
+        delegateCur: e.delegateCur,
+      }),
+    );
+  });
+  return out;
 }
 
 const u32 = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 0xffff_ffff }));
@@ -182,10 +207,14 @@ describe('push-pull frames: the worker reads what the generated decoder reads', 
         const want = ref.value.pushPull as wire.PushPull;
         const got = decodePushPullFrame(frame);
         if (!got.ok) throw new Error(`lite decode failed: ${JSON.stringify(got)}`);
-        const { remote, raw } = got.value;
-        expect(plain(remote.states)).toEqual(plain(want.states.map((s) => wire.PushNodeState.toObject(s as wire.PushNodeState, { defaults: true }))));
-        expect(remote.header === undefined).toBe(want.header === null || want.header === undefined);
-        if (remote.header !== undefined) expect(remote.header).toEqual(wire.PushPullHeader.toObject(want.header as wire.PushPullHeader, { defaults: true }));
+        const { entries, header, raw } = got.value;
+        const wantStates = plain(want.states.map((s) => wire.PushNodeState.toObject(s as wire.PushNodeState, { defaults: true })));
+        expect(entries.count).toBe(want.states.length);
+        // Twice: every pass reads the same entries again from the bytes.
+        expect(snapshot(entries)).toEqual(wantStates);
+        expect(snapshot(entries)).toEqual(wantStates);
+        expect(header === undefined).toBe(want.header === null || want.header === undefined);
+        if (header !== undefined) expect(header).toEqual(wire.PushPullHeader.toObject(want.header as wire.PushPullHeader, { defaults: true }));
         expect(Array.from(raw.userState)).toEqual(Array.from(want.userState));
         expect(raw.header === undefined ? undefined : plain(wire.PushPullHeader.decode(raw.header))).toEqual(want.header ? plain(want.header) : undefined);
         expect(raw.broadcasts.map((b) => plain(wire.UserMessage.decode(b)))).toEqual(want.broadcasts.map(plain));

@@ -7,8 +7,7 @@
  * keeps one MergeWorkerState (mirror) per executor id, and every task names its executor.
  */
 import { inflateFrame, isCompressedFrame, MAX_INFLATED_FRAME_BYTES } from '../../codec/compressed-frame.js';
-import type { wire } from '../../gen/index.js';
-import { mergeRemoteState, type MirrorEntry } from './merge.js';
+import { mergeEntries, type MirrorEntry, type RemoteEntries } from './merge.js';
 // Not merge-codec.ts nor the generated module: the worker thread must not load protobufjs
 // (merge-worker-wire.ts says why); test/unit/merge-worker-wire.test.ts checks the import graph.
 import { decodeMirrorUpdate, decodePushPullFrame, encodeMergeDiff } from './merge-worker-wire.js';
@@ -79,10 +78,10 @@ export class MergeWorkerState {
   }
 
   /**
-   * Decodes the frame and merges it. `inspect` sees the decoded remote first (the test-only crash
+   * Decodes the frame and merges it. `inspect` sees the remote entries first (the test-only crash
    * switch of workers/merge-worker.ts).
    */
-  merge(task: MergeTask, inspect?: (remote: wire.PushPull.$Properties) => void): MergeTaskResult {
+  merge(task: MergeTask, inspect?: (entries: RemoteEntries) => void): MergeTaskResult {
     if (this.#seq === undefined || this.#seq !== task.seq) {
       return { diff: encodeMergeDiff(undefined, { staleMirror: true }), frame: task.frame };
     }
@@ -100,9 +99,9 @@ export class MergeWorkerState {
       if ('notPushPull' in decoded) return { diff: encodeMergeDiff(undefined, { error: 'not a push-pull' }) };
       return { diff: encodeMergeDiff(undefined, { error: `bad push-pull frame: ${decoded.reason}${decoded.detail ? ` (${decoded.detail})` : ''}` }) };
     }
-    const { remote, raw } = decoded.value;
-    inspect?.(remote);
-    const diff = mergeRemoteState(remote, this.mirror, task.selfName, { maxEntries: task.maxEntries });
+    const { entries, header, raw } = decoded.value;
+    inspect?.(entries);
+    const diff = mergeEntries(entries, header?.nodes ?? 0, this.mirror, task.selfName, { maxEntries: task.maxEntries });
     return { diff: encodeMergeDiff(diff, task.extras ? { raw } : {}) };
   }
 }
@@ -135,7 +134,7 @@ export class MergeWorkerStates {
     return state.applyUpdate(bytes);
   }
 
-  merge(task: MergeTask, inspect?: (remote: wire.PushPull.$Properties) => void): MergeTaskResult {
+  merge(task: MergeTask, inspect?: (entries: RemoteEntries) => void): MergeTaskResult {
     const state = this.#states.get(task.executor ?? 0);
     if (state === undefined) return { diff: encodeMergeDiff(undefined, { staleMirror: true }), frame: task.frame };
     return state.merge(task, inspect);

@@ -1,19 +1,21 @@
 /**
  * The merge worker's side of its protobuf messages, written on proto-wire.ts instead of protobufjs so
- * that the worker thread never loads protobufjs or the generated module (~8.8 MiB of RSS per thread,
- * benchmarks/worker-footprint.ts). It reads what the worker receives (a MergeMirrorUpdate, a push-pull
- * stream frame) and writes what it returns (a MergeDiff); the host keeps using the generated code for
- * the other direction (merge-codec.ts). test/unit/merge-worker-wire.test.ts checks every function
+ * that the worker thread never loads protobufjs or the generated module (4.3 MiB of RSS per thread,
+ * `benchmarks/worker-footprint.ts --piscina`). It reads what the worker receives (a MergeMirrorUpdate,
+ * a push-pull stream frame) and writes what it returns (a MergeDiff); the host keeps using the
+ * generated code for the other direction (merge-codec.ts). A push-pull's entries are not decoded into
+ * objects: the merge reads them from the frame's bytes pass by pass (FrameEntries), so the worker keeps
+ * no 10,000 objects alive during a merge. test/unit/merge-worker-wire.test.ts checks every function
  * here against protobufjs on random messages.
  *
  * Field numbers are proto/wire.proto's and proto/worker.proto's; the test compares them with the
  * schemas, so a renumbered field fails there rather than on the wire.
  */
 import type { wire } from '../../gen/index.js';
-import { ProtoReader, ProtoWriter, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from '../../codec/proto-wire.js';
+import { isUtf8, ProtoReader, ProtoWriter, utf8Text, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from '../../codec/proto-wire.js';
 import { FrameKind, MemberState } from '../../codec/wire-enums.js';
 import type { DecodeResult } from '../../codec/wire-codec.js';
-import type { MergeClaim, MergeDiff, MirrorEntry } from './merge.js';
+import type { MergeClaim, MergeDiff, MirrorEntry, RemoteEntries, RemoteEntry } from './merge.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -26,12 +28,14 @@ export interface MirrorUpdate {
 }
 
 /**
- * A push-pull as the worker needs it: the header and the states decoded for mergeRemoteState, and the
- * header, user state and broadcasts as the bytes they arrived in (returned to the host unchanged, when
- * it asks for them, instead of being decoded here and encoded again).
+ * A push-pull as the worker needs it: the entries, read from the frame on each of the merge's passes
+ * (mergeEntries), the header's node count, and the header, user state and broadcasts as the bytes they
+ * arrived in (returned to the host unchanged, when it asks for them, instead of being decoded here and
+ * encoded again).
  */
 export interface WorkerPushPull {
-  readonly remote: { readonly header?: wire.PushPullHeader.$Properties; readonly states: wire.PushNodeState.$Properties[] };
+  readonly entries: RemoteEntries;
+  readonly header: wire.PushPullHeader.$Properties | undefined;
   readonly raw: { readonly header: Uint8Array | undefined; readonly userState: Uint8Array; readonly broadcasts: Uint8Array[] };
 }
 
@@ -260,70 +264,145 @@ export function decodeMirrorUpdate(bytes: Uint8Array): MirrorUpdate {
   return { seq, baseSeq, reset, entries };
 }
 
-/** Reads one PushNodeState: the reader has entered it. */
-function decodeNodeState(r: ProtoReader): wire.PushNodeState.$Properties | undefined {
-  let name = '';
-  let ipv4 = 0;
-  let ipv6: Uint8Array = EMPTY;
-  let port = 0;
-  let meta: Uint8Array = EMPTY;
-  let incarnation = 0;
-  let state: wire.MemberState = MemberState.ALIVE;
-  const vsn: Vsn = [0, 0, 0, 0, 0, 0];
-  while (!r.done) {
-    const tag = r.tag();
-    const wt = tag & 7;
-    switch (tag >>> 3) {
-      case STATE_NAME:
-        if (wireTypeIs(r, wt, WIRE_LEN)) name = r.string();
-        break;
-      case STATE_IPV4:
-        if (wireTypeIs(r, wt, WIRE_FIXED32)) ipv4 = r.fixed32();
-        break;
-      case STATE_IPV6:
-        if (wireTypeIs(r, wt, WIRE_LEN)) ipv6 = r.bytes();
-        break;
-      case STATE_PORT:
-        if (wireTypeIs(r, wt, WIRE_VARINT)) port = r.uint32();
-        break;
-      case STATE_META:
-        if (wireTypeIs(r, wt, WIRE_LEN)) meta = r.bytes();
-        break;
-      case STATE_INCARNATION:
-        if (wireTypeIs(r, wt, WIRE_VARINT)) incarnation = r.uint32();
-        break;
-      case STATE_STATE:
-        if (wireTypeIs(r, wt, WIRE_VARINT)) state = r.int32() as wire.MemberState;
-        break;
-      default: {
-        const field = tag >>> 3;
-        if (field < STATE_PROTOCOL_MIN || field > STATE_DELEGATE_CUR) r.skip(wt);
-        else if (wireTypeIs(r, wt, WIRE_VARINT)) vsn[field - STATE_PROTOCOL_MIN] = r.uint32();
+/**
+ * One PushNodeState read in place from the frame: the scalars are fields, the name and the bytes fields
+ * are made only when read (the merge reads a name once per entry, a meta only for the claims it makes).
+ * FrameEntries refills the same object for every entry.
+ */
+class EntryView implements RemoteEntry {
+  ipv4 = 0;
+  port = 0;
+  incarnation = 0;
+  state: wire.MemberState = MemberState.ALIVE;
+  protocolMin = 0;
+  protocolMax = 0;
+  protocolCur = 0;
+  delegateMin = 0;
+  delegateMax = 0;
+  delegateCur = 0;
+  #name: string | undefined;
+  #nameStart = 0;
+  #nameEnd = 0;
+  #ipv6Start = 0;
+  #ipv6End = 0;
+  #metaStart = 0;
+  #metaEnd = 0;
+
+  constructor(readonly frame: Uint8Array) {}
+
+  get name(): string {
+    this.#name ??= utf8Text(this.frame, this.#nameStart, this.#nameEnd) ?? '';
+    return this.#name;
+  }
+
+  get ipv6(): Uint8Array {
+    return this.#ipv6End > this.#ipv6Start ? this.frame.subarray(this.#ipv6Start, this.#ipv6End) : EMPTY;
+  }
+
+  get meta(): Uint8Array {
+    return this.#metaEnd > this.#metaStart ? this.frame.subarray(this.#metaStart, this.#metaEnd) : EMPTY;
+  }
+
+  /**
+   * Reads the entry the reader has entered (the last occurrence of a field wins, as in the generated
+   * decoder). False when it is malformed: a known field of another wire type, or a name that is not
+   * UTF-8 (the generated decoder refuses both).
+   */
+  load(r: ProtoReader): boolean {
+    this.#name = undefined;
+    this.#nameStart = this.#nameEnd = this.#ipv6Start = this.#ipv6End = this.#metaStart = this.#metaEnd = 0;
+    this.ipv4 = this.port = this.incarnation = 0;
+    this.state = MemberState.ALIVE;
+    this.protocolMin = this.protocolMax = this.protocolCur = this.delegateMin = this.delegateMax = this.delegateCur = 0;
+    while (!r.done) {
+      const tag = r.tag();
+      const wt = tag & 7;
+      const field = tag >>> 3;
+      switch (field) {
+        case STATE_NAME:
+          if (wireTypeIs(r, wt, WIRE_LEN) && r.span()) {
+            this.#nameStart = r.spanStart;
+            this.#nameEnd = r.spanEnd;
+          }
+          break;
+        case STATE_IPV4:
+          if (wireTypeIs(r, wt, WIRE_FIXED32)) this.ipv4 = r.fixed32();
+          break;
+        case STATE_IPV6:
+          if (wireTypeIs(r, wt, WIRE_LEN) && r.span()) {
+            this.#ipv6Start = r.spanStart;
+            this.#ipv6End = r.spanEnd;
+          }
+          break;
+        case STATE_PORT:
+          if (wireTypeIs(r, wt, WIRE_VARINT)) this.port = r.uint32();
+          break;
+        case STATE_META:
+          if (wireTypeIs(r, wt, WIRE_LEN) && r.span()) {
+            this.#metaStart = r.spanStart;
+            this.#metaEnd = r.spanEnd;
+          }
+          break;
+        case STATE_INCARNATION:
+          if (wireTypeIs(r, wt, WIRE_VARINT)) this.incarnation = r.uint32();
+          break;
+        case STATE_STATE:
+          if (wireTypeIs(r, wt, WIRE_VARINT)) this.state = r.int32() as wire.MemberState;
+          break;
+        case STATE_PROTOCOL_MIN:
+          if (wireTypeIs(r, wt, WIRE_VARINT)) this.protocolMin = r.uint32();
+          break;
+        case STATE_PROTOCOL_MIN + 1:
+          if (wireTypeIs(r, wt, WIRE_VARINT)) this.protocolMax = r.uint32();
+          break;
+        case STATE_PROTOCOL_MIN + 2:
+          if (wireTypeIs(r, wt, WIRE_VARINT)) this.protocolCur = r.uint32();
+          break;
+        case STATE_PROTOCOL_MIN + 3:
+          if (wireTypeIs(r, wt, WIRE_VARINT)) this.delegateMin = r.uint32();
+          break;
+        case STATE_PROTOCOL_MIN + 4:
+          if (wireTypeIs(r, wt, WIRE_VARINT)) this.delegateMax = r.uint32();
+          break;
+        case STATE_DELEGATE_CUR:
+          if (wireTypeIs(r, wt, WIRE_VARINT)) this.delegateCur = r.uint32();
+          break;
+        default:
+          r.skip(wt);
       }
     }
+    return !r.failed && isUtf8(this.frame, this.#nameStart, this.#nameEnd);
   }
-  if (r.failed) return undefined;
-  return {
-    name,
-    ipv4,
-    ipv6,
-    port,
-    meta,
-    incarnation,
-    state,
-    protocolMin: vsn[0],
-    protocolMax: vsn[1],
-    protocolCur: vsn[2],
-    delegateMin: vsn[3],
-    delegateMax: vsn[4],
-    delegateCur: vsn[5],
-  };
+}
+
+/** The entries of a push-pull frame, by their bounds in it: read again on every pass. */
+class FrameEntries implements RemoteEntries {
+  constructor(
+    readonly frame: Uint8Array,
+    /** start, end of each entry's bytes. */
+    readonly bounds: readonly number[],
+  ) {}
+
+  get count(): number {
+    return this.bounds.length / 2;
+  }
+
+  each(visit: (e: RemoteEntry) => boolean | void): void {
+    const r = new ProtoReader(this.frame);
+    const e = new EntryView(this.frame);
+    for (let i = 0; i < this.bounds.length; i += 2) {
+      r.pos = this.bounds[i] as number;
+      r.end = this.bounds[i + 1] as number;
+      e.load(r);
+      if (visit(e) === true) return;
+    }
+  }
 }
 
 /**
- * Whether the message the reader has entered is well formed and its known fields (`kinds` by field number) have
- * their declared wire types and valid UTF-8 strings, so that the host's generated decoder reads it
- * back without error.
+ * Whether the message the reader has entered is well formed and its known fields (`kinds` by field
+ * number) have their declared wire types and valid UTF-8 strings, so that the host's generated decoder
+ * reads it back without error.
  */
 function checkFields(r: ProtoReader, kinds: readonly (FieldKind | undefined)[]): boolean {
   while (!r.done) {
@@ -332,8 +411,9 @@ function checkFields(r: ProtoReader, kinds: readonly (FieldKind | undefined)[]):
     const kind = kinds[tag >>> 3];
     if (kind === undefined) r.skip(wt);
     else if (!wireTypeIs(r, wt, kind === 'varint' ? WIRE_VARINT : WIRE_LEN)) break;
-    else if (kind === 'string') r.string();
-    else r.skip(wt);
+    else if (kind === 'varint') r.uint32();
+    else if (!r.span()) break;
+    else if (kind === 'string' && !isUtf8(r.buf, r.spanStart, r.spanEnd)) return false;
   }
   return !r.failed;
 }
@@ -372,14 +452,14 @@ export function decodePushPullFrame(frame: Uint8Array): DecodeResult<WorkerPushP
   const r = new ProtoReader(frame, 1);
   // Compound: exactly one part.
   let parts = 0;
-  let part = { start: 0, end: 0 };
+  let partStart = 0;
+  let partEnd = 0;
   while (!r.done) {
     const tag = r.tag();
     if (tag >>> 3 === COMPOUND_PARTS && wireTypeIs(r, tag & 7, WIRE_LEN)) {
-      const saved = r.enter();
-      part = { start: r.pos, end: r.end };
-      r.leave(saved);
-      parts++;
+      if (r.span()) parts++;
+      partStart = r.spanStart;
+      partEnd = r.spanEnd;
     } else r.skip(tag & 7);
   }
   if (r.failed) return malformed('invalid compound encoding');
@@ -387,25 +467,27 @@ export function decodePushPullFrame(frame: Uint8Array): DecodeResult<WorkerPushP
 
   // Message: its push_pull body. The last occurrence wins, as in the generated decoder; other bodies
   // are skipped unread.
-  r.pos = part.start;
-  r.end = part.end;
-  let pushPull: { start: number; end: number } | undefined;
+  r.pos = partStart;
+  r.end = partEnd;
+  let pushPullStart = -1;
+  let pushPullEnd = -1;
   while (!r.done) {
     const tag = r.tag();
-    if (tag >>> 3 === MESSAGE_PUSH_PULL && wireTypeIs(r, tag & 7, WIRE_LEN)) {
-      const saved = r.enter();
-      pushPull = { start: r.pos, end: r.end };
-      r.leave(saved);
+    if (tag >>> 3 === MESSAGE_PUSH_PULL && wireTypeIs(r, tag & 7, WIRE_LEN) && r.span()) {
+      pushPullStart = r.spanStart;
+      pushPullEnd = r.spanEnd;
     } else r.skip(tag & 7);
   }
   if (r.failed) return malformed('invalid message encoding');
-  if (pushPull === undefined) return { ok: false, notPushPull: true };
+  if (pushPullStart < 0) return { ok: false, notPushPull: true };
 
-  r.pos = pushPull.start;
-  r.end = pushPull.end;
+  r.pos = pushPullStart;
+  r.end = pushPullEnd;
   let header: wire.PushPullHeader.$Properties | undefined;
   let headerBytes: Uint8Array | undefined;
-  const states: wire.PushNodeState.$Properties[] = [];
+  const bounds: number[] = [];
+  // Every entry is read once here, to refuse a malformed frame before merging any of it.
+  const check = new EntryView(frame);
   let userState: Uint8Array = EMPTY;
   const broadcasts: Uint8Array[] = [];
   while (!r.done) {
@@ -425,9 +507,8 @@ export function decodePushPullFrame(frame: Uint8Array): DecodeResult<WorkerPushP
     const start = r.pos;
     const end = r.end;
     if (field === PUSH_PULL_STATES) {
-      const s = decodeNodeState(r);
-      if (s === undefined) return malformed(`invalid member entry ${states.length}`);
-      states.push(s);
+      if (!check.load(r)) return malformed(`invalid member entry ${bounds.length / 2}`);
+      bounds.push(start, end);
     } else if (field === PUSH_PULL_HEADER) {
       header = decodeHeader(r);
       if (header === undefined) return malformed('invalid push-pull header');
@@ -442,7 +523,8 @@ export function decodePushPullFrame(frame: Uint8Array): DecodeResult<WorkerPushP
   return {
     ok: true,
     value: {
-      remote: header !== undefined ? { header, states } : { states },
+      entries: new FrameEntries(frame, bounds),
+      header,
       raw: { header: headerBytes, userState, broadcasts },
     },
   };

@@ -96,11 +96,41 @@ function hasVersions(v: ProtocolVersions): boolean {
 
 const ZERO_VSN: ProtocolVersions = [0, 0, 0, 0, 0, 0];
 
+/** One remote member entry as the merge reads it. */
+export type RemoteEntry = wire.PushNodeState.$Properties;
+
+/**
+ * The entries of a remote state as the merge reads them: their number and passes over them in order.
+ * The inline path's are the decoded objects (entriesOf); the merge worker's are read again from the
+ * frame's bytes on every pass into one reused object (merge-worker-wire.ts), so that a 10,000-entry
+ * state never lives as 10,000 objects at once and the worker's young generation stays small.
+ */
+export interface RemoteEntries {
+  readonly count: number;
+  /**
+   * Visits the entries in order until `visit` returns true. The object visited may be the same one,
+   * refilled, for every entry: read what you need, and copy what you keep.
+   */
+  each(visit: (e: RemoteEntry) => boolean | void): void;
+}
+
+/** The RemoteEntries of decoded entries. */
+export function entriesOf(states: readonly RemoteEntry[]): RemoteEntries {
+  return {
+    count: states.length,
+    each(visit): void {
+      for (const e of states) if (visit(e) === true) return;
+    },
+  };
+}
+
 /** The entry-count check, on its own so a server can refuse before replying (memberlist readRemoteState). */
 export function checkEntryLimit(remote: wire.PushPull.$Properties, limits: MergeLimits): string | undefined {
-  const states = remote.states?.length ?? 0;
-  const claimed = remote.header?.nodes ?? 0;
-  const n = Math.max(states, claimed);
+  return entryLimitError(remote.states?.length ?? 0, remote.header?.nodes ?? 0, limits);
+}
+
+function entryLimitError(entries: number, claimed: number, limits: MergeLimits): string | undefined {
+  const n = Math.max(entries, claimed);
   if (n > limits.maxEntries) return `remote state has ${n} entries, more than the limit of ${limits.maxEntries}`;
   return undefined;
 }
@@ -111,10 +141,8 @@ export function checkEntryLimit(remote: wire.PushPull.$Properties, limits: Merge
  * is memberlist's empty Vsn: it does not narrow the range, and its current versions count as 0, so it
  * fails the check whenever some alive member has a minimum above 0. Returns the error, or undefined.
  */
-export function verifyProtocol(
-  remote: ReadonlyArray<wire.PushNodeState.$Properties>,
-  mirror: ReadonlyMap<string, MirrorEntry>,
-): string | undefined {
+export function verifyProtocol(remote: RemoteEntries | readonly RemoteEntry[], mirror: ReadonlyMap<string, MirrorEntry>): string | undefined {
+  const entries = isEntryList(remote) ? entriesOf(remote) : remote;
   let maxpmin = 0;
   let minpmax = MAX_VERSION;
   let maxdmin = 0;
@@ -125,11 +153,11 @@ export function verifyProtocol(
     if (v[3] > maxdmin) maxdmin = v[3];
     if (v[4] < mindmax) mindmax = v[4];
   };
-  for (const e of remote) {
-    if ((e.state ?? MemberState.ALIVE) !== MemberState.ALIVE) continue;
+  entries.each((e) => {
+    if ((e.state ?? MemberState.ALIVE) !== MemberState.ALIVE) return;
     const v = remoteVsn(e);
     if (hasVersions(v)) narrow(v);
-  }
+  });
   for (const e of mirror.values()) {
     if (e.state !== MemberState.ALIVE) continue;
     narrow(e.vsn ?? ZERO_VSN);
@@ -143,10 +171,15 @@ export function verifyProtocol(
     }
     return undefined;
   };
-  for (const e of remote) {
-    const err = check(e.name ?? '', remoteVsn(e));
-    if (err !== undefined) return err;
-  }
+  let remoteError: string | undefined;
+  entries.each((e) => {
+    // The name is read only for the entry that fails (reading it allocates on the worker's entries).
+    const v = remoteVsn(e);
+    if (check('', v) === undefined) return false;
+    remoteError = check(e.name ?? '', v);
+    return true;
+  });
+  if (remoteError !== undefined) return remoteError;
   // The local members are checked in no particular order (memberlist ranges over a Go map); the
   // error names the smallest failing name, so that the verdict does not depend on the mirror's
   // iteration order (the worker's mirror is built by updates and need not iterate like ours).
@@ -227,6 +260,10 @@ export function claimOf(e: wire.PushNodeState.$Properties, selfName: string): Me
   }
 }
 
+function isEntryList(remote: RemoteEntries | readonly RemoteEntry[]): remote is readonly RemoteEntry[] {
+  return Array.isArray(remote);
+}
+
 /** memberlist mergeRemoteState without the delegates: limit, verifyProtocol, then one claim per entry. */
 export function mergeRemoteState(
   remote: wire.PushPull.$Properties,
@@ -234,25 +271,38 @@ export function mergeRemoteState(
   selfName: string,
   limits: MergeLimits,
 ): MergeDiff {
-  const limitError = checkEntryLimit(remote, limits);
+  return mergeEntries(entriesOf(remote.states ?? []), remote.header?.nodes ?? 0, mirror, selfName, limits);
+}
+
+/**
+ * The merge itself, over entries read in passes (the worker's come from the frame's bytes):
+ * mergeRemoteState is this on decoded entries, so both paths run the same code.
+ */
+export function mergeEntries(
+  entries: RemoteEntries,
+  claimedNodes: number,
+  mirror: ReadonlyMap<string, MirrorEntry>,
+  selfName: string,
+  limits: MergeLimits,
+): MergeDiff {
+  const limitError = entryLimitError(entries.count, claimedNodes, limits);
   if (limitError !== undefined) return { refused: limitError, claims: [], skipped: 0, invalid: 0 };
-  const states = remote.states ?? [];
-  const versionError = verifyProtocol(states, mirror);
+  const versionError = verifyProtocol(entries, mirror);
   if (versionError !== undefined) return { refused: versionError, claims: [], skipped: 0, invalid: 0 };
   const claims: MergeClaim[] = [];
   let skipped = 0;
   let invalid = 0;
-  for (const e of states) {
+  entries.each((e) => {
     const name = e.name ?? '';
     if (name === '') {
       invalid++;
-      continue;
+      return;
     }
     if (isStale(e, mirror.get(name), name === selfName)) {
       skipped++;
-      continue;
+      return;
     }
     claims.push(claimOf(e, selfName));
-  }
+  });
   return { claims, skipped, invalid };
 }
