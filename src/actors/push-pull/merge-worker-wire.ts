@@ -12,6 +12,7 @@
  * schemas, so a renumbered field fails there rather than on the wire.
  */
 import type { wire } from '../../gen/index.js';
+import { scanField } from '../../codec/field-scan.js';
 import { isUtf8, ProtoReader, ProtoWriter, utf8Text, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from '../../codec/proto-wire.js';
 import { FrameKind, MemberState } from '../../codec/wire-enums.js';
 import type { DecodeResult } from '../../codec/wire-codec.js';
@@ -264,10 +265,13 @@ export function decodeMirrorUpdate(bytes: Uint8Array): MirrorUpdate {
   return { seq, baseSeq, reset, entries };
 }
 
+/** Slots per entry in FrameEntries' columns (EntryView.store / fill). */
+const SLOTS = 16;
+
 /**
  * One PushNodeState read in place from the frame: the scalars are fields, the name and the bytes fields
  * are made only when read (the merge reads a name once per entry, a meta only for the claims it makes).
- * FrameEntries refills the same object for every entry.
+ * FrameEntries refills the same object for every entry, from numbers it stored when the frame was read.
  */
 class EntryView implements RemoteEntry {
   ipv4 = 0;
@@ -373,27 +377,87 @@ class EntryView implements RemoteEntry {
     }
     return !r.failed && isUtf8(this.frame, this.#nameStart, this.#nameEnd);
   }
+
+  /** Writes what load() read into `c` from `at` (SLOTS numbers). */
+  store(c: Uint32Array, at: number): void {
+    c[at] = this.#nameStart;
+    c[at + 1] = this.#nameEnd;
+    c[at + 2] = this.#ipv6Start;
+    c[at + 3] = this.#ipv6End;
+    c[at + 4] = this.#metaStart;
+    c[at + 5] = this.#metaEnd;
+    c[at + 6] = this.ipv4;
+    c[at + 7] = this.port;
+    c[at + 8] = this.incarnation;
+    c[at + 9] = this.state;
+    c[at + 10] = this.protocolMin;
+    c[at + 11] = this.protocolMax;
+    c[at + 12] = this.protocolCur;
+    c[at + 13] = this.delegateMin;
+    c[at + 14] = this.delegateMax;
+    c[at + 15] = this.delegateCur;
+  }
+
+  /** Becomes the entry stored at `at`. */
+  fill(c: Uint32Array, at: number): void {
+    this.#name = undefined;
+    this.#nameStart = c[at] as number;
+    this.#nameEnd = c[at + 1] as number;
+    this.#ipv6Start = c[at + 2] as number;
+    this.#ipv6End = c[at + 3] as number;
+    this.#metaStart = c[at + 4] as number;
+    this.#metaEnd = c[at + 5] as number;
+    this.ipv4 = c[at + 6] as number;
+    this.port = c[at + 7] as number;
+    this.incarnation = c[at + 8] as number;
+    // Stored as uint32; the enum is an int32 on the wire.
+    this.state = ((c[at + 9] as number) | 0) as wire.MemberState;
+    this.protocolMin = c[at + 10] as number;
+    this.protocolMax = c[at + 11] as number;
+    this.protocolCur = c[at + 12] as number;
+    this.delegateMin = c[at + 13] as number;
+    this.delegateMax = c[at + 14] as number;
+    this.delegateCur = c[at + 15] as number;
+  }
 }
 
-/** The entries of a push-pull frame, by their bounds in it: read again on every pass. */
+/**
+ * The entries of a push-pull frame as numbers: each entry's scalars and the bounds of its name and bytes
+ * fields, SLOTS per entry in one typed array (off the V8 heap), filled while the frame is read. A pass
+ * refills one EntryView from them, so the merge's passes cost no parsing and no objects per entry.
+ */
 class FrameEntries implements RemoteEntries {
+  #columns: Uint32Array;
+  #count = 0;
+
+  /** `expected`: the entries counted on the bytes beforehand, so the columns are allocated once. */
   constructor(
     readonly frame: Uint8Array,
-    /** start, end of each entry's bytes. */
-    readonly bounds: readonly number[],
-  ) {}
+    expected: number,
+  ) {
+    this.#columns = new Uint32Array(SLOTS * Math.max(1, expected));
+  }
 
   get count(): number {
-    return this.bounds.length / 2;
+    return this.#count;
+  }
+
+  add(e: EntryView): void {
+    const at = this.#count * SLOTS;
+    if (at + SLOTS > this.#columns.length) {
+      const grown = new Uint32Array(this.#columns.length * 2);
+      grown.set(this.#columns);
+      this.#columns = grown;
+    }
+    e.store(this.#columns, at);
+    this.#count++;
   }
 
   each(visit: (e: RemoteEntry) => boolean | void): void {
-    const r = new ProtoReader(this.frame);
     const e = new EntryView(this.frame);
-    for (let i = 0; i < this.bounds.length; i += 2) {
-      r.pos = this.bounds[i] as number;
-      r.end = this.bounds[i + 1] as number;
-      e.load(r);
+    const c = this.#columns;
+    for (let i = 0; i < this.#count; i++) {
+      e.fill(c, i * SLOTS);
       if (visit(e) === true) return;
     }
   }
@@ -485,9 +549,9 @@ export function decodePushPullFrame(frame: Uint8Array): DecodeResult<WorkerPushP
   r.end = pushPullEnd;
   let header: wire.PushPullHeader.$Properties | undefined;
   let headerBytes: Uint8Array | undefined;
-  const bounds: number[] = [];
-  // Every entry is read once here, to refuse a malformed frame before merging any of it.
-  const check = new EntryView(frame);
+  // Every entry is read once, here: a malformed frame is refused before any of it is merged.
+  const entries = new FrameEntries(frame, Math.max(0, scanField(frame, pushPullStart, pushPullEnd, PUSH_PULL_STATES)));
+  const view = new EntryView(frame);
   let userState: Uint8Array = EMPTY;
   const broadcasts: Uint8Array[] = [];
   while (!r.done) {
@@ -507,8 +571,8 @@ export function decodePushPullFrame(frame: Uint8Array): DecodeResult<WorkerPushP
     const start = r.pos;
     const end = r.end;
     if (field === PUSH_PULL_STATES) {
-      if (!check.load(r)) return malformed(`invalid member entry ${bounds.length / 2}`);
-      bounds.push(start, end);
+      if (!view.load(r)) return malformed(`invalid member entry ${entries.count}`);
+      entries.add(view);
     } else if (field === PUSH_PULL_HEADER) {
       header = decodeHeader(r);
       if (header === undefined) return malformed('invalid push-pull header');
@@ -523,7 +587,7 @@ export function decodePushPullFrame(frame: Uint8Array): DecodeResult<WorkerPushP
   return {
     ok: true,
     value: {
-      entries: new FrameEntries(frame, bounds),
+      entries,
       header,
       raw: { header: headerBytes, userState, broadcasts },
     },
