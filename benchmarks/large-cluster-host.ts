@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join as joinPath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { residentByKind, residentGrowth } from './smaps.js';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { createNode, type MemberlistNode, type Profile } from '../src/index.js';
 
 const { values: argv } = parseArgs({
@@ -57,6 +57,13 @@ const PROFILE = argv.profile as Profile;
 const STEADY_MS = Number(argv.steady) * 1000;
 const PUSHPULLS = Number(argv.pushpulls);
 const SETTLE_MS = Number(argv.settle) * 1000;
+
+/** Committed bytes of this thread's V8 heap spaces that hold anything (new, old, code, large objects). */
+function heapSpaces(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of getHeapSpaceStatistics()) if (s.space_size > 0) out[s.space_name] = s.space_size;
+  return out;
+}
 const COMPRESSION = argv.compression !== 'off';
 const PORT = Number(argv.port);
 
@@ -158,6 +165,7 @@ async function main(): Promise<void> {
   const rss0 = process.memoryUsage().rss;
   const heap0 = process.memoryUsage().heapUsed;
   const kinds0 = residentByKind();
+  const spaces0 = heapSpaces();
 
   // ── join
   h.reset();
@@ -254,6 +262,9 @@ async function main(): Promise<void> {
   }
   // Which allocator holds the growth (benchmarks/smaps.ts: a reading of the mappings' shapes).
   const kindsGrowth = residentGrowth(kinds0, residentByKind());
+  const spacesEnd = heapSpaces();
+  // This thread's share of the V8 pages: what its heap spaces hold committed, grown since the start.
+  const mainThreadCommittedGrowth = Object.fromEntries(Object.entries(spacesEnd).map(([k, v]) => [k, mib(v - (spaces0[k] ?? 0))]));
   if (argv['heap-snapshot'] !== '') progress(`heap snapshot: ${writeHeapSnapshot(argv['heap-snapshot'])}`);
   emit('pushpull', {
     rounds,
@@ -272,6 +283,7 @@ async function main(): Promise<void> {
     ...(gc !== undefined ? { rss_growth_after_gc_mib: mib(rssAfterGc - rss0), heap_growth_after_gc_mib: mib(heapAfterGc - heap0) } : {}),
     ...(rssSettled !== undefined ? { settle_s: SETTLE_MS / 1000, rss_growth_settled_mib: mib(rssSettled - rss0) } : {}),
     rss_growth_by_mapping_mib: kindsGrowth,
+    main_thread_heap_committed_growth_mib: mainThreadCommittedGrowth,
     emulator: emu.counters,
     definition: 'stall = event-loop delay max (monitorEventLoopDelay, 1 ms resolution) inside the window from sending the push-pull request until the node counted it as received + 50 ms; thread CPU = /proc/self/task/*/schedstat over the same window (main thread = the protocol thread when inline; in isolated mode the protocol worker is usually the busiest other thread, the merge worker the next)',
   });
