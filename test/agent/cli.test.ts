@@ -88,10 +88,16 @@ async function run(args: readonly string[]): Promise<{ code: number | null; stdo
   return { code, stdout: c.stdout, stderr: c.stderr };
 }
 
-/** A TCP port that nothing listens on (bound, then released). */
+/**
+ * A loopback address no other test binds: a port released on 127.0.0.1 can be taken at once by one of the
+ * thousands of nodes other test files bind there (port 0), and a join would then reach it.
+ */
+const UNUSED_HOST = '127.254.254.254';
+
+/** A TCP port that nothing listens on at UNUSED_HOST (bound, then released). */
 async function closedPort(): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, UNUSED_HOST, resolve));
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
@@ -147,9 +153,9 @@ describe('memberlist-ts CLI: usage errors', () => {
 describe('memberlist-ts CLI: runtime errors', () => {
   it('an unreachable join gives one line and exit code 1', async () => {
     const port = await closedPort();
-    const r = await run(['agent', '--name', 'lonely', '--bind', '127.0.0.1:0', '--preset', 'local', '--log-level', 'silent', '--join', `127.0.0.1:${port}`]);
+    const r = await run(['agent', '--name', 'lonely', '--bind', '127.0.0.1:0', '--preset', 'local', '--log-level', 'silent', '--join', `${UNUSED_HOST}:${port}`]);
     expect(r.code).toBe(1);
-    expectOneLineError(r.stderr, new RegExp(`^memberlist-ts agent: join failed: no seed answered \\(127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+    expectOneLineError(r.stderr, new RegExp(`^memberlist-ts agent: join failed: no seed answered \\(127\\.254\\.254\\.254:${port}: .*ECONNREFUSED`));
   });
 
   it('a bad key file, a bind address in use and an unreachable --http are one-line errors', async () => {
@@ -166,7 +172,7 @@ describe('memberlist-ts CLI: runtime errors', () => {
         run(['agent', '--bind', '127.0.0.1:0', '--key-file', join(dir, 'garbage.key')]),
         run(['agent', '--bind', '127.0.0.1:0', '--key-file', join(dir, 'nope.key')]),
         run(['agent', '--bind', '127.0.0.1:0', '--log-level', 'silent', '--http', `127.0.0.1:${busy}`]),
-        run(['members', '--http', `127.0.0.1:${port}`]),
+        run(['members', '--http', `${UNUSED_HOST}:${port}`]),
       ]);
       blocker.close();
       expect(short.code).toBe(1);
@@ -178,7 +184,7 @@ describe('memberlist-ts CLI: runtime errors', () => {
       expect(inUse.code).toBe(1);
       expectOneLineError(inUse.stderr, /cannot serve HTTP status on 127\.0\.0\.1:\d+: EADDRINUSE/);
       expect(members.code).toBe(1);
-      expectOneLineError(members.stderr, /^memberlist-ts members: cannot reach http:\/\/127\.0\.0\.1:\d+\/members: ECONNREFUSED/);
+      expectOneLineError(members.stderr, /^memberlist-ts members: cannot reach http:\/\/127\.254\.254\.254:\d+\/members: ECONNREFUSED/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
