@@ -102,15 +102,7 @@ export class ProtoReader {
 
   /** A length-delimited field's bytes, as a view of the buffer (no copy). */
   bytes(): Uint8Array {
-    const len = this.uint32();
-    if (this.failed) return EMPTY;
-    if (len > this.end - this.pos) {
-      this.#fail();
-      return EMPTY;
-    }
-    const start = this.pos;
-    this.pos += len;
-    return this.buf.subarray(start, start + len);
+    return this.span() ? this.buf.subarray(this.spanStart, this.spanEnd) : EMPTY;
   }
 
   /**
@@ -182,13 +174,9 @@ export class ProtoReader {
         if (this.end - this.pos < 8) this.#fail();
         else this.pos += 8;
         return;
-      case WIRE_LEN: {
-        const len = this.uint32();
-        if (this.failed) return;
-        if (len > this.end - this.pos) this.#fail();
-        else this.pos += len;
+      case WIRE_LEN:
+        this.span();
         return;
-      }
       case WIRE_FIXED32:
         if (this.end - this.pos < 4) this.#fail();
         else this.pos += 4;

@@ -189,6 +189,19 @@ describe('MergeMirrorUpdate: the worker reads what the host writes', () => {
     );
   });
 
+  it('on random bytes either reads an update or throws its own error, nothing else', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), (b) => {
+        try {
+          decodeMirrorUpdate(b);
+        } catch (err) {
+          expect((err as Error).message).toBe('malformed merge mirror update');
+        }
+      }),
+      { numRuns: 2000, seed: 23 },
+    );
+  });
+
   it('throws on bytes that are not one (the task fails; the host resets the mirror)', () => {
     expect(() => decodeMirrorUpdate(Uint8Array.from([0x22, 0x05, 0x0a]))).toThrow(/malformed/);
     expect(() => decodeMirrorUpdate(Uint8Array.from([0x08]))).toThrow(/malformed/);
@@ -241,6 +254,19 @@ describe('push-pull frames: the worker reads what the generated decoder reads', 
     badName[named.indexOf(0x61)] = 0xff;
     expect(codec.decodeStreamMessage(badName).ok).toBe(false);
     expect(decodePushPullFrame(badName)).toMatchObject({ ok: false, reason: 'malformed' });
+  });
+
+  it('never throws on random bytes after a compound frame kind', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 120 }), (b) => {
+        const got = decodePushPullFrame(Uint8Array.from([1, ...b]));
+        if (got.ok) {
+          // Whatever it accepted, the merge can read every entry of, twice.
+          expect(snapshot(got.value.entries)).toEqual(snapshot(got.value.entries));
+        }
+      }),
+      { numRuns: 3000, seed: 43 },
+    );
   });
 
   it('never throws on truncated or random bytes, and what it accepts the host can decode', () => {
