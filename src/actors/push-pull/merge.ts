@@ -101,9 +101,9 @@ export type RemoteEntry = wire.PushNodeState.$Properties;
 
 /**
  * The entries of a remote state as the merge reads them: their number and passes over them in order.
- * The inline path's are the decoded objects (entriesOf); the merge worker's are read again from the
- * frame's bytes on every pass into one reused object (merge-worker-wire.ts), so that a 10,000-entry
- * state never lives as 10,000 objects at once and the worker's young generation stays small.
+ * The inline path's are the decoded objects (entriesOf); the merge worker's are numbers read once from
+ * the frame, and every pass refills one object from them (merge-worker-wire.ts), so that a 10,000-entry
+ * state never lives as 10,000 objects and the worker's young generation stays small.
  */
 export interface RemoteEntries {
   readonly count: number;
