@@ -24,7 +24,7 @@ const { values: argv } = parseArgs({
     compare: {
       type: 'string',
       default: [
-        'compare-n10-n50-after-loop-sampling.jsonl',
+        'compare-n10-n50-n100-quiet.jsonl',
         'compare-detect-reps5.jsonl',
         'compare-n200-steady180.jsonl',
       ]
