@@ -1,9 +1,10 @@
 /**
  * The protobuf wire format without protobufjs: a reader and a writer of tags, varints, fixed32 and
  * length-delimited fields, for code that must not load the generated module. The merge worker is
- * that code: protobufjs and our generated classes cost a worker thread ~8.8 MiB of RSS before it does
- * anything (benchmarks/worker-footprint.ts), and the host's RSS growth at 10,000 members is the
- * figure that pays for it (issue 5 part 4). Message-specific decoders on top of this live next to
+ * that code: with protobufjs and our generated classes its thread took 3–4 MiB more RSS before any
+ * work (`benchmarks/worker-footprint.ts --piscina`), and its merges kept far more heap
+ * (`benchmarks/merge-thread-rss.ts`); the host's RSS growth at 10,000 members pays for both (issue 5
+ * part 4, benchmarks/RESULTS.md "Issue 5, fifth pass"). Message-specific decoders on top of this live next to
  * their users (src/actors/push-pull/merge-worker-wire.ts); tests check them against protobufjs.
  *
  * The reader never throws: every read reports failure by setting `failed` and returning a zero value,
@@ -112,13 +113,9 @@ export class ProtoReader {
    */
   enter(): number {
     const saved = this.end;
-    const len = this.uint32();
-    if (this.failed) return saved;
-    if (len > this.end - this.pos) {
-      this.#fail();
-      return saved;
-    }
-    this.end = this.pos + len;
+    if (!this.span()) return saved;
+    this.pos = this.spanStart;
+    this.end = this.spanEnd;
     return saved;
   }
 

@@ -15,7 +15,7 @@ import { ProtobufCodec } from '../../src/codec/protobuf-codec.js';
 import { FrameKind, MemberState } from '../../src/codec/wire-enums.js';
 import { ProtoReader, ProtoWriter } from '../../src/codec/proto-wire.js';
 import { decodeMergeDiff, encodeMirrorUpdate, mirrorEntryToProto } from '../../src/actors/push-pull/merge-codec.js';
-import { decodeMirrorUpdate, decodePushPullFrame, encodeMergeDiff, FIELD_NUMBERS } from '../../src/actors/push-pull/merge-worker-wire.js';
+import { decodeMirrorUpdate, decodePushPullFrame, encodeMergeDiff, FIELD_NUMBERS, VERSION_FIELDS_AFTER_FIRST } from '../../src/actors/push-pull/merge-worker-wire.js';
 import type { MergeClaim, MergeDiff, MirrorEntry, RemoteEntries } from '../../src/actors/push-pull/merge.js';
 
 const codec = new ProtobufCodec();
@@ -96,7 +96,11 @@ describe('schema agreement', () => {
     for (const [message, fields] of Object.entries(FIELD_NUMBERS)) {
       const pkg = message.startsWith('Merge') ? 'memberlist.worker' : 'memberlist.wire';
       const type = root.lookupType(`${pkg}.${message}`);
-      for (const [field, id] of Object.entries(fields)) {
+      const named: Array<[string, number]> = Object.entries(fields);
+      // The version fields follow the first one, in order.
+      const first = (fields as { protocolMin?: number }).protocolMin;
+      if (first !== undefined) VERSION_FIELDS_AFTER_FIRST.forEach((f, i) => named.push([f, first + i + 1]));
+      for (const [field, id] of named) {
         expect({ message, field, id: type.fields[field]?.id }).toEqual({ message, field, id });
       }
     }

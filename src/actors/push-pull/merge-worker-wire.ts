@@ -1,6 +1,6 @@
 /**
  * The merge worker's side of its protobuf messages, written on proto-wire.ts instead of protobufjs so
- * that the worker thread never loads protobufjs or the generated module (4.3 MiB of RSS per thread,
+ * that the worker thread never loads protobufjs or the generated module (3–4 MiB of RSS per thread,
  * `benchmarks/worker-footprint.ts --piscina`). It reads what the worker receives (a MergeMirrorUpdate,
  * a push-pull stream frame) and writes what it returns (a MergeDiff); the host keeps using the
  * generated code for the other direction (merge-codec.ts). A push-pull's entries are not decoded into
@@ -47,139 +47,38 @@ export interface WorkerDiffExtras {
   readonly raw?: WorkerPushPull['raw'];
 }
 
-// worker.proto MergeMirrorUpdate / MergeMirrorEntry
-const UPDATE_SEQ = 1;
-const UPDATE_BASE_SEQ = 2;
-const UPDATE_RESET = 3;
-const UPDATE_ENTRIES = 4;
-const ENTRY_NAME = 1;
-const ENTRY_INCARNATION = 2;
-const ENTRY_STATE = 3;
-const ENTRY_HOST = 4;
-const ENTRY_PORT = 5;
-const ENTRY_PROTOCOL_MIN = 6;
-const ENTRY_DELEGATE_CUR = 11;
-const ENTRY_REMOVED = 12;
-const ENTRY_HAS_HOST = 13;
-const ENTRY_HAS_PORT = 14;
+/**
+ * The field numbers of the messages read and written here, from proto/worker.proto and proto/wire.proto
+ * (test/unit/merge-worker-wire.test.ts compares every one with the schemas). The six version fields
+ * follow each other in every message, so only the first is named.
+ */
+export const FIELD_NUMBERS = {
+  MergeMirrorUpdate: { seq: 1, baseSeq: 2, reset: 3, entries: 4 },
+  MergeMirrorEntry: { name: 1, incarnation: 2, state: 3, host: 4, port: 5, protocolMin: 6, removed: 12, hasHost: 13, hasPort: 14 },
+  Compound: { parts: 1 },
+  Message: { pushPull: 8 },
+  PushPull: { header: 1, states: 2, userState: 3, broadcasts: 4 },
+  PushPullHeader: { nodes: 1, userStateLen: 2, join: 3 },
+  PushNodeState: { name: 1, ipv4: 2, ipv6: 3, port: 4, meta: 5, incarnation: 6, state: 7, protocolMin: 8 },
+  UserMessage: { payload: 1, origin: 2, seq: 3, key: 4, from: 5 },
+  MergeDiff: { claims: 1, skipped: 2, invalid: 3, refused: 4, staleMirror: 5, error: 6, header: 7, userState: 8, broadcasts: 9 },
+  MergeClaim: { alive: 1, suspect: 2, dead: 3 },
+  Alive: { incarnation: 1, node: 2, ipv4: 3, ipv6: 4, port: 5, meta: 6, protocolMin: 7 },
+  Suspect: { incarnation: 1, node: 2, from: 3 },
+  Dead: { incarnation: 1, node: 2, from: 3 },
+} as const;
 
-// wire.proto Compound / Message / PushPull / PushPullHeader / PushNodeState / UserMessage
-const COMPOUND_PARTS = 1;
-const MESSAGE_PUSH_PULL = 8;
-const PUSH_PULL_HEADER = 1;
-const PUSH_PULL_STATES = 2;
-const PUSH_PULL_USER_STATE = 3;
-const PUSH_PULL_BROADCASTS = 4;
-const HEADER_NODES = 1;
-const HEADER_USER_STATE_LEN = 2;
-const HEADER_JOIN = 3;
-const STATE_NAME = 1;
-const STATE_IPV4 = 2;
-const STATE_IPV6 = 3;
-const STATE_PORT = 4;
-const STATE_META = 5;
-const STATE_INCARNATION = 6;
-const STATE_STATE = 7;
-const STATE_PROTOCOL_MIN = 8;
-const STATE_DELEGATE_CUR = 13;
+/** The version fields after the first: protocolMax, protocolCur, delegateMin, delegateMax, delegateCur. */
+export const VERSION_FIELDS_AFTER_FIRST = ['protocolMax', 'protocolCur', 'delegateMin', 'delegateMax', 'delegateCur'] as const;
+
+const F = FIELD_NUMBERS;
+/** Fields per Vsn: protocol min/max/cur, delegate min/max/cur. */
+const VSN_FIELDS = 6;
+
 /** How checkFields reads a known field: a varint, bytes, or a string (which must be valid UTF-8). */
 type FieldKind = 'varint' | 'bytes' | 'string';
 /** UserMessage by field number: payload, origin, seq, key, from. */
 const USER_MESSAGE_FIELDS: readonly (FieldKind | undefined)[] = [undefined, 'bytes', 'string', 'varint', 'string', 'string'];
-const HEADER_WIRE_TYPES: readonly number[] = [-1, WIRE_VARINT, WIRE_VARINT, WIRE_VARINT];
-
-// worker.proto MergeDiff / MergeClaim; wire.proto Alive / Suspect / Dead
-const DIFF_CLAIMS = 1;
-const DIFF_SKIPPED = 2;
-const DIFF_INVALID = 3;
-const DIFF_REFUSED = 4;
-const DIFF_STALE_MIRROR = 5;
-const DIFF_ERROR = 6;
-const DIFF_HEADER = 7;
-const DIFF_USER_STATE = 8;
-const DIFF_BROADCASTS = 9;
-const CLAIM_ALIVE = 1;
-const CLAIM_SUSPECT = 2;
-const CLAIM_DEAD = 3;
-const ALIVE_INCARNATION = 1;
-const ALIVE_NODE = 2;
-const ALIVE_IPV4 = 3;
-const ALIVE_IPV6 = 4;
-const ALIVE_PORT = 5;
-const ALIVE_META = 6;
-const ALIVE_PROTOCOL_MIN = 7;
-const NOTICE_INCARNATION = 1;
-const NOTICE_NODE = 2;
-const NOTICE_FROM = 3;
-
-/** Field numbers, for the schema check in the tests. */
-export const FIELD_NUMBERS = {
-  MergeMirrorUpdate: { seq: UPDATE_SEQ, baseSeq: UPDATE_BASE_SEQ, reset: UPDATE_RESET, entries: UPDATE_ENTRIES },
-  MergeMirrorEntry: {
-    name: ENTRY_NAME,
-    incarnation: ENTRY_INCARNATION,
-    state: ENTRY_STATE,
-    host: ENTRY_HOST,
-    port: ENTRY_PORT,
-    protocolMin: ENTRY_PROTOCOL_MIN,
-    protocolMax: ENTRY_PROTOCOL_MIN + 1,
-    protocolCur: ENTRY_PROTOCOL_MIN + 2,
-    delegateMin: ENTRY_PROTOCOL_MIN + 3,
-    delegateMax: ENTRY_PROTOCOL_MIN + 4,
-    delegateCur: ENTRY_DELEGATE_CUR,
-    removed: ENTRY_REMOVED,
-    hasHost: ENTRY_HAS_HOST,
-    hasPort: ENTRY_HAS_PORT,
-  },
-  Compound: { parts: COMPOUND_PARTS },
-  Message: { pushPull: MESSAGE_PUSH_PULL },
-  PushPull: { header: PUSH_PULL_HEADER, states: PUSH_PULL_STATES, userState: PUSH_PULL_USER_STATE, broadcasts: PUSH_PULL_BROADCASTS },
-  PushPullHeader: { nodes: HEADER_NODES, userStateLen: HEADER_USER_STATE_LEN, join: HEADER_JOIN },
-  PushNodeState: {
-    name: STATE_NAME,
-    ipv4: STATE_IPV4,
-    ipv6: STATE_IPV6,
-    port: STATE_PORT,
-    meta: STATE_META,
-    incarnation: STATE_INCARNATION,
-    state: STATE_STATE,
-    protocolMin: STATE_PROTOCOL_MIN,
-    protocolMax: STATE_PROTOCOL_MIN + 1,
-    protocolCur: STATE_PROTOCOL_MIN + 2,
-    delegateMin: STATE_PROTOCOL_MIN + 3,
-    delegateMax: STATE_PROTOCOL_MIN + 4,
-    delegateCur: STATE_DELEGATE_CUR,
-  },
-  UserMessage: { payload: 1, origin: 2, seq: 3, key: 4, from: 5 },
-  MergeDiff: {
-    claims: DIFF_CLAIMS,
-    skipped: DIFF_SKIPPED,
-    invalid: DIFF_INVALID,
-    refused: DIFF_REFUSED,
-    staleMirror: DIFF_STALE_MIRROR,
-    error: DIFF_ERROR,
-    header: DIFF_HEADER,
-    userState: DIFF_USER_STATE,
-    broadcasts: DIFF_BROADCASTS,
-  },
-  MergeClaim: { alive: CLAIM_ALIVE, suspect: CLAIM_SUSPECT, dead: CLAIM_DEAD },
-  Alive: {
-    incarnation: ALIVE_INCARNATION,
-    node: ALIVE_NODE,
-    ipv4: ALIVE_IPV4,
-    ipv6: ALIVE_IPV6,
-    port: ALIVE_PORT,
-    meta: ALIVE_META,
-    protocolMin: ALIVE_PROTOCOL_MIN,
-    protocolMax: ALIVE_PROTOCOL_MIN + 1,
-    protocolCur: ALIVE_PROTOCOL_MIN + 2,
-    delegateMin: ALIVE_PROTOCOL_MIN + 3,
-    delegateMax: ALIVE_PROTOCOL_MIN + 4,
-    delegateCur: ALIVE_PROTOCOL_MIN + 5,
-  },
-  Suspect: { incarnation: NOTICE_INCARNATION, node: NOTICE_NODE, from: NOTICE_FROM },
-  Dead: { incarnation: NOTICE_INCARNATION, node: NOTICE_NODE, from: NOTICE_FROM },
-} as const;
 
 /** Whether a field has its declared wire type; another one makes the message malformed. */
 function wireTypeIs(r: ProtoReader, wireType: number, expected: number): boolean {
@@ -217,15 +116,17 @@ function decodeMirrorEntry(r: ProtoReader): { name: string; entry: MirrorEntry |
     const tag = r.tag();
     const field = tag >>> 3;
     const wt = tag & 7;
-    if (field === ENTRY_NAME && wireTypeIs(r, wt, WIRE_LEN)) name = r.string();
-    else if (field === ENTRY_INCARNATION && wireTypeIs(r, wt, WIRE_VARINT)) incarnation = r.uint32();
-    else if (field === ENTRY_STATE && wireTypeIs(r, wt, WIRE_VARINT)) state = r.int32() as wire.MemberState;
-    else if (field === ENTRY_HOST && wireTypeIs(r, wt, WIRE_LEN)) host = r.string();
-    else if (field === ENTRY_PORT && wireTypeIs(r, wt, WIRE_VARINT)) port = r.uint32();
-    else if (field >= ENTRY_PROTOCOL_MIN && field <= ENTRY_DELEGATE_CUR && wireTypeIs(r, wt, WIRE_VARINT)) vsn[field - ENTRY_PROTOCOL_MIN] = r.uint32();
-    else if (field === ENTRY_REMOVED && wireTypeIs(r, wt, WIRE_VARINT)) removed = r.bool();
-    else if (field === ENTRY_HAS_HOST && wireTypeIs(r, wt, WIRE_VARINT)) hasHost = r.bool();
-    else if (field === ENTRY_HAS_PORT && wireTypeIs(r, wt, WIRE_VARINT)) hasPort = r.bool();
+    const E = F.MergeMirrorEntry;
+    const v = field - E.protocolMin;
+    if (field === E.name && wireTypeIs(r, wt, WIRE_LEN)) name = r.string();
+    else if (field === E.incarnation && wireTypeIs(r, wt, WIRE_VARINT)) incarnation = r.uint32();
+    else if (field === E.state && wireTypeIs(r, wt, WIRE_VARINT)) state = r.int32() as wire.MemberState;
+    else if (field === E.host && wireTypeIs(r, wt, WIRE_LEN)) host = r.string();
+    else if (field === E.port && wireTypeIs(r, wt, WIRE_VARINT)) port = r.uint32();
+    else if (v >= 0 && v < VSN_FIELDS && wireTypeIs(r, wt, WIRE_VARINT)) vsn[v] = r.uint32();
+    else if (field === E.removed && wireTypeIs(r, wt, WIRE_VARINT)) removed = r.bool();
+    else if (field === E.hasHost && wireTypeIs(r, wt, WIRE_VARINT)) hasHost = r.bool();
+    else if (field === E.hasPort && wireTypeIs(r, wt, WIRE_VARINT)) hasPort = r.bool();
     else r.skip(wt);
   }
   if (removed) return { name, entry: undefined };
@@ -251,10 +152,11 @@ export function decodeMirrorUpdate(bytes: Uint8Array): MirrorUpdate {
     const tag = r.tag();
     const field = tag >>> 3;
     const wt = tag & 7;
-    if (field === UPDATE_SEQ && wireTypeIs(r, wt, WIRE_VARINT)) seq = r.uint32();
-    else if (field === UPDATE_BASE_SEQ && wireTypeIs(r, wt, WIRE_VARINT)) baseSeq = r.uint32();
-    else if (field === UPDATE_RESET && wireTypeIs(r, wt, WIRE_VARINT)) reset = r.bool();
-    else if (field === UPDATE_ENTRIES && wireTypeIs(r, wt, WIRE_LEN)) {
+    const U = F.MergeMirrorUpdate;
+    if (field === U.seq && wireTypeIs(r, wt, WIRE_VARINT)) seq = r.uint32();
+    else if (field === U.baseSeq && wireTypeIs(r, wt, WIRE_VARINT)) baseSeq = r.uint32();
+    else if (field === U.reset && wireTypeIs(r, wt, WIRE_VARINT)) reset = r.bool();
+    else if (field === U.entries && wireTypeIs(r, wt, WIRE_LEN)) {
       const saved = r.enter();
       const e = decodeMirrorEntry(r);
       r.leave(saved);
@@ -265,199 +167,163 @@ export function decodeMirrorUpdate(bytes: Uint8Array): MirrorUpdate {
   return { seq, baseSeq, reset, entries };
 }
 
-/** Slots per entry in FrameEntries' columns (EntryView.store / fill). */
-const SLOTS = 16;
+// One push-pull entry in FrameEntries' columns: SLOTS numbers from `at`.
+const NAME_START = 0;
+const NAME_END = 1;
+const IPV6_START = 2;
+const IPV6_END = 3;
+const META_START = 4;
+const META_END = 5;
+const IPV4 = 6;
+const PORT = 7;
+const INCARNATION = 8;
+const STATE = 9;
+const VSN = 10;
+const SLOTS = VSN + VSN_FIELDS;
 
 /**
- * One PushNodeState read in place from the frame: the scalars are fields, the name and the bytes fields
- * are made only when read (the merge reads a name once per entry, a meta only for the claims it makes).
- * FrameEntries refills the same object for every entry, from numbers it stored when the frame was read.
+ * Reads the PushNodeState the reader has entered into c[at, at + SLOTS): its scalars, and the bounds of
+ * its name, ipv6 and meta in the frame (the last occurrence of a field wins, as in the generated
+ * decoder). False when it is malformed: a known field of another wire type, or a name that is not
+ * UTF-8 (the generated decoder refuses both).
+ */
+function readEntry(r: ProtoReader, c: Uint32Array, at: number): boolean {
+  c.fill(0, at, at + SLOTS);
+  const S = F.PushNodeState;
+  while (!r.done) {
+    const tag = r.tag();
+    const wt = tag & 7;
+    const field = tag >>> 3;
+    const v = field - S.protocolMin;
+    if ((field === S.name || field === S.ipv6 || field === S.meta) && wireTypeIs(r, wt, WIRE_LEN)) {
+      if (!r.span()) break;
+      const slot = field === S.name ? NAME_START : field === S.ipv6 ? IPV6_START : META_START;
+      c[at + slot] = r.spanStart;
+      c[at + slot + 1] = r.spanEnd;
+    } else if (field === S.ipv4 && wireTypeIs(r, wt, WIRE_FIXED32)) c[at + IPV4] = r.fixed32();
+    else if (field === S.port && wireTypeIs(r, wt, WIRE_VARINT)) c[at + PORT] = r.uint32();
+    else if (field === S.incarnation && wireTypeIs(r, wt, WIRE_VARINT)) c[at + INCARNATION] = r.uint32();
+    // An int32 on the wire, kept as its 32 bits (EntryView.state reads it back signed).
+    else if (field === S.state && wireTypeIs(r, wt, WIRE_VARINT)) c[at + STATE] = r.int32();
+    else if (v >= 0 && v < VSN_FIELDS && wireTypeIs(r, wt, WIRE_VARINT)) c[at + VSN + v] = r.uint32();
+    else r.skip(wt);
+  }
+  return !r.failed && isUtf8(r.buf, c[at + NAME_START] as number, c[at + NAME_END] as number);
+}
+
+/**
+ * One entry of FrameEntries as the merge reads it: each property reads its slot, the name and the
+ * bytes fields are made only when read (the merge reads a name once per entry, a meta only for the
+ * claims it makes). FrameEntries moves the same view from entry to entry.
  */
 class EntryView implements RemoteEntry {
-  ipv4 = 0;
-  port = 0;
-  incarnation = 0;
-  state: wire.MemberState = MemberState.ALIVE;
-  protocolMin = 0;
-  protocolMax = 0;
-  protocolCur = 0;
-  delegateMin = 0;
-  delegateMax = 0;
-  delegateCur = 0;
+  at = 0;
   #name: string | undefined;
-  #nameStart = 0;
-  #nameEnd = 0;
-  #ipv6Start = 0;
-  #ipv6End = 0;
-  #metaStart = 0;
-  #metaEnd = 0;
 
-  constructor(readonly frame: Uint8Array) {}
+  constructor(
+    readonly frame: Uint8Array,
+    readonly c: Uint32Array,
+  ) {}
+
+  /** Becomes the entry at slot `at`. */
+  moveTo(at: number): void {
+    this.at = at;
+    this.#name = undefined;
+  }
 
   get name(): string {
-    this.#name ??= utf8Text(this.frame, this.#nameStart, this.#nameEnd) ?? '';
+    this.#name ??= utf8Text(this.frame, this.c[this.at + NAME_START] as number, this.c[this.at + NAME_END] as number) ?? '';
     return this.#name;
   }
 
   get ipv6(): Uint8Array {
-    return this.#ipv6End > this.#ipv6Start ? this.frame.subarray(this.#ipv6Start, this.#ipv6End) : EMPTY;
+    return this.#bytes(IPV6_START);
   }
 
   get meta(): Uint8Array {
-    return this.#metaEnd > this.#metaStart ? this.frame.subarray(this.#metaStart, this.#metaEnd) : EMPTY;
+    return this.#bytes(META_START);
   }
 
-  /**
-   * Reads the entry the reader has entered (the last occurrence of a field wins, as in the generated
-   * decoder). False when it is malformed: a known field of another wire type, or a name that is not
-   * UTF-8 (the generated decoder refuses both).
-   */
-  load(r: ProtoReader): boolean {
-    this.#name = undefined;
-    this.#nameStart = this.#nameEnd = this.#ipv6Start = this.#ipv6End = this.#metaStart = this.#metaEnd = 0;
-    this.ipv4 = this.port = this.incarnation = 0;
-    this.state = MemberState.ALIVE;
-    this.protocolMin = this.protocolMax = this.protocolCur = this.delegateMin = this.delegateMax = this.delegateCur = 0;
-    while (!r.done) {
-      const tag = r.tag();
-      const wt = tag & 7;
-      const field = tag >>> 3;
-      switch (field) {
-        case STATE_NAME:
-          if (wireTypeIs(r, wt, WIRE_LEN) && r.span()) {
-            this.#nameStart = r.spanStart;
-            this.#nameEnd = r.spanEnd;
-          }
-          break;
-        case STATE_IPV4:
-          if (wireTypeIs(r, wt, WIRE_FIXED32)) this.ipv4 = r.fixed32();
-          break;
-        case STATE_IPV6:
-          if (wireTypeIs(r, wt, WIRE_LEN) && r.span()) {
-            this.#ipv6Start = r.spanStart;
-            this.#ipv6End = r.spanEnd;
-          }
-          break;
-        case STATE_PORT:
-          if (wireTypeIs(r, wt, WIRE_VARINT)) this.port = r.uint32();
-          break;
-        case STATE_META:
-          if (wireTypeIs(r, wt, WIRE_LEN) && r.span()) {
-            this.#metaStart = r.spanStart;
-            this.#metaEnd = r.spanEnd;
-          }
-          break;
-        case STATE_INCARNATION:
-          if (wireTypeIs(r, wt, WIRE_VARINT)) this.incarnation = r.uint32();
-          break;
-        case STATE_STATE:
-          if (wireTypeIs(r, wt, WIRE_VARINT)) this.state = r.int32() as wire.MemberState;
-          break;
-        case STATE_PROTOCOL_MIN:
-          if (wireTypeIs(r, wt, WIRE_VARINT)) this.protocolMin = r.uint32();
-          break;
-        case STATE_PROTOCOL_MIN + 1:
-          if (wireTypeIs(r, wt, WIRE_VARINT)) this.protocolMax = r.uint32();
-          break;
-        case STATE_PROTOCOL_MIN + 2:
-          if (wireTypeIs(r, wt, WIRE_VARINT)) this.protocolCur = r.uint32();
-          break;
-        case STATE_PROTOCOL_MIN + 3:
-          if (wireTypeIs(r, wt, WIRE_VARINT)) this.delegateMin = r.uint32();
-          break;
-        case STATE_PROTOCOL_MIN + 4:
-          if (wireTypeIs(r, wt, WIRE_VARINT)) this.delegateMax = r.uint32();
-          break;
-        case STATE_DELEGATE_CUR:
-          if (wireTypeIs(r, wt, WIRE_VARINT)) this.delegateCur = r.uint32();
-          break;
-        default:
-          r.skip(wt);
-      }
-    }
-    return !r.failed && isUtf8(this.frame, this.#nameStart, this.#nameEnd);
+  #bytes(slot: number): Uint8Array {
+    const start = this.c[this.at + slot] as number;
+    const end = this.c[this.at + slot + 1] as number;
+    return end > start ? this.frame.subarray(start, end) : EMPTY;
   }
 
-  /** Writes what load() read into `c` from `at` (SLOTS numbers). */
-  store(c: Uint32Array, at: number): void {
-    c[at] = this.#nameStart;
-    c[at + 1] = this.#nameEnd;
-    c[at + 2] = this.#ipv6Start;
-    c[at + 3] = this.#ipv6End;
-    c[at + 4] = this.#metaStart;
-    c[at + 5] = this.#metaEnd;
-    c[at + 6] = this.ipv4;
-    c[at + 7] = this.port;
-    c[at + 8] = this.incarnation;
-    c[at + 9] = this.state;
-    c[at + 10] = this.protocolMin;
-    c[at + 11] = this.protocolMax;
-    c[at + 12] = this.protocolCur;
-    c[at + 13] = this.delegateMin;
-    c[at + 14] = this.delegateMax;
-    c[at + 15] = this.delegateCur;
+  get ipv4(): number {
+    return this.c[this.at + IPV4] as number;
   }
 
-  /** Becomes the entry stored at `at`. */
-  fill(c: Uint32Array, at: number): void {
-    this.#name = undefined;
-    this.#nameStart = c[at] as number;
-    this.#nameEnd = c[at + 1] as number;
-    this.#ipv6Start = c[at + 2] as number;
-    this.#ipv6End = c[at + 3] as number;
-    this.#metaStart = c[at + 4] as number;
-    this.#metaEnd = c[at + 5] as number;
-    this.ipv4 = c[at + 6] as number;
-    this.port = c[at + 7] as number;
-    this.incarnation = c[at + 8] as number;
-    // Stored as uint32; the enum is an int32 on the wire.
-    this.state = ((c[at + 9] as number) | 0) as wire.MemberState;
-    this.protocolMin = c[at + 10] as number;
-    this.protocolMax = c[at + 11] as number;
-    this.protocolCur = c[at + 12] as number;
-    this.delegateMin = c[at + 13] as number;
-    this.delegateMax = c[at + 14] as number;
-    this.delegateCur = c[at + 15] as number;
+  get port(): number {
+    return this.c[this.at + PORT] as number;
+  }
+
+  get incarnation(): number {
+    return this.c[this.at + INCARNATION] as number;
+  }
+
+  get state(): wire.MemberState {
+    return ((this.c[this.at + STATE] as number) | 0) as wire.MemberState;
+  }
+
+  get protocolMin(): number {
+    return this.c[this.at + VSN] as number;
+  }
+
+  get protocolMax(): number {
+    return this.c[this.at + VSN + 1] as number;
+  }
+
+  get protocolCur(): number {
+    return this.c[this.at + VSN + 2] as number;
+  }
+
+  get delegateMin(): number {
+    return this.c[this.at + VSN + 3] as number;
+  }
+
+  get delegateMax(): number {
+    return this.c[this.at + VSN + 4] as number;
+  }
+
+  get delegateCur(): number {
+    return this.c[this.at + VSN + 5] as number;
   }
 }
 
 /**
- * The entries of a push-pull frame as numbers: each entry's scalars and the bounds of its name and bytes
- * fields, SLOTS per entry in one typed array (off the V8 heap), filled while the frame is read. A pass
- * refills one EntryView from them, so the merge's passes cost no parsing and no objects per entry.
+ * The entries of a push-pull frame as numbers, SLOTS per entry in one typed array (off the V8 heap),
+ * filled while the frame is read. A pass moves one EntryView over them, so the merge's passes cost no
+ * parsing and no objects per entry.
  */
 class FrameEntries implements RemoteEntries {
-  #columns: Uint32Array;
+  readonly #columns: Uint32Array;
   #count = 0;
 
-  /** `expected`: the entries counted on the bytes beforehand, so the columns are allocated once. */
+  /** `capacity`: the entries counted on the bytes beforehand, so the columns are allocated once. */
   constructor(
     readonly frame: Uint8Array,
-    expected: number,
+    readonly capacity: number,
   ) {
-    this.#columns = new Uint32Array(SLOTS * Math.max(1, expected));
+    this.#columns = new Uint32Array(SLOTS * capacity);
   }
 
   get count(): number {
     return this.#count;
   }
 
-  add(e: EntryView): void {
-    const at = this.#count * SLOTS;
-    if (at + SLOTS > this.#columns.length) {
-      const grown = new Uint32Array(this.#columns.length * 2);
-      grown.set(this.#columns);
-      this.#columns = grown;
-    }
-    e.store(this.#columns, at);
+  /** Reads the entry the reader has entered; false when it is malformed or beyond the capacity. */
+  read(r: ProtoReader): boolean {
+    if (this.#count === this.capacity) return false;
+    if (!readEntry(r, this.#columns, this.#count * SLOTS)) return false;
     this.#count++;
+    return true;
   }
 
   each(visit: (e: RemoteEntry) => boolean | void): void {
-    const e = new EntryView(this.frame);
-    const c = this.#columns;
-    for (let i = 0; i < this.#count; i++) {
-      e.fill(c, i * SLOTS);
+    const e = new EntryView(this.frame, this.#columns);
+    for (let at = 0; at < this.#count * SLOTS; at += SLOTS) {
+      e.moveTo(at);
       if (visit(e) === true) return;
     }
   }
@@ -491,11 +357,12 @@ function decodeHeader(r: ProtoReader): wire.PushPullHeader.$Properties | undefin
     const tag = r.tag();
     const field = tag >>> 3;
     const wt = tag & 7;
-    if (field < HEADER_WIRE_TYPES.length && !wireTypeIs(r, wt, HEADER_WIRE_TYPES[field] as number)) break;
-    if (field === HEADER_NODES) nodes = r.uint32();
-    else if (field === HEADER_USER_STATE_LEN) userStateLen = r.uint32();
-    else if (field === HEADER_JOIN) join = r.bool();
-    else r.skip(wt);
+    const H = F.PushPullHeader;
+    if (field !== H.nodes && field !== H.userStateLen && field !== H.join) r.skip(wt);
+    else if (!wireTypeIs(r, wt, WIRE_VARINT)) break;
+    else if (field === H.nodes) nodes = r.uint32();
+    else if (field === H.userStateLen) userStateLen = r.uint32();
+    else join = r.bool();
   }
   return r.failed ? undefined : { nodes, userStateLen, join };
 }
@@ -520,7 +387,7 @@ export function decodePushPullFrame(frame: Uint8Array): DecodeResult<WorkerPushP
   let partEnd = 0;
   while (!r.done) {
     const tag = r.tag();
-    if (tag >>> 3 === COMPOUND_PARTS && wireTypeIs(r, tag & 7, WIRE_LEN)) {
+    if (tag >>> 3 === F.Compound.parts && wireTypeIs(r, tag & 7, WIRE_LEN)) {
       if (r.span()) parts++;
       partStart = r.spanStart;
       partEnd = r.spanEnd;
@@ -537,7 +404,7 @@ export function decodePushPullFrame(frame: Uint8Array): DecodeResult<WorkerPushP
   let pushPullEnd = -1;
   while (!r.done) {
     const tag = r.tag();
-    if (tag >>> 3 === MESSAGE_PUSH_PULL && wireTypeIs(r, tag & 7, WIRE_LEN) && r.span()) {
+    if (tag >>> 3 === F.Message.pushPull && wireTypeIs(r, tag & 7, WIRE_LEN) && r.span()) {
       pushPullStart = r.spanStart;
       pushPullEnd = r.spanEnd;
     } else r.skip(tag & 7);
@@ -550,34 +417,32 @@ export function decodePushPullFrame(frame: Uint8Array): DecodeResult<WorkerPushP
   let header: wire.PushPullHeader.$Properties | undefined;
   let headerBytes: Uint8Array | undefined;
   // Every entry is read once, here: a malformed frame is refused before any of it is merged.
-  const entries = new FrameEntries(frame, Math.max(0, scanField(frame, pushPullStart, pushPullEnd, PUSH_PULL_STATES)));
-  const view = new EntryView(frame);
+  const entries = new FrameEntries(frame, Math.max(0, scanField(frame, pushPullStart, pushPullEnd, F.PushPull.states)));
   let userState: Uint8Array = EMPTY;
   const broadcasts: Uint8Array[] = [];
   while (!r.done) {
     const tag = r.tag();
     const field = tag >>> 3;
     const wt = tag & 7;
-    if (field > PUSH_PULL_BROADCASTS) {
+    if (field > F.PushPull.broadcasts) {
       r.skip(wt);
       continue;
     }
     if (!wireTypeIs(r, wt, WIRE_LEN)) break;
-    if (field === PUSH_PULL_USER_STATE) {
+    if (field === F.PushPull.userState) {
       userState = r.bytes();
       continue;
     }
     const saved = r.enter();
     const start = r.pos;
     const end = r.end;
-    if (field === PUSH_PULL_STATES) {
-      if (!view.load(r)) return malformed(`invalid member entry ${entries.count}`);
-      entries.add(view);
-    } else if (field === PUSH_PULL_HEADER) {
+    if (field === F.PushPull.states) {
+      if (!entries.read(r)) return malformed(`invalid member entry ${entries.count}`);
+    } else if (field === F.PushPull.header) {
       header = decodeHeader(r);
       if (header === undefined) return malformed('invalid push-pull header');
       headerBytes = frame.subarray(start, end);
-    } else if (field === PUSH_PULL_BROADCASTS) {
+    } else if (field === F.PushPull.broadcasts) {
       if (!checkFields(r, USER_MESSAGE_FIELDS)) return malformed(`invalid broadcast ${broadcasts.length}`);
       broadcasts.push(frame.subarray(start, end));
     }
@@ -595,33 +460,35 @@ export function decodePushPullFrame(frame: Uint8Array): DecodeResult<WorkerPushP
 }
 
 function writeClaim(w: ProtoWriter, c: MergeClaim): void {
-  const claim = w.fork(DIFF_CLAIMS);
+  const claim = w.fork(F.MergeDiff.claims);
   switch (c.kind) {
     case 'alive': {
       const a = c.alive;
-      const m = w.fork(CLAIM_ALIVE);
-      w.uint32(ALIVE_INCARNATION, a.incarnation ?? 0)
-        .string(ALIVE_NODE, a.node ?? '')
-        .fixed32(ALIVE_IPV4, a.ipv4 ?? 0)
-        .bytes(ALIVE_IPV6, a.ipv6 ?? EMPTY)
-        .uint32(ALIVE_PORT, a.port ?? 0)
-        .bytes(ALIVE_META, a.meta ?? EMPTY)
-        .uint32(ALIVE_PROTOCOL_MIN, a.protocolMin ?? 0)
-        .uint32(ALIVE_PROTOCOL_MIN + 1, a.protocolMax ?? 0)
-        .uint32(ALIVE_PROTOCOL_MIN + 2, a.protocolCur ?? 0)
-        .uint32(ALIVE_PROTOCOL_MIN + 3, a.delegateMin ?? 0)
-        .uint32(ALIVE_PROTOCOL_MIN + 4, a.delegateMax ?? 0)
-        .uint32(ALIVE_PROTOCOL_MIN + 5, a.delegateCur ?? 0)
+      const A = F.Alive;
+      const m = w.fork(F.MergeClaim.alive);
+      w.uint32(A.incarnation, a.incarnation ?? 0)
+        .string(A.node, a.node ?? '')
+        .fixed32(A.ipv4, a.ipv4 ?? 0)
+        .bytes(A.ipv6, a.ipv6 ?? EMPTY)
+        .uint32(A.port, a.port ?? 0)
+        .bytes(A.meta, a.meta ?? EMPTY)
+        .uint32(A.protocolMin, a.protocolMin ?? 0)
+        .uint32(A.protocolMin + 1, a.protocolMax ?? 0)
+        .uint32(A.protocolMin + 2, a.protocolCur ?? 0)
+        .uint32(A.protocolMin + 3, a.delegateMin ?? 0)
+        .uint32(A.protocolMin + 4, a.delegateMax ?? 0)
+        .uint32(A.protocolMin + 5, a.delegateCur ?? 0)
         .join(m);
       break;
     }
     case 'suspect':
     case 'dead': {
+      // Suspect and Dead have the same fields (the test checks both against the schema).
       const n = c.kind === 'suspect' ? c.suspect : c.dead;
-      const m = w.fork(c.kind === 'suspect' ? CLAIM_SUSPECT : CLAIM_DEAD);
-      w.uint32(NOTICE_INCARNATION, n.incarnation ?? 0)
-        .string(NOTICE_NODE, n.node ?? '')
-        .string(NOTICE_FROM, n.from ?? '')
+      const m = w.fork(c.kind === 'suspect' ? F.MergeClaim.suspect : F.MergeClaim.dead);
+      w.uint32(F.Suspect.incarnation, n.incarnation ?? 0)
+        .string(F.Suspect.node, n.node ?? '')
+        .string(F.Suspect.from, n.from ?? '')
         .join(m);
       break;
     }
@@ -639,16 +506,17 @@ function writeClaim(w: ProtoWriter, c: MergeClaim): void {
  * is always written then, empty when the frame had none, so the host sees that extras are present).
  */
 export function encodeMergeDiff(diff: MergeDiff | undefined, extras: WorkerDiffExtras = {}): ArrayBuffer {
+  const D = F.MergeDiff;
   const w = new ProtoWriter(diff === undefined ? 64 : 64 + diff.claims.length * 96);
   if (diff !== undefined) {
     for (const c of diff.claims) writeClaim(w, c);
-    w.uint32(DIFF_SKIPPED, diff.skipped).uint32(DIFF_INVALID, diff.invalid).string(DIFF_REFUSED, diff.refused ?? '');
+    w.uint32(D.skipped, diff.skipped).uint32(D.invalid, diff.invalid).string(D.refused, diff.refused ?? '');
   }
-  w.bool(DIFF_STALE_MIRROR, extras.staleMirror ?? false).string(DIFF_ERROR, extras.error ?? '');
+  w.bool(D.staleMirror, extras.staleMirror ?? false).string(D.error, extras.error ?? '');
   const raw = extras.raw;
   if (raw !== undefined) {
-    w.bytes(DIFF_HEADER, raw.header ?? EMPTY, true).bytes(DIFF_USER_STATE, raw.userState);
-    for (const b of raw.broadcasts) w.bytes(DIFF_BROADCASTS, b, true);
+    w.bytes(D.header, raw.header ?? EMPTY, true).bytes(D.userState, raw.userState);
+    for (const b of raw.broadcasts) w.bytes(D.broadcasts, b, true);
   }
   return w.finish().buffer as ArrayBuffer;
 }
